@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Subcommands: each takes the arguments after its name, argv[0] its name. */
+#ifndef NFSGUARD_COMMANDS_H
+#define NFSGUARD_COMMANDS_H
+
+/* Exit statuses shared by all commands. */
+#define EXIT_USAGE 64	/* bad arguments (argp's EX_USAGE) */
+
+int cmd_run(int argc, char **argv);
+
+#endif

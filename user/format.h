@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Event output: aligned text for people, JSON lines for machines.
+ * The JSON field names are a stable interface; see README.md.
+ */
+#ifndef NFSGUARD_FORMAT_H
+#define NFSGUARD_FORMAT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "guard.h"
+
+enum format_kind {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+};
+
+/* The column header of the text format (nothing for JSON). */
+void format_header(FILE *out, enum format_kind kind);
+
+/*
+ * One event as one line. wall_ns is the event's time in CLOCK_REALTIME
+ * nanoseconds, cgroup the socket's cgroup path ("?" if unknown).
+ */
+void format_event(FILE *out, enum format_kind kind,
+		  const struct nfsg_event *e, __u64 wall_ns,
+		  const char *cgroup);
+
+/* Address of the event as text ("?" for an unknown family). */
+void format_addr(const struct nfsg_event *e, char *buf, size_t len);
+/* "tcp", "udp", "mptcp" or the number. */
+const char *format_protocol(__u16 protocol, char *buf, size_t len);
+/* RFC 3339 UTC with microseconds: 2026-11-26T13:40:01.123456Z */
+void format_rfc3339(__u64 wall_ns, char *buf, size_t len);
+/* s as a JSON string, quotes included, with every byte kept readable. */
+void format_json_string(FILE *out, const char *s, size_t max);
+
+#endif
