@@ -73,6 +73,26 @@ static __always_inline bool kernel_socket(const struct sock *sk)
 	return BPF_CORE_READ_BITFIELD(sk, sk_kern_sock);
 }
 
+/*
+ * An MPTCP socket connects through a subflow: a kernel TCP socket the MPTCP
+ * stack creates on its behalf. Judge the subflow as the MPTCP socket that
+ * owns it; any other kernel socket is the kernel's own.
+ */
+static __always_inline const struct sock *
+mptcp_owner(const struct sock *sk)
+{
+	const struct tcp_sock *tp;
+	const struct mptcp_subflow_context *sf;
+
+	/* Only TCP sockets get here: the caller checked type and protocol. */
+	tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	if (!bpf_core_field_exists(tp->is_mptcp) || !tp->is_mptcp)
+		return NULL;
+	sf = bpf_rdonly_cast(tp->inet_conn.icsk_ulp_data,
+			     bpf_core_type_id_kernel(struct mptcp_subflow_context));
+	return sf->conn;
+}
+
 /* The cgroup the socket was created in: the one whose programs ran. */
 static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
 {
@@ -87,7 +107,8 @@ static __always_inline __u32 socket_gid(const struct sock *sk)
 
 static __always_inline void report(const struct bpf_sock_addr *ctx,
 				   const struct sock *sk, __u16 family,
-				   __u16 port, __u32 uid, __u8 verdict)
+				   __u16 port, __u16 protocol, __u32 uid,
+				   __u8 verdict)
 {
 	struct nfsg_event *e;
 	__u64 id, flags = 0;
@@ -107,7 +128,7 @@ static __always_inline void report(const struct bpf_sock_addr *ctx,
 	e->gid = socket_gid(sk);
 	e->family = family;
 	e->dport = port;
-	e->protocol = ctx->protocol;
+	e->protocol = protocol;
 	e->verdict = verdict;
 	e->__pad = 0;
 	__builtin_memset(e->daddr, 0, sizeof(e->daddr));
@@ -133,13 +154,12 @@ static __always_inline void report(const struct bpf_sock_addr *ctx,
 
 static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 {
-	const struct sock *sk;
+	const struct sock *sk, *owner;
+	__u32 uid, protocol = ctx->protocol;
 	__u16 port;
-	__u32 uid;
 
 	if (ctx->user_family != family || ctx->type != SOCK_STREAM ||
-	    (ctx->protocol != NFSG_PROTO_TCP &&
-	     ctx->protocol != NFSG_PROTO_MPTCP))
+	    (protocol != NFSG_PROTO_TCP && protocol != NFSG_PROTO_MPTCP))
 		goto pass;
 	/* user_port holds the port in network order in its low 16 bits. */
 	port = bpf_ntohs((__u16)ctx->user_port);
@@ -147,14 +167,20 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		goto pass;
 
 	sk = bpf_rdonly_cast(ctx->sk, bpf_core_type_id_kernel(struct sock));
-	if (kernel_socket(sk))
-		goto allow;
+	if (kernel_socket(sk)) {
+		owner = protocol == NFSG_PROTO_TCP ? mptcp_owner(sk) : NULL;
+		if (!owner || kernel_socket(owner))
+			goto allow;
+		/* Judge, and report, the subflow as its MPTCP socket. */
+		sk = owner;
+		protocol = NFSG_PROTO_MPTCP;
+	}
 	uid = sk->sk_uid.val;
 	if (bpf_map_lookup_elem(&nfsg_priv_uids, &uid))
 		goto allow;
 
 	count(NFSG_CTR_REFUSED);
-	report(ctx, sk, family, port, uid, NFSG_VERDICT_REFUSE);
+	report(ctx, sk, family, port, protocol, uid, NFSG_VERDICT_REFUSE);
 	return SK_VERDICT_REFUSE;
 allow:
 	count(NFSG_CTR_ALLOWED);

@@ -23,7 +23,9 @@
  *   - A governed connect is allowed when the owner uid is a key of the
  *     nfsg_priv_uids map, or when the socket is a kernel socket (the
  *     in-kernel NFS/SUNRPC client connects from a kworker; refusing it
- *     would make sunrpc retry in a busy loop). Otherwise it is refused: the
+ *     would make sunrpc retry in a busy loop). An MPTCP subflow is a kernel
+ *     socket too, but connects for a user's MPTCP socket: it is judged, and
+ *     reported, as that MPTCP socket. Otherwise it is refused: the
  *     program returns 0 and the connect(), sendto(MSG_FASTOPEN) or
  *     sendmsg() fails at once with EPERM.
  *   - Each refusal submits one struct nfsg_event on the nfsg_events ring

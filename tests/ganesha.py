@@ -80,7 +80,7 @@ _PROBE = (
 # (same pid). Hides the host rpcbind socket, see module docstring.
 _WRAPPER = (
     'for s in /run/rpcbind.sock /var/run/rpcbind.sock; do '
-    '[ -S "$s" ] && mount --bind /dev/null "$s"; '
+    '[ -S "$s" ] && mount -n --bind /dev/null "$s"; '
     'done; exec "$@"'
 )
 

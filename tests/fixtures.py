@@ -1,0 +1,229 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Real resources for the tests, each a context manager that cleans up.
+
+Network namespaces, cgroups under the cgroup2 mount, listeners, the agent
+and clients run for real; nothing here mocks the kernel. Names carry the
+runner's pid so that a leftover is easy to attribute.
+"""
+import itertools
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ.get("NFSG_BUILD", os.path.join(HERE, "..", "build"))
+PYTHON = "/usr/bin/python3"
+UNPRIV = 1000
+CONTROL_PORT = 3049
+NFS_PORT = 2049
+
+_seq = itertools.count()
+
+
+def nfsguard():
+    return os.path.join(BUILD, "nfsguard")
+
+
+def connect_helper():
+    return os.path.join(BUILD, "tests", "nfsg-connect")
+
+
+def unique(stem):
+    return f"nfsg-{stem}-{os.getpid()}-{next(_seq)}"
+
+
+def cgroup2_mount():
+    with open("/proc/mounts") as f:
+        for line in f:
+            fields = line.split()
+            if fields[2] == "cgroup2":
+                return fields[1]
+    raise RuntimeError("no cgroup2 mount in /proc/mounts")
+
+
+def sh(*argv, check=True, **kw):
+    return subprocess.run(argv, check=check, capture_output=True, text=True,
+                          **kw)
+
+
+class Netns:
+    """A network namespace with lo up (and optional extra lo addresses)."""
+
+    def __init__(self, lo_addrs=()):
+        self.name = unique("ns")
+        self.lo_addrs = lo_addrs
+
+    def __enter__(self):
+        sh("ip", "netns", "add", self.name)
+        try:
+            sh("ip", "-n", self.name, "link", "set", "lo", "up")
+            for a in self.lo_addrs:
+                sh("ip", "-n", self.name, "addr", "add", a, "dev", "lo")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        pids = sh("ip", "netns", "pids", self.name, check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        sh("ip", "netns", "del", self.name, check=False)
+
+
+class Cgroup:
+    """A cgroup under the cgroup2 mount (never its root)."""
+
+    def __init__(self, parent=None, name=None):
+        base = parent.path if parent else cgroup2_mount()
+        self.name = name or unique("cg")
+        self.path = os.path.join(base, self.name)
+        self.rel = "/" + os.path.relpath(self.path, cgroup2_mount())
+
+    def __enter__(self):
+        os.mkdir(self.path)
+        return self
+
+    def join(self):
+        """For preexec_fn: move the calling process into this cgroup."""
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write("0")
+
+    def __exit__(self, *exc):
+        for _ in range(50):
+            try:
+                with open(os.path.join(self.path, "cgroup.procs")) as f:
+                    pids = f.read().split()
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"cannot remove cgroup {self.path}")
+
+
+class Listener:
+    """Accept-and-close TCP listeners inside a netns."""
+
+    def __init__(self, netns, specs):
+        self.argv = ["ip", "netns", "exec", netns.name, PYTHON,
+                     os.path.join(HERE, "listener.py")] + list(specs)
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.__exit__(None, None, None)
+            raise RuntimeError("listener did not start")
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait()
+            self.proc.stdout.close()
+
+
+class Agent:
+    """build/nfsguard run, with its output collected by reader threads."""
+
+    def __init__(self, args, wrap=(), ready="enforcing on cgroup"):
+        self.argv = list(wrap) + [nfsguard(), "run"] + list(args)
+        self.ready = ready
+        self.proc = None
+        self.out, self.err = [], []
+        self._ready = threading.Event()
+
+    def _read(self, stream, sink, watch):
+        for line in stream:
+            sink.append(line.rstrip("\n"))
+            if watch and self.ready in line:
+                self._ready.set()
+        self._ready.set()  # EOF: no point waiting any longer
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self._threads = [
+            threading.Thread(target=self._read,
+                             args=(self.proc.stdout, self.out, False)),
+            threading.Thread(target=self._read,
+                             args=(self.proc.stderr, self.err, True)),
+        ]
+        for t in self._threads:
+            t.daemon = True
+            t.start()
+        self._ready.wait(30)
+        if not any(self.ready in line for line in self.err):
+            self.__exit__(None, None, None)
+            raise AssertionError("agent did not start: " + " | ".join(self.err))
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Signal the agent and wait; returns its exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+        return rc
+
+    def events(self):
+        return [json.loads(line) for line in self.out if line.startswith("{")]
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.stop(signal.SIGKILL)
+
+
+def client(netns, cgroup, argv, uid=None, timeout=30):
+    """Run argv inside the netns and cgroup, as uid (with gid uid, no
+    supplementary groups) when given."""
+    wrap = ["ip", "netns", "exec", netns.name]
+    if uid is not None:
+        wrap += ["setpriv", f"--reuid={uid}", f"--regid={uid}",
+                 "--clear-groups"]
+    return subprocess.run(wrap + list(argv), capture_output=True, text=True,
+                          timeout=timeout,
+                          preexec_fn=cgroup.join if cgroup else None)
+
+
+def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None):
+    """One nfsg-connect attempt; returns its JSON report."""
+    r = client(netns, cgroup, [helper or connect_helper(), addr, str(port)]
+               + list(extra), uid=uid)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise AssertionError(f"nfsg-connect said {r.stdout!r} {r.stderr!r}")
+
+
+def attached_prog_ids(cgroup):
+    """Program ids bpftool sees attached to the cgroup (any attach type)."""
+    r = sh("bpftool", "-j", "cgroup", "show", cgroup.path, check=False)
+    if r.returncode != 0 or not r.stdout.strip():
+        return []
+    return [p["id"] for p in json.loads(r.stdout)]
+
+
+def prog_exists(prog_id):
+    return sh("bpftool", "prog", "show", "id", str(prog_id),
+              check=False).returncode == 0

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Run the whole suite as root: unit tests, then the real-kernel cases.
+
+    /usr/bin/python3 tests/run.py [--build DIR] [NAME_FILTER ...]
+
+Ends with one line: 'N passed, N failed, N skipped'.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import harness  # noqa: E402
+
+MODULES = ["test_enforce", "test_cli", "test_nfs"]
+
+
+def unit_tests(results, build):
+    """The C unit tests report 'PASS name' / 'FAIL name: why' lines."""
+    exe = os.path.join(build, "tests", "unit_tests")
+    r = subprocess.run([exe], capture_output=True, text=True)
+    seen = 0
+    for line in r.stdout.splitlines():
+        word, _, rest = line.partition(" ")
+        if word in ("PASS", "FAIL"):
+            name, _, detail = rest.partition(": ")
+            results.record(f"unit.{name}", word, detail)
+            seen += 1
+    if r.returncode != 0 or not seen:
+        results.record("unit.binary", "FAIL",
+                       f"exit {r.returncode}, {seen} results: {r.stderr}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("only", nargs="*", help="run cases whose name has this")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+    os.environ["NFSG_BUILD"] = build
+    if os.geteuid() != 0:
+        print("tests/run.py: the suite runs against the real kernel: run it as root (sudo make test)",
+              file=sys.stderr)
+        return 2
+
+    # SIGTERM unwinds like Ctrl-C, so every fixture cleans up.
+    def interrupt(sig, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+    results = harness.Results()
+    try:
+        if not args.only or any("unit" in o for o in args.only):
+            unit_tests(results, build)
+        for m in MODULES:
+            __import__(m)
+        harness.run_cases(results, harness.CASES, args.only)
+    except KeyboardInterrupt:
+        print("interrupted: cleaned up", file=sys.stderr)
+    return results.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
