@@ -98,7 +98,7 @@ void format_header(FILE *out, enum format_kind kind)
 {
 	if (kind != FORMAT_TEXT)
 		return;
-	fprintf(out, "%-8s %-7s %-16s %-6s %-2s %-15s %-5s %-7s %s\n", "TIME",
+	fprintf(out, "%-8s %-7s %-15s %-6s %-2s %-15s %-5s %-7s %s\n", "TIME",
 		"PID", "COMM", "UID", "IP", "DADDR", "DPORT", "VERDICT",
 		"CGROUP");
 }
@@ -115,7 +115,7 @@ static void event_text(FILE *out, const struct nfsg_event *e, __u64 wall_ns,
 		snprintf(hms, sizeof(hms), "?");
 	format_addr(e, addr, sizeof(addr));
 	text_comm(e->comm, comm, sizeof(comm));
-	fprintf(out, "%-8s %-7u %-16s %-6u %-2s %-15s %-5u %-7s %s\n", hms,
+	fprintf(out, "%-8s %-7u %-15s %-6u %-2s %-15s %-5u %-7s %s\n", hms,
 		e->pid, comm, e->uid, e->family == AF_INET6_ ? "6" : "4", addr,
 		e->dport, verdict_name(e->verdict), cgroup);
 }
