@@ -74,11 +74,11 @@ $(OUTPUT)/nfsguard: $(OUTPUT)/user/main.o $(LIB_OBJS)
 
 $(OUTPUT)/tests/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(USER_CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(filter %.c %.o,$^) $(LIBBPF_LIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(filter %.c,$^) -o $@
 
 helpers: $(HELPERS)
 

@@ -58,12 +58,14 @@ def family_of(addr):
 
 
 def attempt(addr, port, uid=None, mode="block", expect="EPERM", extra=(),
-            event_uid=None, event_gid=None, setuid=False, proto="tcp"):
+            event_uid=None, event_gid=None, setuid=False, proto="tcp",
+            in_cgroup=True):
     """A row's action: one attempt, its outcome, and its events checked."""
 
     def act(env):
         args = ["--mode", mode, "--proto", proto] + list(extra)
-        r = connect(env.netns, env.cgroup, addr, port, uid=uid, extra=args,
+        cgroup = env.cgroup if in_cgroup else None
+        r = connect(env.netns, cgroup, addr, port, uid=uid, extra=args,
                     helper=env.setuid_helper if setuid else None)
         if r["result"].startswith("socket:"):
             raise Skip(f"kernel cannot create a {proto} socket: {r['result']}")
@@ -133,6 +135,9 @@ ROWS = [
     Row("unpriv_udp_not_governed",
         attempt(V4, NFS_PORT, uid=UNPRIV, mode="sendto", proto="udp",
                 expect="ok")),
+    # The agent governs its cgroup only.
+    Row("unpriv_outside_the_cgroup_not_governed",
+        attempt(V4, NFS_PORT, uid=UNPRIV, expect="ok", in_cgroup=False)),
     # The socket owner decides, not the caller's real uid.
     Row("setuid_root_binary_allowed",
         attempt(V4, NFS_PORT, uid=UNPRIV, setuid=True, expect="ok")),
