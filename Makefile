@@ -48,6 +48,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/helpe
 .PHONY: all clean deps deps-test run test unit-tests helpers bench
 
 all: $(OUTPUT)/nfsguard
+	@:
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
