@@ -15,11 +15,15 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /*
- * Wake the event consumer only once this many bytes are pending in the ring
- * buffer; below it the agent finds the events on its next timed poll. This
- * keeps a wakeup off the refusal path. 0 wakes on every event.
+ * Wake the event consumer only when the data pending in the ring buffer
+ * crosses this many bytes; below it the agent finds the events on its next
+ * timed poll (at most 100 ms later). This keeps the cost of a wakeup off
+ * the refusal path, even in a flood. 0 wakes on every event.
  */
 const volatile __u64 wakeup_bytes = 0;
+
+/* What one record takes in the ring buffer: its 8-byte header and body. */
+#define EVENT_RINGBUF_BYTES (8 + ((sizeof(struct nfsg_event) + 7) & ~7))
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -145,10 +149,14 @@ static __always_inline void report(const struct bpf_sock_addr *ctx,
 	}
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 
-	if (wakeup_bytes)
-		flags = bpf_ringbuf_query(&nfsg_events, BPF_RB_AVAIL_DATA) >=
-				wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-					     : BPF_RB_NO_WAKEUP;
+	if (wakeup_bytes) {
+		/* Pending data, this record included: wake on the crossing. */
+		__u64 avail = bpf_ringbuf_query(&nfsg_events, BPF_RB_AVAIL_DATA);
+
+		flags = avail >= wakeup_bytes &&
+				avail < wakeup_bytes + EVENT_RINGBUF_BYTES ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
