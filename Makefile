@@ -15,8 +15,8 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 # Evaluated when first used, so 'make deps' can install pkg-config's data.
-LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib)
-LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib)
+LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib inih)
+LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
@@ -63,7 +63,7 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name nfsg_$* > $@
 
 $(OUTPUT)/user/%.o: user/%.c | $(SKELS) $(OUTPUT)/user
 	$(call msg,CC,$@)
@@ -101,8 +101,50 @@ test: deps-test
 	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests
 	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
 
+# The benchmark (bench/): workload tools, and a null cgroup program with
+# its loader, the floor that any connect4/connect6 program pays.
+BENCH_TOOLS := $(addprefix $(OUTPUT)/bench/,sink cycle stream rr probe)
+BENCH_BINS := $(BENCH_TOOLS) $(OUTPUT)/bench/nullprog
+BENCH_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Ibench -I$(OUTPUT)/bench \
+	$(LIBBPF_CFLAGS)
+
+.SECONDARY: $(OUTPUT)/bench/nullprog.bpf.o $(OUTPUT)/bench/nullprog.skel.h \
+	$(BENCH_BINS:=.o) $(OUTPUT)/bench/tool.o
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(VMLINUX) | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/bench/%.o: bench/%.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/nullprog.o: $(OUTPUT)/bench/nullprog.skel.h
+
+$(BENCH_TOOLS): $(OUTPUT)/bench/%: $(OUTPUT)/bench/%.o $(OUTPUT)/bench/tool.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@
+
+$(OUTPUT)/bench/nullprog: $(OUTPUT)/bench/nullprog.o $(OUTPUT)/bench/tool.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+# Runs as root: namespaces, cgroups and BPF. Writes bench/results/.
+bench:
+	$(Q)tools/deps.sh build bench
+	$(Q)$(MAKE) all $(BENCH_BINS)
+	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
+
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/bench/*.d)

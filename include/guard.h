@@ -6,66 +6,157 @@
  * side's headers, so only the fixed-width __u8 ... __u64 types are used and
  * every structure is laid out largest member first with padding written out.
  *
- * Semantics of the decision the kernel side takes (cgroup/connect4 and
- * cgroup/connect6, one shared function):
+ * Semantics of the decision the kernel side takes (cgroup/connect4,
+ * cgroup/connect6, cgroup/sendmsg4 and cgroup/sendmsg6, one function):
  *
- *   - A connect is *governed* when the socket is a stream socket of protocol
- *     TCP (or MPTCP, which is TCP on the wire) and its destination port is
- *     set in the nfsg_ports bitmap. Every other connect passes untouched.
- *   - An AF_INET6 socket connecting to a v4-mapped address (::ffff:a.b.c.d)
- *     reaches only connect6; the port is decided there just the same.
- *   - The identity of a governed connect is the *socket owner*: sk_uid, the
- *     uid fixed when the socket was created (the creator's fsuid, as seen
- *     from the initial user namespace), as in iptables' owner match. It is
- *     not the calling task's real uid: a setuid-root helper's socket is
- *     root's, a socket made by root and handed to an unprivileged child
- *     stays root's, and a socket made after seteuid(1000) is uid 1000's.
- *   - A governed connect is allowed when the owner uid is a key of the
- *     nfsg_priv_uids map, or when the socket is a kernel socket (the
- *     in-kernel NFS/SUNRPC client connects from a kworker; refusing it
- *     would make sunrpc retry in a busy loop). An MPTCP subflow is a kernel
- *     socket too, but connects for a user's MPTCP socket: it is judged, and
- *     reported, as that MPTCP socket. Otherwise it is refused: the
- *     program returns 0 and the connect(), sendto(MSG_FASTOPEN) or
- *     sendmsg() fails at once with EPERM.
- *   - Each refusal submits one struct nfsg_event on the nfsg_events ring
- *     buffer. A reservation that fails increments NFSG_CTR_EVENTS_DROPPED.
+ *   - The *policy* of a socket is the one named for the cgroup the socket
+ *     was created in (the cgroup whose programs the kernel runs), or else
+ *     for its nearest ancestor, or else the default policy (index 0). Only
+ *     ancestors up to NFSG_MAX_DEPTH levels below the root can carry a
+ *     policy, so a deeper cgroup still finds its governing ancestor.
+ *   - A connect or sendmsg is *governed* when its policy's mode is not off,
+ *     its protocol is one the policy governs (TCP, which includes MPTCP; or
+ *     UDP, through connect and sendmsg), and its destination port is in the
+ *     policy's port ranges. Everything else passes untouched. A port no
+ *     policy governs passes after one bitmap test (nfsg_ports).
+ *   - An AF_INET6 socket sending to a v4-mapped address (::ffff:a.b.c.d) is
+ *     decided the same way, and matches IPv4 CIDRs of the allow-list.
+ *   - The identity is the *socket owner*: sk_uid, the uid fixed when the
+ *     socket was created (the creator's fsuid, as seen from the initial
+ *     user namespace), as in iptables' owner match; and the fsgid of the
+ *     credentials that created the socket's file. It is not the calling
+ *     task's real uid: a setuid-root helper's socket is root's, a socket
+ *     made by root and handed to an unprivileged child stays root's, and a
+ *     socket made after seteuid(1000) is uid 1000's.
+ *   - A governed attempt is allowed when the owner is privileged (its uid
+ *     or gid falls in the policy's ranges) and, if the policy has an
+ *     allow-list, the destination is in it. Kernel sockets are always
+ *     allowed (the in-kernel NFS/SUNRPC client connects from a kworker;
+ *     refusing it would make sunrpc retry in a busy loop); an MPTCP subflow
+ *     is a kernel socket that connects for a user's MPTCP socket and is
+ *     judged, and reported, as that socket.
+ *   - Otherwise it is refused (mode enforce: the program returns 0 and the
+ *     syscall fails at once with EPERM) or audited (mode audit: allowed,
+ *     and reported as what enforce would refuse).
+ *   - Each refusal or audit submits one struct nfsg_event on nfsg_events;
+ *     a reservation that fails increments NFSG_CTR_EVENTS_DROPPED.
+ *
+ * Atomic policy: every map that describes a policy set (cgroups, policies,
+ * paths, destinations, per-policy counters) is an inner map of a two-slot
+ * outer map, one slot per generation. A decision reads active_gen once and
+ * uses that generation's maps only, so it sees one whole policy set. The
+ * nfsg_ports bitmap is only a filter: it is kept a superset of the active
+ * generation's ports while the agent switches.
  */
 #ifndef NFSGUARD_GUARD_H
 #define NFSGUARD_GUARD_H
 
 /* Longest task comm the kernel reports (TASK_COMM_LEN). */
 #define NFSG_COMM_LEN 16
-
 /* Destination ports are a bitmap of 65536 bits in 64-bit words. */
 #define NFSG_PORT_WORDS (65536 / 64)
+/* Ranges of ports, uids or gids one policy may list. */
+#define NFSG_MAX_RANGES 16
+/* A policy's name, NUL included. */
+#define NFSG_NAME_LEN 32
+/* A cgroup path relative to the cgroup2 mount, NUL included. */
+#define NFSG_PATH_LEN 256
+/* Deepest cgroup level a policy may be named for (the root is level 0). */
+#define NFSG_MAX_DEPTH 32
+/* Policies in one generation, the default (index 0) included. */
+#define NFSG_MAX_POLICIES 1024
+/* Generations: the active one and the one being built. */
+#define NFSG_GENERATIONS 2
 
-/* Capacity of the privileged-uid map. */
-#define NFSG_MAX_PRIV_UIDS 1024
-
-/* IANA protocol numbers that count as TCP (vmlinux.h has no macros). */
+/* IANA protocol numbers (vmlinux.h has no macros). */
 #define NFSG_PROTO_TCP 6
 #define NFSG_PROTO_UDP 17
 #define NFSG_PROTO_MPTCP 262
 
-/* Slots of the per-CPU nfsg_counters array. */
+/* Slots of the global per-CPU nfsg_counters array: exact, all policies. */
 enum nfsg_counter {
-	NFSG_CTR_PASSED = 0,	/* not governed: wrong protocol or port */
-	NFSG_CTR_ALLOWED = 1,	/* governed, privileged owner or kernel socket */
-	NFSG_CTR_REFUSED = 2,	/* governed, refused with EPERM */
-	NFSG_CTR_EVENTS_DROPPED = 3, /* ring buffer full: event lost */
-	NFSG_CTR_MAX = 4,
+	NFSG_CTR_PASSED = 0,	/* not governed */
+	NFSG_CTR_ALLOWED = 1,	/* governed and allowed */
+	NFSG_CTR_REFUSED = 2,	/* governed and refused with EPERM */
+	NFSG_CTR_AUDITED = 3,	/* would be refused; allowed in audit mode */
+	NFSG_CTR_EVENTS_DROPPED = 4, /* ring buffer full: event lost */
+	NFSG_CTR_MAX = 5,
 };
+
+/* Per-policy counters: slot policy * NFSG_PCTR_MAX + counter. */
+enum nfsg_policy_counter {
+	NFSG_PCTR_ALLOWED = 0,
+	NFSG_PCTR_REFUSED = 1,
+	NFSG_PCTR_AUDITED = 2,
+	NFSG_PCTR_MAX = 3,
+};
+
+enum nfsg_mode {
+	NFSG_MODE_OFF = 0,
+	NFSG_MODE_AUDIT = 1,
+	NFSG_MODE_ENFORCE = 2,
+};
+
+/* Bits of nfsg_policy.protocols. */
+#define NFSG_GOVERN_TCP 0x1
+#define NFSG_GOVERN_UDP 0x2
+
+/* Bits of nfsg_policy.flags. */
+#define NFSG_POLICY_ALLOWLIST 0x1 /* destinations limited by nfsg_dests */
 
 /* What the kernel side decided. */
 enum nfsg_verdict {
 	NFSG_VERDICT_ALLOW = 1,
 	NFSG_VERDICT_REFUSE = 2,
+	NFSG_VERDICT_AUDIT = 3,	/* enforce would refuse; allowed */
 };
 
-/* Value of the single element of the nfsg_ports array map. */
+enum nfsg_event_kind {
+	NFSG_EV_CONNECT = 1,	/* a governed connect or sendmsg */
+	NFSG_EV_CGROUP_ADDED = 2,	/* a cgroup a policy names was created */
+	NFSG_EV_CGROUP_REMOVED = 3,	/* a cgroup that had a policy is gone */
+};
+
+/* An inclusive range [lo, hi] of ports, uids or gids. */
+struct nfsg_range {
+	__u32 lo;
+	__u32 hi;
+};
+
+/* Value of nfsg_policies: one policy of one generation. */
+struct nfsg_policy {
+	struct nfsg_range ports[NFSG_MAX_RANGES];
+	struct nfsg_range uids[NFSG_MAX_RANGES];	/* privileged owners */
+	struct nfsg_range gids[NFSG_MAX_RANGES];	/* privileged groups */
+	char name[NFSG_NAME_LEN];
+	__u8 n_ports;
+	__u8 n_uids;
+	__u8 n_gids;
+	__u8 mode;		/* enum nfsg_mode */
+	__u8 protocols;		/* NFSG_GOVERN_* */
+	__u8 flags;		/* NFSG_POLICY_* */
+	__u8 __pad[2];
+};
+
+/* Value of nfsg_ports: any policy's governed ports, per protocol. */
 struct nfsg_portset {
-	__u64 bits[NFSG_PORT_WORDS];	/* bit (port % 64) of word (port / 64) */
+	__u64 tcp[NFSG_PORT_WORDS];	/* bit (port % 64) of word (port / 64) */
+	__u64 udp[NFSG_PORT_WORDS];
+};
+
+/* Key of nfsg_paths: a cgroup path, NUL-padded ("/kubepods.slice"). */
+struct nfsg_path_key {
+	char path[NFSG_PATH_LEN];
+};
+
+/*
+ * Key of nfsg_dests, an LPM trie: prefixlen counts the policy's 32 bits
+ * and then address bits. IPv4 is stored v4-mapped (::ffff:a.b.c.d).
+ */
+struct nfsg_dest_key {
+	__u32 prefixlen;
+	__u32 policy;		/* big-endian, so it sorts as a prefix */
+	__u8 addr[16];
 };
 
 /*
@@ -74,18 +165,20 @@ struct nfsg_portset {
  */
 struct nfsg_event {
 	__u64 ts_boot_ns;	/* CLOCK_BOOTTIME of the decision */
-	__u64 cgroup_id;	/* cgroup2 id of the cgroup the socket was
-				 * created in (the one whose programs ran) */
+	__u64 cgroup_id;	/* cgroup2 id of the socket's cgroup; for a
+				 * cgroup event, the cgroup's */
 	__u32 pid;		/* calling process (tgid) */
 	__u32 tid;		/* calling thread */
 	__u32 uid;		/* socket owner: sk_uid, in the initial userns */
 	__u32 gid;		/* fsgid of the credentials that created the
 				 * socket file; 0 for a socket with no file */
+	__u32 policy;		/* index of the deciding policy in gen */
+	__u32 gen;		/* generation the policy index belongs to */
 	__u16 family;		/* AF_INET or AF_INET6 (the socket's family) */
 	__u16 dport;		/* destination port */
-	__u16 protocol;		/* IPPROTO_TCP, IPPROTO_MPTCP, ... */
+	__u16 protocol;		/* IPPROTO_TCP, _UDP or _MPTCP */
 	__u8 verdict;		/* enum nfsg_verdict */
-	__u8 __pad;
+	__u8 kind;		/* enum nfsg_event_kind */
 	__u8 daddr[16];		/* IPv4: first 4 bytes; IPv6: all 16 */
 	char comm[NFSG_COMM_LEN]; /* calling task's comm */
 };

@@ -216,12 +216,33 @@ def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None):
         raise AssertionError(f"nfsg-connect said {r.stdout!r} {r.stderr!r}")
 
 
-def attached_prog_ids(cgroup):
-    """Program ids bpftool sees attached to the cgroup (any attach type)."""
+def attached_progs(cgroup):
+    """{program name: id} bpftool sees attached to the cgroup."""
     r = sh("bpftool", "-j", "cgroup", "show", cgroup.path, check=False)
     if r.returncode != 0 or not r.stdout.strip():
-        return []
-    return [p["id"] for p in json.loads(r.stdout)]
+        return {}
+    return {p["name"]: p["id"] for p in json.loads(r.stdout)}
+
+
+def progs_of(pid):
+    """{program name: id} of the BPF programs process pid holds fds of."""
+    ids = set()
+    fd_dir = f"/proc/{pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(os.path.join(fd_dir, fd)) != "anon_inode:bpf-prog":
+                continue
+            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except FileNotFoundError:
+            continue
+    names = {}
+    for i in ids:
+        r = sh("bpftool", "-j", "prog", "show", "id", str(i))
+        names[json.loads(r.stdout)["name"]] = i
+    return names
 
 
 def prog_exists(prog_id):

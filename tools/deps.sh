@@ -1,19 +1,23 @@
 #!/bin/sh
 # Install the Debian packages nfsguard needs, when they are missing, and
-# say what was installed.  Usage: tools/deps.sh build [test]
+# say what was installed.  Usage: tools/deps.sh build [test] [bench]
 #   build: what 'make' and 'nfsguard run' need
 #   test:  what 'make test' needs on top (namespaces, uids, NFS server, client)
+#   bench: what 'make bench' needs on top (namespaces, uids, the firewalls
+#          it compares nfsguard with)
 set -eu
 
-BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev bpftool"
+BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev bpftool"
 TEST_PKGS="iproute2 util-linux mount python3 nfs-ganesha nfs-ganesha-vfs libnfs-utils"
+BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
 
 want=""
 for set in "$@"; do
 	case "$set" in
 	build) want="$want $BUILD_PKGS" ;;
 	test) want="$want $TEST_PKGS" ;;
-	*) echo "deps: unknown package set '$set': use build and/or test" >&2; exit 2 ;;
+	bench) want="$want $BENCH_PKGS" ;;
+	*) echo "deps: unknown package set '$set': use build, test and/or bench" >&2; exit 2 ;;
 	esac
 done
 

@@ -71,8 +71,15 @@ static int cgroup_id_of(int fd, __u64 *id)
 	return 0;
 }
 
-int cgroup_open(const struct cgroup2 *cg, const char *path, int *fd,
-		__u64 *id)
+static void cache_put(struct cgroup2 *cg, __u64 id, const char *rel)
+{
+	struct cgroup_cache_slot *s = &cg->cache[id % CGROUP_CACHE_SLOTS];
+
+	s->id = id;
+	snprintf(s->path, sizeof(s->path), "/%s", rel);
+}
+
+int cgroup_open(struct cgroup2 *cg, const char *path, int *fd, __u64 *id)
 {
 	size_t mlen = strlen(cg->mount);
 	struct statfs sfs;
@@ -99,6 +106,7 @@ int cgroup_open(const struct cgroup2 *cg, const char *path, int *fd,
 	err = cgroup_id_of(dfd, id);
 	if (err)
 		goto fail;
+	cache_put(cg, *id, path);
 	*fd = dfd;
 	return 0;
 fail:

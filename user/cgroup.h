@@ -32,12 +32,11 @@ void cgroup2_close(struct cgroup2 *cg);
 /*
  * Open the cgroup at path, either a full path under the cgroup2 mount or
  * one relative to it ("/system.slice" and "system.slice" alike), and
- * return its directory fd and id.
+ * return its directory fd and id. The id's path goes in the cache.
  * Returns -ENOENT (no such directory), -ENOTDIR, -EXDEV (not on the cgroup2
  * mount) or another -errno.
  */
-int cgroup_open(const struct cgroup2 *cg, const char *path, int *fd,
-		__u64 *id);
+int cgroup_open(struct cgroup2 *cg, const char *path, int *fd, __u64 *id);
 
 /*
  * The path of cgroup id relative to the cgroup2 mount ("/" for its root),

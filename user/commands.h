@@ -3,9 +3,19 @@
 #ifndef NFSGUARD_COMMANDS_H
 #define NFSGUARD_COMMANDS_H
 
+#include <stdbool.h>
+
 /* Exit statuses shared by all commands. */
 #define EXIT_USAGE 64	/* bad arguments (argp's EX_USAGE) */
 
 int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+struct policy_set;
+/*
+ * The configured policy set: path, else the default file if it exists,
+ * else the embedded default. Prints every problem, one line each.
+ */
+int run_load_config(const char *path, struct policy_set *s, bool quiet);
 
 #endif

@@ -38,8 +38,15 @@ static const char *verdict_name(__u8 verdict)
 		return "allowed";
 	case NFSG_VERDICT_REFUSE:
 		return "refused";
+	case NFSG_VERDICT_AUDIT:
+		return "audited";
 	}
 	return "unknown";
+}
+
+static const char *cgroup_action(__u8 kind)
+{
+	return kind == NFSG_EV_CGROUP_ADDED ? "added" : "removed";
 }
 
 static const char *family_name(__u16 family)
@@ -98,43 +105,70 @@ void format_header(FILE *out, enum format_kind kind)
 {
 	if (kind != FORMAT_TEXT)
 		return;
-	fprintf(out, "%-8s %-7s %-15s %-6s %-2s %-15s %-5s %-7s %s\n", "TIME",
-		"PID", "COMM", "UID", "IP", "DADDR", "DPORT", "VERDICT",
+	fprintf(out, "%-8s %-7s %-15s %-6s %-15s %-5s %-7s %-8s %s\n", "TIME",
+		"PID", "COMM", "UID", "DADDR", "DPORT", "VERDICT", "POLICY",
 		"CGROUP");
 }
 
-static void event_text(FILE *out, const struct nfsg_event *e, __u64 wall_ns,
-		       const char *cgroup)
+static void text_time(__u64 wall_ns, char *buf, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN], comm[NFSG_COMM_LEN + 1], hms[16];
 	time_t secs = wall_ns / 1000000000ULL;
 	struct tm tm;
 
-	if (!localtime_r(&secs, &tm) ||
-	    !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
-		snprintf(hms, sizeof(hms), "?");
-	format_addr(e, addr, sizeof(addr));
-	text_comm(e->comm, comm, sizeof(comm));
-	fprintf(out, "%-8s %-7u %-15s %-6u %-2s %-15s %-5u %-7s %s\n", hms,
-		e->pid, comm, e->uid, e->family == AF_INET6_ ? "6" : "4", addr,
-		e->dport, verdict_name(e->verdict), cgroup);
+	if (!localtime_r(&secs, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+		snprintf(buf, len, "?");
 }
 
-static void event_json(FILE *out, const struct nfsg_event *e, __u64 wall_ns,
-		       const char *cgroup)
+static void event_text(FILE *out, const struct nfsg_event *e,
+		       const struct format_names *n)
+{
+	char addr[INET6_ADDRSTRLEN], comm[NFSG_COMM_LEN + 1], hms[16];
+
+	text_time(n->wall_ns, hms, sizeof(hms));
+	text_comm(e->comm, comm, sizeof(comm));
+	if (e->kind != NFSG_EV_CONNECT) {
+		fprintf(out, "%-8s %-7u %-15s %-6s %-15s %-5s %-7s %-8s %s\n",
+			hms, e->pid, comm, "-", "-", "-",
+			cgroup_action(e->kind), n->policy, n->cgroup);
+		return;
+	}
+	format_addr(e, addr, sizeof(addr));
+	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s %s\n", hms,
+		e->pid, comm, e->uid, addr, e->dport, verdict_name(e->verdict),
+		n->policy, n->cgroup);
+}
+
+static void event_json(FILE *out, const struct nfsg_event *e,
+		       const struct format_names *n)
 {
 	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
 
+	format_rfc3339(n->wall_ns, when, sizeof(when));
+	if (e->kind != NFSG_EV_CONNECT) {
+		fprintf(out, "{\"time\":\"%s\",\"type\":\"cgroup\","
+			"\"action\":\"%s\",\"policy\":",
+			when, cgroup_action(e->kind));
+		format_json_string(out, n->policy, strlen(n->policy));
+		fprintf(out, ",\"cgroup_id\":%llu,\"cgroup\":",
+			(unsigned long long)e->cgroup_id);
+		format_json_string(out, n->cgroup, strlen(n->cgroup));
+		fprintf(out, ",\"pid\":%u,\"comm\":", e->pid);
+		format_json_string(out, e->comm, NFSG_COMM_LEN);
+		fputs("}\n", out);
+		return;
+	}
 	format_addr(e, addr, sizeof(addr));
-	format_rfc3339(wall_ns, when, sizeof(when));
 	fprintf(out,
 		"{\"time\":\"%s\",\"type\":\"connect\",\"verdict\":\"%s\","
-		"\"pid\":%u,\"tid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":",
-		when, verdict_name(e->verdict), e->pid, e->tid, e->uid, e->gid);
+		"\"policy\":",
+		when, verdict_name(e->verdict));
+	format_json_string(out, n->policy, strlen(n->policy));
+	fprintf(out, ",\"pid\":%u,\"tid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":",
+		e->pid, e->tid, e->uid, e->gid);
 	format_json_string(out, e->comm, NFSG_COMM_LEN);
 	fprintf(out, ",\"cgroup_id\":%llu,\"cgroup\":",
 		(unsigned long long)e->cgroup_id);
-	format_json_string(out, cgroup, strlen(cgroup));
+	format_json_string(out, n->cgroup, strlen(n->cgroup));
 	fprintf(out,
 		",\"family\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
 		"\"protocol\":\"%s\"}\n",
@@ -143,11 +177,10 @@ static void event_json(FILE *out, const struct nfsg_event *e, __u64 wall_ns,
 }
 
 void format_event(FILE *out, enum format_kind kind,
-		  const struct nfsg_event *e, __u64 wall_ns,
-		  const char *cgroup)
+		  const struct nfsg_event *e, const struct format_names *n)
 {
 	if (kind == FORMAT_JSON)
-		event_json(out, e, wall_ns, cgroup);
+		event_json(out, e, n);
 	else
-		event_text(out, e, wall_ns, cgroup);
+		event_text(out, e, n);
 }

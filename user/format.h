@@ -19,13 +19,16 @@ enum format_kind {
 /* The column header of the text format (nothing for JSON). */
 void format_header(FILE *out, enum format_kind kind);
 
-/*
- * One event as one line. wall_ns is the event's time in CLOCK_REALTIME
- * nanoseconds, cgroup the socket's cgroup path ("?" if unknown).
- */
+/* What an event refers to, resolved by the agent. */
+struct format_names {
+	__u64 wall_ns;		/* the event's time, CLOCK_REALTIME */
+	const char *cgroup;	/* path of e->cgroup_id, "?" if unknown */
+	const char *policy;	/* name of the deciding policy, "?" if unknown */
+};
+
+/* One event as one line. */
 void format_event(FILE *out, enum format_kind kind,
-		  const struct nfsg_event *e, __u64 wall_ns,
-		  const char *cgroup);
+		  const struct nfsg_event *e, const struct format_names *n);
 
 /* Address of the event as text ("?" for an unknown family). */
 void format_addr(const struct nfsg_event *e, char *buf, size_t len);

@@ -10,15 +10,101 @@
 #include "guard_prog.h"
 
 /* The ABI in include/guard.h: the kernel side writes exactly these. */
-_Static_assert(sizeof(struct nfsg_event) == 72, "nfsg_event layout");
-_Static_assert(sizeof(struct nfsg_portset) == 8192, "nfsg_portset layout");
+_Static_assert(sizeof(struct nfsg_event) == 80, "nfsg_event layout");
+_Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
+_Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
+_Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
+
+static const char *const inner_names[GUARD_INNERS] = {
+	[GUARD_INNER_CGROUPS] = "nfsg_cgroups_g",
+	[GUARD_INNER_POLICIES] = "nfsg_policies_g",
+	[GUARD_INNER_PATHS] = "nfsg_paths_g",
+	[GUARD_INNER_DESTS] = "nfsg_dests_g",
+	[GUARD_INNER_PCTRS] = "nfsg_pctrs_g",
+};
+
+static struct bpf_map *outer_of(const struct guard *g, enum guard_inner i)
+{
+	struct bpf_map *outer[GUARD_INNERS] = {
+		[GUARD_INNER_CGROUPS] = g->skel->maps.nfsg_cgroups,
+		[GUARD_INNER_POLICIES] = g->skel->maps.nfsg_policies,
+		[GUARD_INNER_PATHS] = g->skel->maps.nfsg_paths,
+		[GUARD_INNER_DESTS] = g->skel->maps.nfsg_dests,
+		[GUARD_INNER_PCTRS] = g->skel->maps.nfsg_pol_ctrs,
+	};
+
+	return outer[i];
+}
+
+/* libbpf frees the inner templates at load: keep what we need of them. */
+static int save_inner_defs(struct guard *g)
+{
+	const struct bpf_map *t;
+	int i;
+
+	for (i = 0; i < GUARD_INNERS; i++) {
+		t = bpf_map__inner_map(outer_of(g, i));
+		if (!t)
+			return -ENOENT;
+		g->inner[i] = (struct guard_inner_def){
+			.type = bpf_map__type(t),
+			.key_size = bpf_map__key_size(t),
+			.value_size = bpf_map__value_size(t),
+			.flags = bpf_map__map_flags(t),
+			.max_entries = bpf_map__max_entries(t),
+		};
+	}
+	return 0;
+}
+
+int guard_inner_create(const struct guard *g, enum guard_inner i,
+		       __u32 max_entries)
+{
+	const struct guard_inner_def *d = &g->inner[i];
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = d->flags);
+	int fd;
+
+	if (!max_entries)
+		max_entries = d->max_entries;
+	fd = bpf_map_create(d->type, inner_names[i], d->key_size,
+			    d->value_size, max_entries, &opts);
+	if (fd < 0) {
+		fd = -errno;
+		log_err("cannot create map %s with %u entries: %s",
+			inner_names[i], max_entries, strerror(-fd));
+	}
+	return fd;
+}
+
+int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
+			int fd)
+{
+	if (bpf_map_update_elem(bpf_map__fd(outer_of(g, i)), &gen, &fd,
+				BPF_ANY)) {
+		log_err("cannot install map %s for generation %u: %s",
+			inner_names[i], gen, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int guard_inner_fd(const struct guard *g, enum guard_inner i, __u32 gen)
+{
+	__u32 id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(outer_of(g, i)), &gen, &id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(id);
+	return fd < 0 ? -errno : fd;
+}
 
 int guard_load(struct guard *g, const struct guard_opts *o)
 {
 	int err;
 
 	memset(g, 0, sizeof(*g));
-	g->skel = guard_bpf__open();
+	g->skel = nfsg_guard__open();
 	if (!g->skel) {
 		err = -errno;
 		log_err("cannot open the BPF object: %s", strerror(-err));
@@ -32,7 +118,12 @@ int guard_load(struct guard *g, const struct guard_opts *o)
 			o->ringbuf_bytes, strerror(-err));
 		goto fail;
 	}
-	err = guard_bpf__load(g->skel);
+	err = save_inner_defs(g);
+	if (err) {
+		log_err("the BPF object lacks its inner map templates: rebuild nfsguard");
+		goto fail;
+	}
+	err = nfsg_guard__load(g->skel);
 	if (err) {
 		log_err("kernel refused to load the programs: %s: rerun with -v to see the verifier log",
 			strerror(-err));
@@ -44,81 +135,107 @@ fail:
 	return err;
 }
 
-int guard_apply_policy(struct guard *g, const struct policy *p)
-{
-	int ports_fd = bpf_map__fd(g->skel->maps.nfsg_ports);
-	int uids_fd = bpf_map__fd(g->skel->maps.nfsg_priv_uids);
-	__u32 zero = 0, i;
-	__u8 one = 1;
-	int err;
-
-	/* The uids go in before the ports: a port is never governed
-	 * against an empty privileged set while the maps are filled. */
-	for (i = 0; i < p->n_priv_uids; i++) {
-		err = bpf_map_update_elem(uids_fd, &p->priv_uids[i], &one,
-					  BPF_ANY);
-		if (err) {
-			log_err("cannot write privileged uid %u: %s",
-				p->priv_uids[i], strerror(errno));
-			return -errno;
-		}
-	}
-	err = bpf_map_update_elem(ports_fd, &zero, &p->ports, BPF_ANY);
-	if (err) {
-		log_err("cannot write governed ports: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-int guard_attach(struct guard *g, int cgroup_fd)
+int guard_watch_cgroups(struct guard *g)
 {
 	int err;
 
-	g->link4 = bpf_program__attach_cgroup(g->skel->progs.nfsg_connect4,
-					      cgroup_fd);
-	if (!g->link4) {
+	g->mkdir = bpf_program__attach_trace(g->skel->progs.nfsg_cg_mkdir);
+	if (!g->mkdir) {
 		err = -errno;
 		goto fail;
 	}
-	g->link6 = bpf_program__attach_cgroup(g->skel->progs.nfsg_connect6,
-					      cgroup_fd);
-	if (!g->link6) {
+	g->rmdir = bpf_program__attach_trace(g->skel->progs.nfsg_cg_rmdir);
+	if (!g->rmdir) {
 		err = -errno;
 		goto fail;
 	}
 	return 0;
 fail:
-	log_err("cannot attach to the cgroup: %s: a kernel with bpf_link support for cgroups (5.7 or later) is needed",
+	log_err("cannot follow cgroup creation (tp_btf/cgroup_mkdir): %s: a kernel with BTF tracepoints (5.5 or later) is needed",
 		strerror(-err));
-	bpf_link__destroy(g->link4);
-	g->link4 = NULL;
+	bpf_link__destroy(g->mkdir);
+	g->mkdir = NULL;
 	return err;
 }
 
-int guard_read_counters(const struct guard *g, __u64 *out)
+int guard_attach(struct guard *g, int cgroup_fd)
 {
-	int fd = bpf_map__fd(g->skel->maps.nfsg_counters);
-	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_program *progs[GUARD_HOOKS] = {
+		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
+		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
+		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
+		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
+	};
+	int i, err;
+
+	for (i = 0; i < GUARD_HOOKS; i++) {
+		g->hooks[i] = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+		if (!g->hooks[i]) {
+			err = -errno;
+			log_err("cannot attach %s to the cgroup: %s: a kernel with bpf_link support for cgroups (5.7 or later) is needed",
+				bpf_program__section_name(progs[i]),
+				strerror(-err));
+			guard_detach(g);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void guard_detach(struct guard *g)
+{
+	int i;
+
+	for (i = GUARD_HOOKS - 1; i >= 0; i--) {
+		bpf_link__destroy(g->hooks[i]);
+		g->hooks[i] = NULL;
+	}
+}
+
+/* Sum one per-CPU slot. */
+static int percpu_sum(int fd, __u32 key, __u64 *sum)
+{
+	int ncpu = libbpf_num_possible_cpus(), cpu, err = 0;
 	__u64 *vals;
-	__u32 slot;
-	int cpu, err = 0;
 
 	if (ncpu < 0)
 		return ncpu;
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (slot = 0; slot < NFSG_CTR_MAX; slot++) {
-		out[slot] = 0;
-		if (bpf_map_lookup_elem(fd, &slot, vals)) {
-			err = -errno;
-			break;
-		}
-		for (cpu = 0; cpu < ncpu; cpu++)
-			out[slot] += vals[cpu];
-	}
+	*sum = 0;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		err = -errno;
+	for (cpu = 0; !err && cpu < ncpu; cpu++)
+		*sum += vals[cpu];
 	free(vals);
+	return err;
+}
+
+int guard_read_counters(const struct guard *g, __u64 *out)
+{
+	int fd = bpf_map__fd(g->skel->maps.nfsg_counters), err;
+	__u32 slot;
+
+	for (slot = 0; slot < NFSG_CTR_MAX; slot++) {
+		err = percpu_sum(fd, slot, &out[slot]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int guard_read_policy_counters(const struct guard *g, __u32 gen, __u32 n,
+			       __u64 *out)
+{
+	int fd = guard_inner_fd(g, GUARD_INNER_PCTRS, gen), err = 0;
+	__u32 slot;
+
+	if (fd < 0)
+		return fd;
+	for (slot = 0; slot < n * NFSG_PCTR_MAX && !err; slot++)
+		err = percpu_sum(fd, slot, &out[slot]);
+	close(fd);
 	return err;
 }
 
@@ -129,8 +246,9 @@ int guard_events_fd(const struct guard *g)
 
 void guard_destroy(struct guard *g)
 {
-	bpf_link__destroy(g->link6);
-	bpf_link__destroy(g->link4);
-	guard_bpf__destroy(g->skel);
+	guard_detach(g);
+	bpf_link__destroy(g->rmdir);
+	bpf_link__destroy(g->mkdir);
+	nfsg_guard__destroy(g->skel);
 	memset(g, 0, sizeof(*g));
 }

@@ -1,37 +1,77 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * The enforcement programs' lifecycle: open, configure, load, fill the
- * policy maps, attach to one cgroup with bpf_links, and tear down.
+ * The guard programs' lifecycle: open, configure, load, attach the cgroup
+ * watchers and the four cgroup hooks with bpf_links, and tear down.
  */
 #ifndef NFSGUARD_GUARD_PROG_H
 #define NFSGUARD_GUARD_PROG_H
 
 #include <linux/types.h>
 #include "guard.h"
-#include "policy.h"
 
-struct guard_bpf;
+struct nfsg_guard;
 struct bpf_link;
 
+/* The cgroup hooks, in the order they are attached. */
+enum guard_hook {
+	GUARD_CONNECT4,
+	GUARD_CONNECT6,
+	GUARD_SENDMSG4,
+	GUARD_SENDMSG6,
+	GUARD_HOOKS,
+};
+
+/* The per-generation inner maps (see bpf/maps.h). */
+enum guard_inner {
+	GUARD_INNER_CGROUPS,
+	GUARD_INNER_POLICIES,
+	GUARD_INNER_PATHS,
+	GUARD_INNER_DESTS,
+	GUARD_INNER_PCTRS,
+	GUARD_INNERS,
+};
+
+/* An inner map template, as read before load (libbpf frees it then). */
+struct guard_inner_def {
+	__u32 type, key_size, value_size, flags, max_entries;
+};
+
 struct guard {
-	struct guard_bpf *skel;
-	struct bpf_link *link4;
-	struct bpf_link *link6;
+	struct nfsg_guard *skel;
+	struct bpf_link *hooks[GUARD_HOOKS];
+	struct bpf_link *mkdir, *rmdir;
+	struct guard_inner_def inner[GUARD_INNERS];
 };
 
 struct guard_opts {
 	__u32 ringbuf_bytes;	/* power of two, at least one page */
-	__u64 wakeup_bytes;	/* see wakeup_bytes in bpf/guard.bpf.c */
+	__u64 wakeup_bytes;	/* see wakeup_bytes in bpf/events.h */
 };
 
 /* Open and load the programs. On failure nothing is left loaded. */
 int guard_load(struct guard *g, const struct guard_opts *o);
-/* Write the policy into the maps the programs read. */
-int guard_apply_policy(struct guard *g, const struct policy *p);
-/* Attach connect4 and connect6 to the cgroup; both or neither. */
+/*
+ * A fresh inner map of kind i with max_entries (0: the template's). Returns
+ * its fd or -errno, after printing why.
+ */
+int guard_inner_create(const struct guard *g, enum guard_inner i,
+		       __u32 max_entries);
+/* Put fd in slot gen of the outer map of kind i. */
+int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
+			int fd);
+/* The fd of generation gen's inner map of kind i (close it), or -errno. */
+int guard_inner_fd(const struct guard *g, enum guard_inner i, __u32 gen);
+/* Follow cgroups as they are created and removed. */
+int guard_watch_cgroups(struct guard *g);
+/* Attach the four hooks to the cgroup; all or none. */
 int guard_attach(struct guard *g, int cgroup_fd);
+/* Detach the hooks (and only them). */
+void guard_detach(struct guard *g);
 /* Sum the per-CPU counters into out[NFSG_CTR_MAX]. */
 int guard_read_counters(const struct guard *g, __u64 *out);
+/* Sum per-policy counters of generation gen: out[n * NFSG_PCTR_MAX]. */
+int guard_read_policy_counters(const struct guard *g, __u32 gen, __u32 n,
+			       __u64 *out);
 /* The events ring buffer's map fd. */
 int guard_events_fd(const struct guard *g);
 /* Detach and unload; accepts a guard that is partly set up or zeroed. */

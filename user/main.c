@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run },
+	{ "check", cmd_check },
 };
 
 static const char doc[] =
@@ -23,6 +24,7 @@ static const char doc[] =
 	"\n"
 	"Commands:\n"
 	"  run      load the programs, enforce the policy, stream events\n"
+	"  check    validate a configuration file without touching the kernel\n"
 	"\n"
 	"Run 'nfsguard COMMAND --help' for a command's options.\n"
 	"\n"

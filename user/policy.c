@@ -1,38 +1,158 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "policy.h"
 
-void policy_default(struct policy *p)
+static void policy_free(struct policy *p)
 {
+	size_t i;
+
+	for (i = 0; i < p->n_cgroups; i++)
+		free(p->cgroups[i]);
+	free(p->cgroups);
+	free(p->dests);
 	memset(p, 0, sizeof(*p));
-	policy_add_port(p, POLICY_DEFAULT_PORT);
-	policy_add_priv_uid(p, POLICY_DEFAULT_PRIV_UID);
 }
 
-void policy_add_port(struct policy *p, __u16 port)
+void policy_set_free(struct policy_set *s)
 {
-	p->ports.bits[port / 64] |= 1ULL << (port % 64);
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		policy_free(&s->p[i]);
+	free(s->p);
+	s->p = NULL;
+	s->n = 0;
+}
+
+struct policy *policy_set_add(struct policy_set *s, const struct policy *base,
+			      const char *name)
+{
+	struct policy *p, *grown, copy;
+	size_t i;
+
+	/* base may live in s->p, which realloc can move. */
+	if (base) {
+		copy = *base;
+		base = &copy;
+	}
+	if (s->n >= NFSG_MAX_POLICIES) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	grown = realloc(s->p, (s->n + 1) * sizeof(*s->p));
+	if (!grown)
+		return NULL;
+	s->p = grown;
+	p = &s->p[s->n];
+	memset(p, 0, sizeof(*p));
+	if (base) {
+		/* Scalars and ranges are inherited; cgroups are not. */
+		p->k = base->k;
+		for (i = 0; i < base->n_dests; i++)
+			if (policy_add_dest(p, &base->dests[i])) {
+				policy_free(p);
+				return NULL;
+			}
+	}
+	snprintf(p->k.name, sizeof(p->k.name), "%s", name);
+	s->n++;
+	return p;
+}
+
+struct policy *policy_set_find(struct policy_set *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->p[i].k.name, name))
+			return &s->p[i];
+	return NULL;
+}
+
+int policy_set_default(struct policy_set *s)
+{
+	struct policy *p;
+
+	memset(s, 0, sizeof(*s));
+	p = policy_set_add(s, NULL, POLICY_DEFAULT_NAME);
+	if (!p)
+		return -ENOMEM;
+	p->k.mode = NFSG_MODE_ENFORCE;
+	p->k.protocols = NFSG_GOVERN_TCP;
+	policy_add_range(p->k.ports, &p->k.n_ports, POLICY_DEFAULT_PORT,
+			 POLICY_DEFAULT_PORT);
+	policy_add_range(p->k.uids, &p->k.n_uids, POLICY_DEFAULT_PRIV_UID,
+			 POLICY_DEFAULT_PRIV_UID);
+	return 0;
+}
+
+int policy_add_range(struct nfsg_range *r, __u8 *n, __u32 lo, __u32 hi)
+{
+	if (lo > hi)
+		return -EINVAL;
+	if (*n >= NFSG_MAX_RANGES)
+		return -ENOSPC;
+	r[*n].lo = lo;
+	r[*n].hi = hi;
+	(*n)++;
+	return 0;
+}
+
+int policy_add_dest(struct policy *p, const struct policy_cidr *c)
+{
+	struct policy_cidr *grown;
+
+	grown = realloc(p->dests, (p->n_dests + 1) * sizeof(*p->dests));
+	if (!grown)
+		return -ENOMEM;
+	p->dests = grown;
+	p->dests[p->n_dests++] = *c;
+	p->k.flags |= NFSG_POLICY_ALLOWLIST;
+	return 0;
+}
+
+int policy_add_cgroup(struct policy *p, const char *path)
+{
+	char **grown, *copy = strdup(path);
+
+	if (!copy)
+		return -ENOMEM;
+	grown = realloc(p->cgroups, (p->n_cgroups + 1) * sizeof(*p->cgroups));
+	if (!grown) {
+		free(copy);
+		return -ENOMEM;
+	}
+	p->cgroups = grown;
+	p->cgroups[p->n_cgroups++] = copy;
+	return 0;
 }
 
 bool policy_has_port(const struct policy *p, __u16 port)
 {
-	return p->ports.bits[port / 64] & (1ULL << (port % 64));
+	__u8 i;
+
+	for (i = 0; i < p->k.n_ports; i++)
+		if (port >= p->k.ports[i].lo && port <= p->k.ports[i].hi)
+			return true;
+	return false;
 }
 
-int policy_add_priv_uid(struct policy *p, __u32 uid)
+const char *policy_mode_name(__u8 mode)
 {
-	__u32 i;
-
-	for (i = 0; i < p->n_priv_uids; i++)
-		if (p->priv_uids[i] == uid)
-			return 0;
-	if (p->n_priv_uids >= NFSG_MAX_PRIV_UIDS)
-		return -ENOSPC;
-	p->priv_uids[p->n_priv_uids++] = uid;
-	return 0;
+	switch (mode) {
+	case NFSG_MODE_OFF:
+		return "off";
+	case NFSG_MODE_AUDIT:
+		return "audit";
+	case NFSG_MODE_ENFORCE:
+		return "enforce";
+	}
+	return "?";
 }
 
 /* Append to buf at *off, never past len; keeps *off <= len - 1. */
@@ -52,27 +172,55 @@ append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	*off += (size_t)n < len - *off ? (size_t)n : len - 1 - *off;
 }
 
-void policy_describe(const struct policy *p, char *buf, size_t len)
+void policy_format_ranges(const struct nfsg_range *r, __u8 n, char *buf,
+			  size_t len)
 {
 	size_t off = 0;
-	unsigned int port, i;
-	bool first = true;
+	__u8 i;
 
 	if (!len)
 		return;
 	buf[0] = '\0';
-	append(buf, len, &off, "tcp ports");
-	for (port = 0; port < 65536; port++) {
-		if (!policy_has_port(p, port))
-			continue;
-		append(buf, len, &off, first ? " %u" : ",%u", port);
-		first = false;
+	if (!n)
+		append(buf, len, &off, "none");
+	for (i = 0; i < n; i++) {
+		append(buf, len, &off, "%s%u", i ? "," : "", r[i].lo);
+		if (r[i].hi != r[i].lo)
+			append(buf, len, &off, "-%u", r[i].hi);
 	}
-	if (first)
-		append(buf, len, &off, " none");
-	append(buf, len, &off, "; privileged uids");
-	for (i = 0; i < p->n_priv_uids; i++)
-		append(buf, len, &off, i ? ",%u" : " %u", p->priv_uids[i]);
-	if (!p->n_priv_uids)
-		append(buf, len, &off, " none");
+}
+
+void policy_format_cidr(const struct policy_cidr *c, char *buf, size_t len)
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (!memcmp(c->addr, mapped, sizeof(mapped)) && c->prefixlen >= 96) {
+		inet_ntop(AF_INET, c->addr + 12, addr, sizeof(addr));
+		snprintf(buf, len, "%s/%u", addr, c->prefixlen - 96);
+		return;
+	}
+	inet_ntop(AF_INET6, c->addr, addr, sizeof(addr));
+	snprintf(buf, len, "%s/%u", addr, c->prefixlen);
+}
+
+void policy_describe(const struct policy *p, char *buf, size_t len)
+{
+	char ports[160], uids[160], gids[160];
+	size_t off = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	policy_format_ranges(p->k.ports, p->k.n_ports, ports, sizeof(ports));
+	policy_format_ranges(p->k.uids, p->k.n_uids, uids, sizeof(uids));
+	policy_format_ranges(p->k.gids, p->k.n_gids, gids, sizeof(gids));
+	append(buf, len, &off, "%s: %s%s%s ports %s, privileged uids %s gids %s",
+	       policy_mode_name(p->k.mode),
+	       p->k.protocols & NFSG_GOVERN_TCP ? "tcp" : "",
+	       p->k.protocols == (NFSG_GOVERN_TCP | NFSG_GOVERN_UDP) ? "," : "",
+	       p->k.protocols & NFSG_GOVERN_UDP ? "udp" : "", ports, uids, gids);
+	if (p->n_dests)
+		append(buf, len, &off, ", %zu allowed destination%s",
+		       p->n_dests, p->n_dests == 1 ? "" : "s");
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * nfsguard run: probe, load, attach, stream events until SIGINT/SIGTERM,
- * then detach. Nothing stays attached after it returns, on any path.
+ * nfsguard run: probe, load, apply the policy, attach, stream events until
+ * SIGINT/SIGTERM, then detach. SIGHUP re-reads the configuration and
+ * switches to it atomically, or keeps the running policy if it is invalid.
+ * Nothing stays attached after it returns, on any path.
  */
 #include <argp.h>
 #include <errno.h>
@@ -12,45 +14,57 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+#include "guard.skel.h"
 #include "cgroup.h"
 #include "commands.h"
+#include "config.h"
 #include "format.h"
 #include "guard_prog.h"
 #include "log.h"
 #include "policy.h"
+#include "policy_maps.h"
 #include "probe.h"
 
 /* Events wait in the ring buffer at most this long before being printed. */
 #define POLL_MS 100
 #define RINGBUF_BYTES (1U << 20)
-/* Wake the agent early once this much is pending (see guard.bpf.c). */
+/* Wake the agent early once this much is pending (see bpf/events.h). */
 #define WAKEUP_BYTES (RINGBUF_BYTES / 16)
 
 struct run_opts {
 	const char *cgroup;
+	const char *config;	/* NULL: CONFIG_DEFAULT_PATH if it exists */
 	enum format_kind format;
 };
 
 struct run_state {
+	const struct run_opts *o;
 	struct cgroup2 cg;
-	enum format_kind format;
+	struct guard g;
+	struct policy_set sets[NFSG_GENERATIONS]; /* by generation */
+	__u32 gen;		/* the active one */
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 malformed;	/* records of an unexpected size */
 	bool output_closed;
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
 static const struct argp_option options[] = {
 	{ "cgroup", 'c', "PATH", 0,
 	  "Attach to this cgroup (relative to the cgroup2 mount, or a full "
 	  "path under it) instead of the cgroup2 root", 0 },
+	{ "config", 'f', "FILE", 0,
+	  "Read the policy from FILE (default " CONFIG_DEFAULT_PATH
+	  "; without it, the embedded default policy applies)", 0 },
 	{ "json", 'j', NULL, 0, "Print events as JSON lines", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier log",
 	  0 },
@@ -58,14 +72,17 @@ static const struct argp_option options[] = {
 };
 
 static const char run_doc[] =
-	"Load nfsguard's programs, enforce the default policy (the EFS owner "
-	"rule: only uid 0 may open TCP connections to port 2049), and print "
-	"each refused connect until SIGINT or SIGTERM, which detach and exit 0."
+	"Load nfsguard's programs, enforce the policy (by default the EFS "
+	"owner rule: only uid 0 may open TCP connections to port 2049), and "
+	"print each refused or audited connect until SIGINT or SIGTERM, which "
+	"detach and exit 0. SIGHUP (or 'nfsguard reload') re-reads the "
+	"configuration."
 	"\v"
 	"Examples:\n"
 	"  nfsguard run                          # enforce machine-wide\n"
 	"  nfsguard run --json | jq .            # events as JSON lines\n"
-	"  nfsguard run --cgroup /system.slice   # one subtree only\n";
+	"  nfsguard run --cgroup /system.slice   # one subtree only\n"
+	"  nfsguard run --config ./test.conf     # another policy file\n";
 
 static error_t parse_run(int key, char *arg, struct argp_state *state)
 {
@@ -76,6 +93,11 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		if (!*arg)
 			argp_error(state, "--cgroup needs a path");
 		o->cgroup = arg;
+		return 0;
+	case 'f':
+		if (!*arg)
+			argp_error(state, "--config needs a file");
+		o->config = arg;
 		return 0;
 	case 'j':
 		o->format = FORMAT_JSON;
@@ -96,6 +118,35 @@ static const struct argp run_argp = {
 	.doc = run_doc,
 };
 
+/*
+ * The configured policy set: the file given, else the default file, else
+ * the embedded default. Every problem is printed, one line each.
+ */
+int run_load_config(const char *path, struct policy_set *s, bool quiet)
+{
+	struct config_errors errs = {};
+	const char *file = path ? path : CONFIG_DEFAULT_PATH;
+	size_t i;
+	int err;
+
+	err = config_read(file, s, &errs);
+	if (err == -ENOENT && !path) {
+		if (!quiet)
+			log_info("no %s: enforcing the embedded default policy",
+				 file);
+		return policy_set_default(s);
+	}
+	if (err == -ENOENT) {
+		log_err("%s: no such file: create it or leave out --config for the default policy",
+			file);
+		return err;
+	}
+	for (i = 0; i < errs.n; i++)
+		log_err("%s", errs.msg[i]);
+	config_errors_free(&errs);
+	return err;
+}
+
 static __u64 clock_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -108,13 +159,18 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct run_state *s = ctx;
 	const struct nfsg_event *e = data;
+	const struct policy_set *set;
+	struct format_names n;
 
-	if (size < sizeof(*e)) {
+	if (size < sizeof(*e) || e->gen >= NFSG_GENERATIONS) {
 		s->malformed++;
 		return 0;
 	}
-	format_event(stdout, s->format, e, e->ts_boot_ns + s->boot_to_wall_ns,
-		     cgroup_path(&s->cg, e->cgroup_id));
+	set = &s->sets[e->gen];
+	n.wall_ns = e->ts_boot_ns + s->boot_to_wall_ns;
+	n.cgroup = cgroup_path(&s->cg, e->cgroup_id);
+	n.policy = e->policy < set->n ? set->p[e->policy].k.name : "?";
+	format_event(stdout, s->o->format, e, &n);
 	return 0;
 }
 
@@ -156,70 +212,109 @@ static int open_target(struct run_state *s, const char *path, int *fd,
 	return err;
 }
 
-static void report_counters(const struct guard *g, const struct run_state *s)
+static void describe_policy(const struct policy_set *set)
+{
+	char what[512];
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		policy_describe(&set->p[i], what, sizeof(what));
+		log_info("policy '%s' (%zu cgroup%s): %s", set->p[i].k.name,
+			 i ? set->p[i].n_cgroups : 0,
+			 set->p[i].n_cgroups == 1 ? "" : "s", what);
+	}
+}
+
+/* SIGHUP: the new file, in the idle generation, then one switch. */
+static void do_reload(struct run_state *s)
+{
+	__u32 next = s->gen ^ 1;
+	struct policy_set fresh;
+
+	log_info("reloading the configuration");
+	if (run_load_config(s->o->config, &fresh, false)) {
+		log_err("configuration invalid: keeping the running policy");
+		return;
+	}
+	if (policy_maps_build(&s->g, &fresh, &s->cg, next) ||
+	    policy_maps_activate(&s->g, &s->sets[s->gen], &fresh, next)) {
+		log_err("cannot apply the new policy: keeping the running one");
+		policy_set_free(&fresh);
+		return;
+	}
+	/* The generation before last is gone from the kernel now. */
+	policy_set_free(&s->sets[next]);
+	s->sets[next] = fresh;
+	s->gen = next;
+	describe_policy(&fresh);
+	log_info("reloaded: generation %u active", next);
+}
+
+static void report_counters(const struct run_state *s)
 {
 	__u64 c[NFSG_CTR_MAX];
 
-	if (guard_read_counters(g, c)) {
+	if (guard_read_counters(&s->g, c)) {
 		log_err("cannot read counters: %s", strerror(errno));
 		return;
 	}
-	log_info("detached; governed connects allowed %llu, refused %llu, events dropped %llu",
-		(unsigned long long)c[NFSG_CTR_ALLOWED],
-		(unsigned long long)c[NFSG_CTR_REFUSED],
-		(unsigned long long)c[NFSG_CTR_EVENTS_DROPPED]);
+	log_info("detached; governed connects allowed %llu, refused %llu, audited %llu, events dropped %llu",
+		 (unsigned long long)c[NFSG_CTR_ALLOWED],
+		 (unsigned long long)c[NFSG_CTR_REFUSED],
+		 (unsigned long long)c[NFSG_CTR_AUDITED],
+		 (unsigned long long)c[NFSG_CTR_EVENTS_DROPPED]);
 	if (s->malformed)
 		log_err("%llu event records had an unexpected size: agent and programs are from different builds",
 			(unsigned long long)s->malformed);
 }
 
-static int enforce(struct run_state *s, const struct run_opts *o)
+static int enforce(struct run_state *s)
 {
-	struct guard_opts gopts = {
+	const struct guard_opts gopts = {
 		.ringbuf_bytes = RINGBUF_BYTES,
 		.wakeup_bytes = WAKEUP_BYTES,
 	};
-	struct guard g = {};
 	struct ring_buffer *rb = NULL;
-	struct policy *policy = NULL;
-	char what[256];
 	__u64 cgid;
 	int cgfd = -1, err;
 
-	err = open_target(s, o->cgroup, &cgfd, &cgid);
+	err = open_target(s, s->o->cgroup, &cgfd, &cgid);
 	if (err)
 		goto out;
 	err = probe_kernel();
 	if (err)
 		goto out;
-	policy = malloc(sizeof(*policy));
-	if (!policy) {
-		err = -ENOMEM;
-		log_err("out of memory");
+	err = run_load_config(s->o->config, &s->sets[0], false);
+	if (err)
 		goto out;
-	}
-	policy_default(policy);
 
-	err = guard_load(&g, &gopts);
+	err = guard_load(&s->g, &gopts);
 	if (err)
 		goto out;
-	err = guard_apply_policy(&g, policy);
+	/* Watch first, so no cgroup is created unseen while we name them. */
+	err = guard_watch_cgroups(&s->g);
 	if (err)
 		goto out;
-	rb = ring_buffer__new(guard_events_fd(&g), on_event, s, NULL);
+	err = policy_maps_build(&s->g, &s->sets[0], &s->cg, 0);
+	if (err)
+		goto out;
+	err = policy_maps_activate(&s->g, NULL, &s->sets[0], 0);
+	if (err)
+		goto out;
+	rb = ring_buffer__new(guard_events_fd(&s->g), on_event, s, NULL);
 	if (!rb) {
 		err = -errno;
 		log_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out;
 	}
-	err = guard_attach(&g, cgfd);
+	err = guard_attach(&s->g, cgfd);
 	if (err)
 		goto out;
 
-	policy_describe(policy, what, sizeof(what));
-	log_info("enforcing on cgroup %s (id %llu): %s; Ctrl-C detaches",
-		cgroup_path(&s->cg, cgid), (unsigned long long)cgid, what);
-	format_header(stdout, s->format);
+	describe_policy(&s->sets[0]);
+	log_info("enforcing on cgroup %s (id %llu); Ctrl-C detaches",
+		 cgroup_path(&s->cg, cgid), (unsigned long long)cgid);
+	format_header(stdout, s->o->format);
 	while (!stop) {
 		err = ring_buffer__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
@@ -229,17 +324,18 @@ static int enforce(struct run_state *s, const struct run_opts *o)
 		err = 0;
 		if (!drain(rb, s))
 			break;
+		if (reload) {
+			reload = 0;
+			do_reload(s);
+		}
 	}
 	/* Detach first, then print what the programs said until then. */
-	bpf_link__destroy(g.link4);
-	bpf_link__destroy(g.link6);
-	g.link4 = g.link6 = NULL;
+	guard_detach(&s->g);
 	drain(rb, s);
-	report_counters(&g, s);
+	report_counters(s);
 out:
 	ring_buffer__free(rb);
-	guard_destroy(&g);
-	free(policy);
+	guard_destroy(&s->g);
 	if (cgfd >= 0)
 		close(cgfd);
 	return err;
@@ -248,9 +344,9 @@ out:
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = { .format = FORMAT_TEXT };
-	struct run_state *s;
 	struct sigaction sa = { .sa_handler = on_signal };
-	int err;
+	struct run_state *s;
+	int err, i;
 
 	if (argp_parse(&run_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
@@ -263,7 +359,7 @@ int cmd_run(int argc, char **argv)
 		log_err("out of memory");
 		return EXIT_FAILURE;
 	}
-	s->format = o.format;
+	s->o = &o;
 	err = cgroup2_open(&s->cg);
 	if (err == -ENOENT) {
 		log_err("no cgroup2 file system is mounted: mount one, e.g. mount -t cgroup2 none /sys/fs/cgroup/unified");
@@ -273,12 +369,15 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	/* No SA_RESTART: the signal must interrupt the poll. */
+	/* No SA_RESTART: a signal must interrupt the poll. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	err = enforce(s, &o);
+	err = enforce(s);
 out:
+	for (i = 0; i < NFSG_GENERATIONS; i++)
+		policy_set_free(&s->sets[i]);
 	cgroup2_close(&s->cg);
 	free(s);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* The policy model: the embedded default and its description. */
+/* The policy model: the embedded default, ranges, and descriptions. */
 #include <errno.h>
 #include <stdlib.h>
 #include "policy.h"
@@ -7,78 +7,92 @@
 
 TEST(default_is_the_efs_rule)
 {
-	struct policy *p = malloc(sizeof(*p));
-	unsigned int port, n = 0;
+	struct policy_set s;
+	char buf[256];
 
-	CHECK(p);
-	policy_default(p);
-	for (port = 0; port < 65536; port++)
-		n += policy_has_port(p, port);
-	if (n != 1 || !policy_has_port(p, 2049) || p->n_priv_uids != 1 ||
-	    p->priv_uids[0] != 0) {
-		free(p);
-		CHECK(!"default policy is tcp/2049, uid 0");
-	}
-	free(p);
+	CHECK(policy_set_default(&s) == 0);
+	CHECK(s.n == 1);
+	policy_describe(&s.p[0], buf, sizeof(buf));
+	policy_set_free(&s);
+	CHECK_STR(buf, "enforce: tcp ports 2049, privileged uids 0 gids none");
 }
 
-TEST(ports_at_the_bitmap_edges)
+TEST(range_limits)
 {
-	struct policy *p = calloc(1, sizeof(*p));
+	struct nfsg_range r[NFSG_MAX_RANGES];
+	__u8 n = 0;
+	int i;
 
-	CHECK(p);
-	policy_add_port(p, 0);
-	policy_add_port(p, 63);
-	policy_add_port(p, 64);
-	policy_add_port(p, 65535);
-	int ok = policy_has_port(p, 0) && policy_has_port(p, 63) &&
-		 policy_has_port(p, 64) && policy_has_port(p, 65535) &&
-		 !policy_has_port(p, 1) && !policy_has_port(p, 65534);
-	free(p);
+	CHECK(policy_add_range(r, &n, 5, 3) == -EINVAL);
+	for (i = 0; i < NFSG_MAX_RANGES; i++)
+		CHECK(policy_add_range(r, &n, i, i) == 0);
+	CHECK(policy_add_range(r, &n, 99, 99) == -ENOSPC);
+	CHECK(n == NFSG_MAX_RANGES);
+}
+
+TEST(ports_at_the_edges)
+{
+	struct policy p = {};
+
+	policy_add_range(p.k.ports, &p.k.n_ports, 1, 1);
+	policy_add_range(p.k.ports, &p.k.n_ports, 20048, 20049);
+	policy_add_range(p.k.ports, &p.k.n_ports, 65535, 65535);
+	CHECK(policy_has_port(&p, 1) && policy_has_port(&p, 20048) &&
+	      policy_has_port(&p, 20049) && policy_has_port(&p, 65535));
+	CHECK(!policy_has_port(&p, 0) && !policy_has_port(&p, 20047) &&
+	      !policy_has_port(&p, 20050) && !policy_has_port(&p, 65534));
+}
+
+TEST(inherits_from_base_but_not_cgroups)
+{
+	struct policy_set s;
+	struct policy *p;
+	struct policy_cidr c = { .prefixlen = 128 };
+
+	CHECK(policy_set_default(&s) == 0);
+	policy_add_dest(&s.p[0], &c);
+	policy_add_cgroup(&s.p[0], "/x");
+	/* Adding grows the array: base must survive the move. */
+	p = policy_set_add(&s, &s.p[0], "kube");
+	int ok = p && s.n == 2 && p->k.n_ports == 1 && p->n_dests == 1 &&
+		 p->n_cgroups == 0 && policy_set_find(&s, "kube") == p &&
+		 !policy_set_find(&s, "nope");
+	policy_set_free(&s);
 	CHECK(ok);
 }
 
-TEST(priv_uids_dedup_and_capacity)
+TEST(describe_lists_and_ranges)
 {
-	struct policy *p = calloc(1, sizeof(*p));
-	__u32 i;
-	int err = 0;
+	struct policy p = {};
+	char buf[256];
 
-	CHECK(p);
-	policy_add_priv_uid(p, 7);
-	policy_add_priv_uid(p, 7);
-	int dedup = p->n_priv_uids == 1;
-	for (i = 0; i < NFSG_MAX_PRIV_UIDS + 1 && !err; i++)
-		err = policy_add_priv_uid(p, 1000 + i);
-	int full = err == -ENOSPC && p->n_priv_uids == NFSG_MAX_PRIV_UIDS;
-	free(p);
-	CHECK(dedup);
-	CHECK(full);
+	p.k.mode = NFSG_MODE_AUDIT;
+	p.k.protocols = NFSG_GOVERN_TCP | NFSG_GOVERN_UDP;
+	policy_add_range(p.k.ports, &p.k.n_ports, 2049, 2049);
+	policy_add_range(p.k.ports, &p.k.n_ports, 20048, 20049);
+	policy_add_range(p.k.gids, &p.k.n_gids, 50, 50);
+	policy_describe(&p, buf, sizeof(buf));
+	CHECK_STR(buf, "audit: tcp,udp ports 2049,20048-20049, privileged uids none gids 50");
 }
 
-TEST(describe)
+TEST(describe_cuts_to_length)
 {
-	struct policy *p = calloc(1, sizeof(*p));
-	char buf[128], tiny[12];
+	struct policy p = {};
+	char tiny[12];
 
-	CHECK(p);
-	policy_default(p);
-	policy_add_port(p, 20049);
-	policy_add_priv_uid(p, 34);
-	policy_describe(p, buf, sizeof(buf));
-	policy_describe(p, tiny, sizeof(tiny));
-	free(p);
-	CHECK_STR(buf, "tcp ports 2049,20049; privileged uids 0,34");
-	CHECK_STR(tiny, "tcp ports 2");
+	policy_describe(&p, tiny, sizeof(tiny));
+	CHECK_STR(tiny, "off:  ports");
 }
 
-TEST(describe_empty)
+TEST(cidr_text)
 {
-	struct policy *p = calloc(1, sizeof(*p));
-	char buf[128];
+	struct policy_cidr v4 = { .addr = { [10] = 0xff, [11] = 0xff, 10 },
+				  .prefixlen = 96 + 8 };
+	struct policy_cidr v6 = { .addr = { 0xfd }, .prefixlen = 8 };
+	char buf[64];
 
-	CHECK(p);
-	policy_describe(p, buf, sizeof(buf));
-	free(p);
-	CHECK_STR(buf, "tcp ports none; privileged uids none");
+	policy_format_cidr(&v4, buf, sizeof(buf));
+	CHECK_STR(buf, "10.0.0.0/8");
+	policy_format_cidr(&v6, buf, sizeof(buf));
+	CHECK_STR(buf, "fd00::/8");
 }

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * rr: 64-byte request/response transactions over one TCP connection to a
+ * sink that echoes, one at a time, for a while.
+ *
+ *   rr [-t SECONDS] ADDR PORT
+ *
+ * Prints one JSON line: {"transactions":N,"ns":T,"ns_per_txn":X}
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tool.h"
+
+#define MSG 64
+#define CHECK_EVERY 16
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: rr [-t SECONDS] ADDR PORT\n");
+	exit(TOOL_EXIT_USAGE);
+}
+
+/* Send one request and read its whole echo: 0, or -1 after saying why. */
+static int transaction(int fd, char *msg)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	n = write(fd, msg, MSG);
+	if (n != MSG) {
+		tool_err("write: %s", n < 0 ? strerror(errno) : "short write");
+		return -1;
+	}
+	while (got < MSG) {
+		n = read(fd, msg + got, MSG - got);
+		if (n <= 0) {
+			tool_err("read: %s", n < 0 ? strerror(errno) :
+				 "the sink closed the connection");
+			return -1;
+		}
+		got += n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t duration_ns = 1000000000ULL, start, end, n = 0;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char msg[MSG];
+	int c, fd, status = TOOL_EXIT_FAIL;
+
+	while ((c = getopt(argc, argv, "t:")) != -1) {
+		if (c != 't' || tool_seconds(optarg, &duration_ns))
+			usage();
+	}
+	if (argc - optind != 2 ||
+	    tool_addr(argv[optind], argv[optind + 1], &ss, &len) < 0)
+		usage();
+
+	/* The sink reads a first byte 'E' as "echo". */
+	memset(msg, 'E', sizeof(msg));
+	fd = tool_connect(&ss, len);
+	if (fd < 0) {
+		tool_err("connect: %s", strerror(-fd));
+		return TOOL_EXIT_FAIL;
+	}
+
+	start = tool_now_ns();
+	end = start;
+	for (;;) {
+		if (n && n % CHECK_EVERY == 0) {
+			end = tool_now_ns();
+			if (end - start >= duration_ns)
+				break;
+		}
+		if (transaction(fd, msg))
+			goto cleanup;
+		n++;
+	}
+
+	printf("{\"transactions\":%llu,\"ns\":%llu,\"ns_per_txn\":%.1f}\n",
+	       (unsigned long long)n, (unsigned long long)(end - start),
+	       (double)(end - start) / n);
+	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
+cleanup:
+	close(fd);
+	return status;
+}

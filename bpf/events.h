@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* events.h - counters and ring-buffer records, never a wakeup per event. */
+#ifndef NFSGUARD_BPF_EVENTS_H
+#define NFSGUARD_BPF_EVENTS_H
+
+/*
+ * Wake the event consumer only when the data pending in the ring buffer
+ * crosses this many bytes; below it the agent finds the events on its next
+ * timed poll (at most 100 ms later). This keeps the cost of a wakeup off
+ * the refusal path, even in a flood. 0 wakes on every event.
+ */
+const volatile __u64 wakeup_bytes = 0;
+
+/* What one record takes in the ring buffer: its 8-byte header and body. */
+#define EVENT_RINGBUF_BYTES (8 + ((sizeof(struct nfsg_event) + 7) & ~7))
+
+static __always_inline void count(__u32 slot)
+{
+	__u64 *c = bpf_map_lookup_elem(&nfsg_counters, &slot);
+
+	/* Atomic even per CPU: a preempting task may bump the same slot. */
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
+{
+	void *ctrs = bpf_map_lookup_elem(&nfsg_pol_ctrs, &gen);
+	__u32 key = idx * NFSG_PCTR_MAX + slot;
+	__u64 *c;
+
+	c = ctrs ? bpf_map_lookup_elem(ctrs, &key) : NULL;
+	if (c)
+		__sync_fetch_and_add(c, 1);
+}
+
+/* A record with the common fields filled, or NULL (and counted). */
+static __always_inline struct nfsg_event *event_start(__u8 kind, __u64 cgid,
+						      __u32 gen, __u32 idx)
+{
+	struct nfsg_event *e;
+	__u64 id;
+
+	e = bpf_ringbuf_reserve(&nfsg_events, sizeof(*e), 0);
+	if (!e) {
+		count(NFSG_CTR_EVENTS_DROPPED);
+		return NULL;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	id = bpf_get_current_pid_tgid();
+	e->ts_boot_ns = bpf_ktime_get_boot_ns();
+	e->cgroup_id = cgid;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->policy = idx;
+	e->gen = gen;
+	e->kind = kind;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	return e;
+}
+
+static __always_inline void event_submit(struct nfsg_event *e)
+{
+	__u64 flags = 0;
+
+	if (wakeup_bytes) {
+		/* Pending data, this record included: wake on the crossing. */
+		__u64 avail = bpf_ringbuf_query(&nfsg_events, BPF_RB_AVAIL_DATA);
+
+		flags = avail >= wakeup_bytes &&
+				avail < wakeup_bytes + EVENT_RINGBUF_BYTES ?
+			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+}
+
+#endif

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * maps.h - every map of the guard programs. The layout of keys and values
+ * is in include/guard.h; which generation is active is active_gen.
+ */
+#ifndef NFSGUARD_BPF_MAPS_H
+#define NFSGUARD_BPF_MAPS_H
+
+/* The generation of the policy maps decisions use; the agent flips it. */
+__u32 active_gen = 0;
+
+/* Any policy's governed ports: the filter in front of every decision. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfsg_portset);
+} nfsg_ports SEC(".maps");
+
+/*
+ * Inner map templates; the agent creates the real ones per generation.
+ * Struct keys and values are given by size: clang emits the structs of
+ * nested map definitions only as forward declarations in BTF.
+ */
+struct nfsg_cgroup_map {		/* cgroup id -> policy index */
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u32);
+};
+
+struct nfsg_policy_map {		/* policy index -> policy */
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct nfsg_policy));
+};
+
+struct nfsg_path_map {			/* cgroup path -> policy index */
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct nfsg_path_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct nfsg_dest_map {			/* (policy, CIDR) -> allowed */
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(struct nfsg_dest_key));
+	__uint(value_size, sizeof(__u8));
+};
+
+struct nfsg_pctr_map {			/* per-policy counters */
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	/* Only plain arrays may vary in size under one outer map. */
+	__uint(max_entries, NFSG_MAX_POLICIES * NFSG_PCTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+};
+
+#define NFSG_OUTER(name, inner)                                             \
+	struct {                                                            \
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                   \
+		__uint(max_entries, NFSG_GENERATIONS);                      \
+		__type(key, __u32);                                         \
+		__array(values, struct inner);                              \
+	} name SEC(".maps")
+
+NFSG_OUTER(nfsg_cgroups, nfsg_cgroup_map);
+NFSG_OUTER(nfsg_policies, nfsg_policy_map);
+NFSG_OUTER(nfsg_paths, nfsg_path_map);
+NFSG_OUTER(nfsg_dests, nfsg_dest_map);
+NFSG_OUTER(nfsg_pol_ctrs, nfsg_pctr_map);
+
+/* Totals over all policies and generations. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFSG_CTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfsg_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);	/* resized by the agent before load */
+} nfsg_events SEC(".maps");
+
+#endif

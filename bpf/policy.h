@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * policy.h - find a socket's policy and test it, in one generation's maps.
+ * Every lookup is a hash or array lookup; the ancestor walk is bounded.
+ */
+#ifndef NFSGUARD_BPF_POLICY_H
+#define NFSGUARD_BPF_POLICY_H
+
+#define NFSG_DEFAULT_POLICY 0
+
+static __always_inline bool port_filtered(__u8 govern, __u16 port)
+{
+	__u32 zero = 0;
+	struct nfsg_portset *ps = bpf_map_lookup_elem(&nfsg_ports, &zero);
+	__u64 word;
+
+	if (!ps)
+		return false;
+	word = govern == NFSG_GOVERN_TCP ? ps->tcp[port / 64] : ps->udp[port / 64];
+	return word & (1ULL << (port % 64));
+}
+
+static __always_inline bool in_ranges(const struct nfsg_range *r, __u8 n,
+				      __u32 v)
+{
+	int i;
+
+	for (i = 0; i < NFSG_MAX_RANGES; i++) {
+		if (i >= n)
+			break;
+		if (v >= r[i].lo && v <= r[i].hi)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg,
+						__u32 level)
+{
+	const struct cgroup *anc = NULL;
+	__u64 slot;
+
+	/* ancestors[level] is a flexible array: read the slot by address. */
+	slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
+	       level * sizeof(anc);
+	if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
+		return 0;
+	anc = bpf_rdonly_cast(anc, bpf_core_type_id_kernel(struct cgroup));
+	return anc->kn->id;
+}
+
+/*
+ * The policy index for a socket of cgroup cg: the policy named for cg or
+ * its nearest ancestor, else the default. Policies exist only down to
+ * NFSG_MAX_DEPTH, so a deeper cgroup starts its walk there.
+ */
+static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen)
+{
+	void *cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
+	__u32 level, i, *idx;
+	__u64 id;
+	int l;
+
+	if (!cgroups || !cg)
+		return NFSG_DEFAULT_POLICY;
+	level = cg->level;
+	if (level > NFSG_MAX_DEPTH)
+		level = NFSG_MAX_DEPTH;
+	for (i = 0; i < NFSG_MAX_DEPTH; i++) {
+		l = (int)level - (int)i;
+		if (l < 1)
+			break;
+		id = cgroup_ancestor_id(cg, l);
+		idx = id ? bpf_map_lookup_elem(cgroups, &id) : NULL;
+		if (idx)
+			return *idx;
+	}
+	return NFSG_DEFAULT_POLICY;
+}
+
+static __always_inline const struct nfsg_policy *policy_get(__u32 gen,
+							    __u32 idx)
+{
+	void *policies = bpf_map_lookup_elem(&nfsg_policies, &gen);
+
+	return policies ? bpf_map_lookup_elem(policies, &idx) : NULL;
+}
+
+/* Is daddr (in the ctx) in the policy's allow-list? */
+static __always_inline bool dest_allowed(const struct bpf_sock_addr *ctx,
+					 __u16 family, __u32 gen, __u32 idx)
+{
+	void *dests = bpf_map_lookup_elem(&nfsg_dests, &gen);
+	struct nfsg_dest_key key = {
+		.prefixlen = 32 + 128,
+		.policy = bpf_htonl(idx),
+	};
+	__u32 *a = (__u32 *)key.addr;
+
+	if (!dests)
+		return false;
+	if (family == AF_INET) {
+		a[2] = bpf_htonl(0xffff);
+		a[3] = ctx->user_ip4;
+	} else {
+		a[0] = ctx->user_ip6[0];
+		a[1] = ctx->user_ip6[1];
+		a[2] = ctx->user_ip6[2];
+		a[3] = ctx->user_ip6[3];
+	}
+	return bpf_map_lookup_elem(dests, &key);
+}
+
+#endif

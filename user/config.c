@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Two passes: libinih reads the file into (section, key, value, line)
+ * entries, then each section becomes a policy, the default first, so a
+ * policy inherits from [default] wherever [default] stands in the file.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+
+#define SECTION_POLICY "policy "
+
+struct entry {
+	char *section, *key, *value;
+	int line;
+};
+
+struct section {
+	char *name;		/* between the brackets, as libinih sees it */
+	int line;
+};
+
+struct parse {
+	const char *path;
+	FILE *f;
+	int line;		/* of the line the reader handed out last */
+	struct entry *e;
+	size_t n;
+	struct section *sec;	/* every [section] header, in file order */
+	size_t n_sec;
+	struct config_errors *errs;
+	bool oom;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+error_at(struct config_errors *errs, const char *path, int line,
+	 const char *fmt, ...)
+{
+	char *msg = NULL, *where = NULL, **grown;
+	int *lines;
+	va_list ap;
+	int ok;
+
+	va_start(ap, fmt);
+	ok = vasprintf(&msg, fmt, ap) >= 0;
+	va_end(ap);
+	if (!ok)
+		return;
+	ok = line ? asprintf(&where, "%s:%d: %s", path, line, msg)
+		  : asprintf(&where, "%s: %s", path, msg);
+	free(msg);
+	if (ok < 0)
+		return;
+	grown = realloc(errs->msg, (errs->n + 1) * sizeof(*errs->msg));
+	if (grown)
+		errs->msg = grown;
+	lines = realloc(errs->line, (errs->n + 1) * sizeof(*errs->line));
+	if (lines)
+		errs->line = lines;
+	if (!grown || !lines) {
+		free(where);
+		return;
+	}
+	errs->line[errs->n] = line;
+	errs->msg[errs->n++] = where;
+}
+
+/* In file order: a stable insertion sort by line. */
+static void sort_errors(struct config_errors *errs)
+{
+	size_t i, j;
+	char *msg;
+	int line;
+
+	for (i = 1; i < errs->n; i++) {
+		msg = errs->msg[i];
+		line = errs->line[i];
+		for (j = i; j > 0 && errs->line[j - 1] > line; j--) {
+			errs->msg[j] = errs->msg[j - 1];
+			errs->line[j] = errs->line[j - 1];
+		}
+		errs->msg[j] = msg;
+		errs->line[j] = line;
+	}
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	free(errs->line);
+	errs->msg = NULL;
+	errs->line = NULL;
+	errs->n = 0;
+}
+
+static int add_section(struct parse *p, const char *start, const char *end)
+{
+	struct section *grown;
+	char *name = strndup(start, end - start);
+
+	grown = name ? realloc(p->sec, (p->n_sec + 1) * sizeof(*p->sec)) : NULL;
+	if (!grown) {
+		free(name);
+		return -ENOMEM;
+	}
+	p->sec = grown;
+	p->sec[p->n_sec].name = name;
+	p->sec[p->n_sec].line = p->line;
+	p->n_sec++;
+	return 0;
+}
+
+/*
+ * libinih's line reader. It counts lines for the messages and catches
+ * what libinih would pass over: lines too long for it, and lines that are
+ * neither a section, a key = value, a continuation nor a comment.
+ */
+static char *read_line(char *str, int num, void *stream)
+{
+	struct parse *p = stream;
+	char *s, *end;
+	size_t len;
+	int c;
+
+	if (!fgets(str, num, p->f))
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
+			;
+		error_at(p->errs, p->path, p->line,
+			 "line longer than %d characters: continue the value on an indented line",
+			 num - 2);
+		str[0] = '\0';
+		return str;
+	}
+	for (s = str; *s == ' ' || *s == '\t'; s++)
+		;
+	end = s + strcspn(s, "\r\n");
+	if (s == end || *s == '#' || *s == ';')
+		return str;
+	if (*s == '[') {
+		if (!memchr(s, ']', end - s)) {
+			error_at(p->errs, p->path, p->line,
+				 "section '%.*s' has no closing ']'",
+				 (int)(end - s), s);
+			str[0] = '\0';
+		} else if (add_section(p, s + 1, strchr(s, ']'))) {
+			p->oom = true;
+		}
+		return str;
+	}
+	if (s == str && !memchr(s, '=', end - s)) {
+		error_at(p->errs, p->path, p->line,
+			 "'%.*s' is not 'key = value' or a [section]",
+			 (int)(end - s), s);
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static int collect(void *user, const char *section, const char *key,
+		   const char *value)
+{
+	struct parse *p = user;
+	struct entry *grown, *e;
+
+	grown = realloc(p->e, (p->n + 1) * sizeof(*p->e));
+	if (!grown) {
+		p->oom = true;
+		return 0;
+	}
+	p->e = grown;
+	e = &p->e[p->n];
+	e->section = strdup(section);
+	e->key = strdup(key);
+	e->value = strdup(value);
+	e->line = p->line;
+	if (!e->section || !e->key || !e->value) {
+		free(e->section);
+		free(e->key);
+		free(e->value);
+		p->oom = true;
+		return 0;
+	}
+	p->n++;
+	return 1;
+}
+
+/* Next item of a comma- or blank-separated list, or NULL at the end. */
+static char *next_item(char **cursor)
+{
+	char *s = *cursor, *item;
+
+	s += strspn(s, ", \t");
+	if (!*s)
+		return NULL;
+	item = s;
+	s += strcspn(s, ", \t");
+	if (*s)
+		*s++ = '\0';
+	*cursor = s;
+	return item;
+}
+
+static bool parse_u32(const char *s, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "N" or "N-M", both within [min, max]. */
+static bool parse_range(char *s, __u32 min, __u32 max, __u32 *lo, __u32 *hi)
+{
+	char *dash = strchr(s, '-');
+	bool ok;
+
+	if (dash)
+		*dash = '\0';
+	ok = parse_u32(s, max, lo) && *lo >= min &&
+	     (dash ? parse_u32(dash + 1, max, hi) : (*hi = *lo, true)) &&
+	     *hi >= *lo;
+	if (dash)
+		*dash = '-';
+	return ok;
+}
+
+static bool parse_cidr(char *s, struct policy_cidr *c)
+{
+	char *slash = strchr(s, '/');
+	__u8 v4[4];
+	__u32 len, max;
+	bool ok;
+
+	if (slash)
+		*slash = '\0';
+	memset(c, 0, sizeof(*c));
+	if (inet_pton(AF_INET, s, v4) == 1) {
+		c->addr[10] = c->addr[11] = 0xff;
+		memcpy(c->addr + 12, v4, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, s, c->addr) == 1) {
+		max = 128;
+	} else {
+		max = 0;
+	}
+	ok = max && (!slash || parse_u32(slash + 1, max, &len));
+	if (slash)
+		*slash = '/';
+	if (!ok)
+		return false;
+	if (!slash)
+		len = max;
+	c->prefixlen = len + (max == 32 ? 96 : 0);
+	return true;
+}
+
+/* Mask the host bits away, so 10.1.2.3/8 means 10.0.0.0/8. */
+static void cidr_mask(struct policy_cidr *c)
+{
+	__u32 bit;
+
+	for (bit = c->prefixlen; bit < 128; bit++)
+		c->addr[bit / 8] &= ~(0x80 >> (bit % 8));
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n >= NFSG_NAME_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+/* NULL if path is a valid cgroup path, else what is wrong with it. */
+static const char *bad_cgroup_path(const char *s)
+{
+	const char *c;
+	int depth = 0;
+
+	if (s[0] != '/')
+		return "must start with '/' (relative to the cgroup2 mount)";
+	if (!s[1])
+		return "is the cgroup2 root: set the [default] policy instead";
+	if (strlen(s) >= NFSG_PATH_LEN)
+		return "is longer than 255 characters";
+	for (c = s; *c; c++) {
+		if (*c != '/')
+			continue;
+		depth++;
+		if (c[1] == '/' || c[1] == '\0')
+			return "has an empty component";
+		if (c[1] == '.' && (c[2] == '/' || !c[2] ||
+				    (c[2] == '.' && (c[3] == '/' || !c[3]))))
+			return "has a '.' or '..' component";
+	}
+	if (depth > NFSG_MAX_DEPTH)
+		return "is deeper than 32 levels";
+	return NULL;
+}
+
+enum key {
+	KEY_PORTS,
+	KEY_PROTOCOLS,
+	KEY_UIDS,
+	KEY_GIDS,
+	KEY_DESTS,
+	KEY_MODE,
+	KEY_CGROUPS,
+	KEY_MAX,
+};
+
+static const char *const key_names[KEY_MAX] = {
+	[KEY_PORTS] = "ports",
+	[KEY_PROTOCOLS] = "protocols",
+	[KEY_UIDS] = "privileged_uids",
+	[KEY_GIDS] = "privileged_gids",
+	[KEY_DESTS] = "allow_destinations",
+	[KEY_MODE] = "mode",
+	[KEY_CGROUPS] = "cgroups",
+};
+
+struct build {
+	const char *path;
+	struct config_errors *errs;
+	struct policy_set *set;
+	bool seen[KEY_MAX];	/* set in this section: inherited value gone */
+};
+
+#define BAD(b, e, ...) error_at((b)->errs, (b)->path, (e)->line, __VA_ARGS__)
+
+static void apply_ranges(struct build *b, const struct entry *e,
+			 struct nfsg_range *r, __u8 *n, __u32 min, __u32 max,
+			 bool none_ok)
+{
+	char *list = strdup(e->value), *cur = list, *item;
+	__u32 lo, hi;
+	int err;
+
+	if (!list)
+		return;
+	while ((item = next_item(&cur))) {
+		if (none_ok && !strcmp(item, "none")) {
+			if (*n || next_item(&cur))
+				BAD(b, e, "%s: 'none' cannot be combined with other values in '%s'",
+				    e->key, e->value);
+			*n = 0;
+			break;
+		}
+		if (!parse_range(item, min, max, &lo, &hi)) {
+			BAD(b, e, "%s: invalid value '%s': expected a number or range from %u to %u%s",
+			    e->key, item, min, max, none_ok ? ", or none" : "");
+			continue;
+		}
+		err = policy_add_range(r, n, lo, hi);
+		if (err == -ENOSPC)
+			BAD(b, e, "%s: '%s' is one range too many: at most %d per policy",
+			    e->key, item, NFSG_MAX_RANGES);
+	}
+	free(list);
+}
+
+static void apply_protocols(struct build *b, const struct entry *e,
+			    struct policy *p)
+{
+	char *list = strdup(e->value), *cur = list, *item;
+
+	if (!list)
+		return;
+	while ((item = next_item(&cur))) {
+		if (!strcmp(item, "tcp"))
+			p->k.protocols |= NFSG_GOVERN_TCP;
+		else if (!strcmp(item, "udp"))
+			p->k.protocols |= NFSG_GOVERN_UDP;
+		else
+			BAD(b, e, "protocols: invalid value '%s': expected tcp or udp",
+			    item);
+	}
+	free(list);
+}
+
+static void apply_dests(struct build *b, const struct entry *e,
+			struct policy *p)
+{
+	char *list = strdup(e->value), *cur = list, *item;
+	struct policy_cidr c;
+
+	if (!list)
+		return;
+	while ((item = next_item(&cur))) {
+		if (!strcmp(item, "any")) {
+			if (p->n_dests || next_item(&cur))
+				BAD(b, e, "allow_destinations: 'any' cannot be combined with addresses in '%s'",
+				    e->value);
+			break;
+		}
+		if (!parse_cidr(item, &c)) {
+			BAD(b, e, "allow_destinations: invalid value '%s': expected an IPv4 or IPv6 address or CIDR, or any",
+			    item);
+			continue;
+		}
+		cidr_mask(&c);
+		if (policy_add_dest(p, &c))
+			BAD(b, e, "out of memory");
+	}
+	free(list);
+}
+
+static void apply_cgroups(struct build *b, const struct entry *e,
+			  struct policy *p)
+{
+	char *list = strdup(e->value), *cur = list, *item;
+	const char *why;
+	size_t i, j;
+
+	if (!list)
+		return;
+	while ((item = next_item(&cur))) {
+		why = bad_cgroup_path(item);
+		if (why) {
+			BAD(b, e, "cgroups: invalid path '%s': it %s", item, why);
+			continue;
+		}
+		for (i = 0; i < b->set->n; i++)
+			for (j = 0; j < b->set->p[i].n_cgroups; j++)
+				if (!strcmp(b->set->p[i].cgroups[j], item))
+					goto dup;
+		if (policy_add_cgroup(p, item))
+			BAD(b, e, "out of memory");
+		continue;
+dup:
+		BAD(b, e, "cgroups: '%s' is already governed by policy '%s' (line %d)",
+		    item, b->set->p[i].k.name, b->set->p[i].line);
+	}
+	free(list);
+}
+
+static void apply(struct build *b, const struct entry *e, struct policy *p,
+		  bool is_default)
+{
+	enum key k;
+
+	for (k = 0; k < KEY_MAX; k++)
+		if (!strcmp(e->key, key_names[k]))
+			break;
+	if (k == KEY_MAX || (k == KEY_CGROUPS && is_default)) {
+		BAD(b, e, "unknown key '%s'%s", e->key,
+		    k == KEY_CGROUPS ? ": [default] applies to every cgroup without a policy"
+				     : ": expected ports, protocols, privileged_uids, privileged_gids, allow_destinations, mode or cgroups");
+		return;
+	}
+	if (!*e->value) {
+		BAD(b, e, "%s: no value", e->key);
+		return;
+	}
+	/* The first time a key appears, it replaces what [default] gave. */
+	if (!b->seen[k]) {
+		b->seen[k] = true;
+		switch (k) {
+		case KEY_PORTS: p->k.n_ports = 0; break;
+		case KEY_PROTOCOLS: p->k.protocols = 0; break;
+		case KEY_UIDS: p->k.n_uids = 0; break;
+		case KEY_GIDS: p->k.n_gids = 0; break;
+		case KEY_DESTS:
+			p->n_dests = 0;
+			p->k.flags &= ~NFSG_POLICY_ALLOWLIST;
+			break;
+		default: break;
+		}
+	}
+	switch (k) {
+	case KEY_PORTS:
+		apply_ranges(b, e, p->k.ports, &p->k.n_ports, 1, 65535, false);
+		break;
+	case KEY_PROTOCOLS:
+		apply_protocols(b, e, p);
+		break;
+	case KEY_UIDS:
+		apply_ranges(b, e, p->k.uids, &p->k.n_uids, 0, 0xfffffffe, true);
+		break;
+	case KEY_GIDS:
+		apply_ranges(b, e, p->k.gids, &p->k.n_gids, 0, 0xfffffffe, true);
+		break;
+	case KEY_DESTS:
+		apply_dests(b, e, p);
+		break;
+	case KEY_MODE:
+		if (!strcmp(e->value, "enforce"))
+			p->k.mode = NFSG_MODE_ENFORCE;
+		else if (!strcmp(e->value, "audit"))
+			p->k.mode = NFSG_MODE_AUDIT;
+		else if (!strcmp(e->value, "off"))
+			p->k.mode = NFSG_MODE_OFF;
+		else
+			BAD(b, e, "mode: invalid value '%s': expected enforce, audit or off",
+			    e->value);
+		break;
+	case KEY_CGROUPS:
+		apply_cgroups(b, e, p);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Entries of one section, in file order, onto p. */
+static void apply_section(struct build *b, const struct parse *ps,
+			  const char *section, struct policy *p,
+			  bool is_default)
+{
+	size_t i, had = b->errs->n;
+
+	memset(b->seen, 0, sizeof(b->seen));
+	for (i = 0; i < ps->n; i++)
+		if (!strcmp(ps->e[i].section, section))
+			apply(b, &ps->e[i], p, is_default);
+	/* Whole-policy checks, unless a value was wrong already. */
+	if (b->errs->n > had)
+		return;
+	if (p->k.n_ports == 0 && p->k.mode != NFSG_MODE_OFF)
+		error_at(b->errs, b->path, p->line,
+			 "policy '%s' governs no ports: set ports, or mode = off",
+			 p->k.name);
+	if (!p->k.protocols && p->k.mode != NFSG_MODE_OFF)
+		error_at(b->errs, b->path, p->line,
+			 "policy '%s' governs no protocol: set protocols = tcp",
+			 p->k.name);
+}
+
+static void build(struct build *b, const struct parse *ps)
+{
+	struct policy *p;
+	const char *sec, *name;
+	size_t i, j, had;
+	bool known;
+
+	/* Keys in no section, or in one libinih cut short. */
+	for (i = 0; i < ps->n; i++) {
+		for (j = 0, known = false; j < ps->n_sec && !known; j++)
+			known = !strcmp(ps->sec[j].name, ps->e[i].section);
+		if (!known)
+			BAD(b, &ps->e[i], "key '%s' is outside of any known section",
+			    ps->e[i].key);
+	}
+
+	/* [default] first, wherever it stands: the others inherit from it. */
+	for (i = 0; i < ps->n_sec; i++)
+		if (!strcmp(ps->sec[i].name, "default")) {
+			if (b->set->p[0].line) {
+				error_at(b->errs, b->path, ps->sec[i].line,
+					 "[default] is defined twice (first at line %d)",
+					 b->set->p[0].line);
+				continue;
+			}
+			b->set->p[0].line = ps->sec[i].line;
+			apply_section(b, ps, "default", &b->set->p[0], true);
+		}
+
+	for (i = 0; i < ps->n_sec; i++) {
+		sec = ps->sec[i].name;
+		if (!strcmp(sec, "default"))
+			continue;
+		if (strncmp(sec, SECTION_POLICY, strlen(SECTION_POLICY))) {
+			error_at(b->errs, b->path, ps->sec[i].line,
+				 "unknown section [%s]: expected [default] or [policy NAME]",
+				 sec);
+			continue;
+		}
+		name = sec + strlen(SECTION_POLICY);
+		name += strspn(name, " ");
+		if (!valid_name(name) || !strcmp(name, POLICY_DEFAULT_NAME)) {
+			error_at(b->errs, b->path, ps->sec[i].line,
+				 "invalid policy name '%s': use 1 to 31 letters, digits, '_', '.' or '-' (and not 'default')",
+				 name);
+			continue;
+		}
+		p = policy_set_find(b->set, name);
+		if (p) {
+			error_at(b->errs, b->path, ps->sec[i].line,
+				 "policy '%s' is defined twice (first at line %d)",
+				 name, p->line);
+			continue;
+		}
+		p = policy_set_add(b->set, &b->set->p[0], name);
+		if (!p) {
+			error_at(b->errs, b->path, ps->sec[i].line, "policy '%s': %s",
+				 name, errno == ENOSPC ? "too many policies (at most 1023)"
+						       : "out of memory");
+			continue;
+		}
+		p->line = ps->sec[i].line;
+		had = b->errs->n;
+		apply_section(b, ps, sec, p, false);
+		if (!p->n_cgroups && b->errs->n == had)
+			error_at(b->errs, b->path, p->line,
+				 "policy '%s' names no cgroups: add cgroups = /path",
+				 name);
+	}
+}
+
+int config_read(const char *path, struct policy_set *out,
+		struct config_errors *errs)
+{
+	struct parse ps = { .path = path, .errs = errs };
+	struct build b = { .path = path, .errs = errs, .set = out };
+	size_t i, had = errs->n;
+	int err = 0, rc;
+
+	memset(out, 0, sizeof(*out));
+	ps.f = fopen(path, "re");
+	if (!ps.f) {
+		err = -errno;
+		if (err != -ENOENT)
+			error_at(errs, path, 0, "cannot read: %s", strerror(-err));
+		return err;
+	}
+	rc = ini_parse_stream(read_line, &ps, collect, &ps);
+	if (ferror(ps.f)) {
+		error_at(errs, path, 0, "read error");
+	} else if (ps.oom || rc == -2) {
+		error_at(errs, path, 0, "out of memory");
+	} else if (rc > 0 && errs->n == had) {
+		/* A syntax error the line reader let through. */
+		error_at(errs, path, rc, "syntax error");
+	}
+	fclose(ps.f);
+
+	if (policy_set_default(out))
+		error_at(errs, path, 0, "out of memory");
+	else
+		build(&b, &ps);
+
+	for (i = 0; i < ps.n; i++) {
+		free(ps.e[i].section);
+		free(ps.e[i].key);
+		free(ps.e[i].value);
+	}
+	free(ps.e);
+	for (i = 0; i < ps.n_sec; i++)
+		free(ps.sec[i].name);
+	free(ps.sec);
+	if (errs->n > had) {
+		sort_errors(errs);
+		policy_set_free(out);
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The configuration file: INI, parsed by libinih, into a policy set.
+ *
+ *   [default]                  # the policy of every cgroup without one
+ *   ports = 2049               # ports and ranges: 2049, 20048-20049
+ *   protocols = tcp            # tcp, udp
+ *   privileged_uids = 0        # uids and ranges, or none
+ *   privileged_gids = none     # gids and ranges, or none
+ *   allow_destinations = any   # IPv4/IPv6 CIDRs, or any
+ *   mode = enforce             # enforce, audit or off
+ *
+ *   [policy kubepods]          # a named policy; unset keys come from
+ *   cgroups = /kubepods.slice  #   [default]; cgroups it applies to
+ *   privileged_uids = none
+ *
+ * A key may repeat, or continue on indented lines: its values add up.
+ */
+#ifndef NFSGUARD_CONFIG_H
+#define NFSGUARD_CONFIG_H
+
+#include "policy.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/nfsguard/nfsguard.conf"
+
+struct config_errors {
+	char **msg;		/* "FILE:LINE: what, with the value" */
+	int *line;		/* LINE of each, 0 for the file as a whole */
+	size_t n;
+};
+
+/*
+ * Read path into out. Returns 0; -ENOENT when the file does not exist
+ * (nothing in errs); -EINVAL with every problem in errs; or another
+ * -errno (in errs). out is left empty on failure.
+ */
+int config_read(const char *path, struct policy_set *out,
+		struct config_errors *errs);
+void config_errors_free(struct config_errors *errs);
+
+#endif

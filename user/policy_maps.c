@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "guard.skel.h"
+#include "log.h"
+#include "policy_maps.h"
+
+static int fill_policy(int pol_fd, int paths_fd, int dests_fd, __u32 idx,
+		       const struct policy *p)
+{
+	struct nfsg_path_key key;
+	struct nfsg_dest_key dk;
+	__u8 one = 1;
+	size_t i;
+
+	if (bpf_map_update_elem(pol_fd, &idx, &p->k, BPF_ANY)) {
+		log_err("cannot write policy '%s': %s", p->k.name,
+			strerror(errno));
+		return -errno;
+	}
+	for (i = 0; i < p->n_cgroups; i++) {
+		memset(&key, 0, sizeof(key));
+		snprintf(key.path, sizeof(key.path), "%s", p->cgroups[i]);
+		if (bpf_map_update_elem(paths_fd, &key, &idx, BPF_ANY)) {
+			log_err("cannot write cgroup path %s of policy '%s': %s",
+				p->cgroups[i], p->k.name, strerror(errno));
+			return -errno;
+		}
+	}
+	for (i = 0; i < p->n_dests; i++) {
+		dk.prefixlen = 32 + p->dests[i].prefixlen;
+		dk.policy = htonl(idx);
+		memcpy(dk.addr, p->dests[i].addr, sizeof(dk.addr));
+		if (bpf_map_update_elem(dests_fd, &dk, &one, BPF_ANY)) {
+			log_err("cannot write the allow-list of policy '%s': %s",
+				p->k.name, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* Name the cgroups that exist now; the mkdir watcher names later ones. */
+static void resolve_cgroups(int cgroups_fd, const struct policy_set *s,
+			    struct cgroup2 *cg)
+{
+	__u32 idx;
+	__u64 id;
+	size_t i;
+	int fd, err;
+
+	for (idx = 1; idx < s->n; idx++) {
+		for (i = 0; i < s->p[idx].n_cgroups; i++) {
+			err = cgroup_open(cg, s->p[idx].cgroups[i], &fd, &id);
+			if (err == -ENOENT) {
+				log_info("policy '%s': cgroup %s does not exist yet; it applies once created",
+					 s->p[idx].k.name, s->p[idx].cgroups[i]);
+				continue;
+			}
+			if (err) {
+				log_err("policy '%s': cannot open cgroup %s: %s",
+					s->p[idx].k.name, s->p[idx].cgroups[i],
+					strerror(-err));
+				continue;
+			}
+			close(fd);
+			if (bpf_map_update_elem(cgroups_fd, &id, &idx, BPF_ANY))
+				log_err("policy '%s': cannot name cgroup %s: %s",
+					s->p[idx].k.name, s->p[idx].cgroups[i],
+					strerror(errno));
+		}
+	}
+}
+
+int policy_maps_build(struct guard *g, const struct policy_set *s,
+		      struct cgroup2 *cg, __u32 gen)
+{
+	int fds[GUARD_INNERS], err = 0, i;
+	size_t n_paths = 0, n_dests = 0, p;
+	__u32 idx;
+
+	for (p = 0; p < s->n; p++) {
+		n_paths += s->p[p].n_cgroups;
+		n_dests += s->p[p].n_dests;
+	}
+	/* A path names one live cgroup at a time; rmdir frees its entry.
+	 * Empty maps get one entry: the kernel wants at least that. */
+	fds[GUARD_INNER_CGROUPS] = guard_inner_create(g, GUARD_INNER_CGROUPS,
+						      n_paths ? n_paths : 1);
+	fds[GUARD_INNER_POLICIES] = guard_inner_create(g, GUARD_INNER_POLICIES,
+						       s->n);
+	fds[GUARD_INNER_PATHS] = guard_inner_create(g, GUARD_INNER_PATHS,
+						    n_paths ? n_paths : 1);
+	fds[GUARD_INNER_DESTS] = guard_inner_create(g, GUARD_INNER_DESTS,
+						    n_dests ? n_dests : 1);
+	/* Per-CPU arrays must keep the template's size. */
+	fds[GUARD_INNER_PCTRS] = guard_inner_create(g, GUARD_INNER_PCTRS, 0);
+	for (i = 0; i < GUARD_INNERS; i++)
+		if (fds[i] < 0 && !err)
+			err = fds[i];
+	if (err)
+		goto out;
+	for (idx = 0; idx < s->n; idx++) {
+		err = fill_policy(fds[GUARD_INNER_POLICIES],
+				  fds[GUARD_INNER_PATHS],
+				  fds[GUARD_INNER_DESTS], idx, &s->p[idx]);
+		if (err)
+			goto out;
+	}
+	/* In the slot before resolving: a cgroup created meanwhile is named
+	 * by the mkdir watcher, one that exists already by us. */
+	for (i = 0; i < GUARD_INNERS; i++) {
+		err = guard_inner_install(g, i, gen, fds[i]);
+		if (err)
+			goto out;
+	}
+	resolve_cgroups(fds[GUARD_INNER_CGROUPS], s, cg);
+out:
+	for (i = 0; i < GUARD_INNERS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return err;
+}
+
+void policy_maps_ports(const struct policy_set *s, struct nfsg_portset *ps)
+{
+	const struct nfsg_policy *k;
+	__u32 port;
+	size_t p;
+	__u8 r;
+
+	memset(ps, 0, sizeof(*ps));
+	for (p = 0; p < s->n; p++) {
+		k = &s->p[p].k;
+		if (k->mode == NFSG_MODE_OFF)
+			continue;
+		for (r = 0; r < k->n_ports; r++)
+			for (port = k->ports[r].lo; port <= k->ports[r].hi; port++) {
+				if (k->protocols & NFSG_GOVERN_TCP)
+					ps->tcp[port / 64] |= 1ULL << (port % 64);
+				if (k->protocols & NFSG_GOVERN_UDP)
+					ps->udp[port / 64] |= 1ULL << (port % 64);
+			}
+	}
+}
+
+static int write_ports(struct guard *g, const struct nfsg_portset *ps)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_ports), &zero,
+				ps, BPF_ANY)) {
+		log_err("cannot write the governed ports: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int policy_maps_activate(struct guard *g, const struct policy_set *old,
+			 const struct policy_set *s, __u32 gen)
+{
+	struct nfsg_portset *next, *both;
+	size_t w;
+	int err = -ENOMEM;
+
+	next = calloc(1, sizeof(*next));
+	both = calloc(1, sizeof(*both));
+	if (!next || !both) {
+		log_err("out of memory");
+		goto out;
+	}
+	policy_maps_ports(s, next);
+	if (old) {
+		policy_maps_ports(old, both);
+		for (w = 0; w < NFSG_PORT_WORDS; w++) {
+			both->tcp[w] |= next->tcp[w];
+			both->udp[w] |= next->udp[w];
+		}
+		/* While the filter is written, it stays >= either set. */
+		err = write_ports(g, both);
+		if (err)
+			goto out;
+	}
+	__atomic_store_n(&g->skel->bss->active_gen, gen, __ATOMIC_SEQ_CST);
+	err = write_ports(g, next);
+out:
+	free(next);
+	free(both);
+	return err;
+}
