@@ -82,6 +82,7 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(filter %.c,$^) -o $@
 
 helpers: $(HELPERS)
+	@:
 
 unit-tests: $(OUTPUT)/tests/unit_tests
 	$(Q)$(OUTPUT)/tests/unit_tests

@@ -34,14 +34,18 @@ static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
 		__sync_fetch_and_add(c, 1);
 }
 
-/* A record with the common fields filled, or NULL (and counted). */
-static __always_inline struct nfsg_event *event_start(__u8 kind, __u64 cgid,
-						      __u32 gen, __u32 idx)
+/*
+ * A record of size bytes (an nfsg_event first) with the common fields
+ * filled, or NULL (and counted).
+ */
+static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
+						      __u64 cgid, __u32 gen,
+						      __u32 idx)
 {
 	struct nfsg_event *e;
 	__u64 id;
 
-	e = bpf_ringbuf_reserve(&nfsg_events, sizeof(*e), 0);
+	e = bpf_ringbuf_reserve(&nfsg_events, size, 0);
 	if (!e) {
 		count(NFSG_CTR_EVENTS_DROPPED);
 		return NULL;
@@ -59,7 +63,7 @@ static __always_inline struct nfsg_event *event_start(__u8 kind, __u64 cgid,
 	return e;
 }
 
-static __always_inline void event_submit(struct nfsg_event *e)
+static __always_inline void event_submit(void *e)
 {
 	__u64 flags = 0;
 
@@ -72,6 +76,20 @@ static __always_inline void event_submit(struct nfsg_event *e)
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
+}
+
+/* A cgroup event; rare, so it may wake the agent. */
+static __always_inline void cgroup_event(__u8 kind, __u64 cgid, __u32 gen,
+					 __u32 idx, const char *path)
+{
+	struct nfsg_cgroup_event *ce;
+
+	ce = (void *)event_start(sizeof(*ce), kind, cgid, gen, idx);
+	if (!ce)
+		return;
+	if (bpf_probe_read_kernel_str(ce->path, sizeof(ce->path), path) < 0)
+		ce->path[0] = '\0';
+	bpf_ringbuf_submit(ce, 0);
 }
 
 #endif

@@ -29,7 +29,8 @@ static __always_inline void report(const struct bpf_sock_addr *ctx,
 	struct nfsg_event *e;
 	__u32 *a;
 
-	e = event_start(NFSG_EV_CONNECT, socket_cgroup(sk)->kn->id, gen, idx);
+	e = event_start(sizeof(*e), NFSG_EV_CONNECT, socket_cgroup(sk)->kn->id,
+			gen, idx);
 	if (!e)
 		return;
 	e->uid = uid;
@@ -150,10 +151,10 @@ static __always_inline bool on_cgroup2(const struct cgroup *cg)
 }
 
 /* Name a new cgroup in generation gen's map if a policy names its path. */
-static __always_inline void cgroup_added(__u32 gen, const struct nfsg_path_key *key,
+static __always_inline void cgroup_added(__u32 gen,
+					const struct nfsg_path_key *key,
 					__u64 id)
 {
-	struct nfsg_event *e;
 	void *paths, *cgroups;
 	__u32 *idx;
 
@@ -162,18 +163,15 @@ static __always_inline void cgroup_added(__u32 gen, const struct nfsg_path_key *
 	cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
 	if (!idx || !cgroups || bpf_map_update_elem(cgroups, &id, idx, BPF_ANY))
 		return;
-	if (gen != active_gen)
-		return;
-	e = event_start(NFSG_EV_CGROUP_ADDED, id, gen, *idx);
-	if (e)
-		event_submit(e);
+	if (gen == active_gen)
+		cgroup_event(NFSG_EV_CGROUP_ADDED, id, gen, *idx, key->path);
 }
 
 /* Forget a removed cgroup in generation gen's map. */
-static __always_inline void cgroup_removed(__u32 gen, __u64 id)
+static __always_inline void cgroup_removed(__u32 gen, __u64 id,
+					  const char *path)
 {
 	void *cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
-	struct nfsg_event *e;
 	__u32 *idx, policy;
 
 	idx = cgroups ? bpf_map_lookup_elem(cgroups, &id) : NULL;
@@ -181,11 +179,8 @@ static __always_inline void cgroup_removed(__u32 gen, __u64 id)
 		return;
 	policy = *idx;
 	bpf_map_delete_elem(cgroups, &id);
-	if (gen != active_gen)
-		return;
-	e = event_start(NFSG_EV_CGROUP_REMOVED, id, gen, policy);
-	if (e)
-		event_submit(e);
+	if (gen == active_gen)
+		cgroup_event(NFSG_EV_CGROUP_REMOVED, id, gen, policy, path);
 }
 
 /*
@@ -217,7 +212,7 @@ int BPF_PROG(nfsg_cg_rmdir, struct cgroup *cg, const char *path)
 	if (!on_cgroup2(cg))
 		return 0;
 	id = cg->kn->id;
-	cgroup_removed(0, id);
-	cgroup_removed(1, id);
+	cgroup_removed(0, id, path);
+	cgroup_removed(1, id, path);
 	return 0;
 }

@@ -183,4 +183,13 @@ struct nfsg_event {
 	char comm[NFSG_COMM_LEN]; /* calling task's comm */
 };
 
+/*
+ * A cgroup event: an nfsg_event of kind NFSG_EV_CGROUP_* followed by the
+ * cgroup's path, which may be gone by the time the agent reads it.
+ */
+struct nfsg_cgroup_event {
+	struct nfsg_event e;
+	char path[NFSG_PATH_LEN];	/* from the cgroup2 root, NUL-padded */
+};
+
 #endif /* NFSGUARD_GUARD_H */

@@ -14,6 +14,8 @@ _Static_assert(sizeof(struct nfsg_event) == 80, "nfsg_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
+_Static_assert(sizeof(struct nfsg_cgroup_event) == 80 + NFSG_PATH_LEN,
+	       "nfsg_cgroup_event layout");
 
 static const char *const inner_names[GUARD_INNERS] = {
 	[GUARD_INNER_CGROUPS] = "nfsg_cgroups_g",

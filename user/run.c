@@ -162,13 +162,24 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct policy_set *set;
 	struct format_names n;
 
-	if (size < sizeof(*e) || e->gen >= NFSG_GENERATIONS) {
+	const struct nfsg_cgroup_event *ce = data;
+	char path[NFSG_PATH_LEN];
+
+	if (size < sizeof(*e) || e->gen >= NFSG_GENERATIONS ||
+	    (e->kind != NFSG_EV_CONNECT && size < sizeof(*ce))) {
 		s->malformed++;
 		return 0;
 	}
 	set = &s->sets[e->gen];
 	n.wall_ns = e->ts_boot_ns + s->boot_to_wall_ns;
-	n.cgroup = cgroup_path(&s->cg, e->cgroup_id);
+	if (e->kind == NFSG_EV_CONNECT) {
+		n.cgroup = cgroup_path(&s->cg, e->cgroup_id);
+	} else {
+		/* The cgroup may be gone already: the kernel sent its path. */
+		snprintf(path, sizeof(path), "%.*s", NFSG_PATH_LEN - 1,
+			 ce->path);
+		n.cgroup = path;
+	}
 	n.policy = e->policy < set->n ? set->p[e->policy].k.name : "?";
 	format_event(stdout, s->o->format, e, &n);
 	return 0;

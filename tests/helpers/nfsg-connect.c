@@ -7,10 +7,13 @@
  *
  *   nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto]
  *                [--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID]
+ *                [--count N]
  *
  * --seteuid UID  as root, seteuid(UID) before socket(): the socket is UID's
  * --handoff UID  make the socket as the caller, then fork a child that drops
  *                to UID (gid UID, no groups) and makes the attempt
+ * --count N      N attempts, each on a new socket; the report then counts
+ *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3}
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,13 +38,13 @@ struct args {
 	unsigned int port;
 	const char *mode;
 	int type, proto;
-	long seteuid_to, handoff_to;
+	long seteuid_to, handoff_to, count;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
-			"[--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID]\n");
+			"[--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID] [--count N]\n");
 	exit(2);
 }
 
@@ -126,10 +129,38 @@ static int run(const struct args *a, int fd, const struct sockaddr_storage *ss,
 	return err ? 1 : 0;
 }
 
+/* --count: many attempts, tallied. */
+static int repeat(const struct args *a, int family,
+		  const struct sockaddr_storage *ss, socklen_t len)
+{
+	long i, ok = 0, eperm = 0, other = 0;
+	int fd, err;
+
+	for (i = 0; i < a->count; i++) {
+		fd = socket(family, a->type, a->proto);
+		if (fd < 0) {
+			other++;
+			continue;
+		}
+		err = attempt(fd, a, ss, len);
+		close(fd);
+		if (!err)
+			ok++;
+		else if (err == EPERM)
+			eperm++;
+		else
+			other++;
+	}
+	printf("{\"pid\":%d,\"count\":%ld,\"ok\":%ld,\"EPERM\":%ld,\"other\":%ld}\n",
+	       getpid(), a->count, ok, eperm, other);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { .mode = "block", .type = SOCK_STREAM,
-			  .proto = 0, .seteuid_to = -1, .handoff_to = -1 };
+			  .proto = 0, .seteuid_to = -1, .handoff_to = -1,
+			  .count = 0 };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int i, family, fd, status;
@@ -157,6 +188,8 @@ int main(int argc, char **argv)
 			a.seteuid_to = number(argv[++i], 0xfffffffe);
 		else if (!strcmp(argv[i], "--handoff"))
 			a.handoff_to = number(argv[++i], 0xfffffffe);
+		else if (!strcmp(argv[i], "--count"))
+			a.count = number(argv[++i], 100000000);
 		else
 			usage();
 	}
@@ -165,6 +198,8 @@ int main(int argc, char **argv)
 		usage();
 
 	family = make_addr(a.addr, a.port, &ss, &len);
+	if (a.count)
+		return repeat(&a, family, &ss, len);
 	if (a.seteuid_to >= 0 && seteuid(a.seteuid_to) < 0) {
 		perror("seteuid");
 		return 2;

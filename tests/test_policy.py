@@ -1,0 +1,377 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Per-cgroup policy from a configuration file, against the real kernel.
+
+Each case writes a configuration naming cgroups it creates under one
+parent cgroup, runs the agent on that parent, and makes real attempts from
+real uids inside its own network namespace.
+"""
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from fixtures import (Agent, Cgroup, CONTROL_PORT, Listener, NFS_PORT, Netns,
+                      UNPRIV, client, connect, connect_helper, nfsguard)
+from harness import Row, case, check, check_eq, table
+
+V4, V4B, V6 = "127.0.0.1", "127.0.0.2", "::1"
+LISTEN = [f"{V4}:{NFS_PORT}", f"{V4B}:{NFS_PORT}", f"[{V6}]:{NFS_PORT}",
+          f"{V4}:{CONTROL_PORT}", f"[{V6}]:{CONTROL_PORT}"]
+
+
+class Env:
+    """A parent cgroup with the agent, a netns with listeners, a config."""
+
+    def __init__(self, stack, children=()):
+        self.stack = stack
+        self.netns = stack.enter_context(Netns())
+        self.top = stack.enter_context(Cgroup())
+        self.cg = {}
+        for name in children:
+            parent = self.cg[os.path.dirname(name)] if "/" in name else self.top
+            self.cg[name] = stack.enter_context(
+                Cgroup(parent, os.path.basename(name)))
+        stack.enter_context(Listener(self.netns, LISTEN))
+        self.dir = stack.enter_context(tempfile.TemporaryDirectory())
+        self.conf = os.path.join(self.dir, "nfsguard.conf")
+        self.agent = None
+
+    def rel(self, name):
+        """The path a configuration names for child cgroup name."""
+        return f"{self.top.rel}/{name}"
+
+    def write(self, text):
+        tmp = self.conf + ".new"
+        with open(tmp, "w") as f:
+            f.write(text.format(top=self.top.rel))
+        os.rename(tmp, self.conf)
+
+    def start(self, text):
+        self.write(text)
+        self.agent = self.stack.enter_context(
+            Agent(["--cgroup", self.top.rel, "--config", self.conf, "--json"]))
+        return self.agent
+
+    def attempt(self, where, addr=V4, port=NFS_PORT, uid=UNPRIV, extra=(),
+                wrap=()):
+        cg = self.cg[where] if where else self.top
+        if wrap:
+            argv = list(wrap) + [connect_helper(), addr, str(port)] + list(extra)
+            r = client(self.netns, cg, argv, uid=uid)
+            import json
+            return json.loads(r.stdout.strip().splitlines()[-1])
+        return connect(self.netns, cg, addr, port, uid=uid, extra=extra)
+
+    def events(self):
+        self.agent.stop()
+        return self.agent.events()
+
+
+@contextlib.contextmanager
+def env(children=()):
+    with contextlib.ExitStack() as stack:
+        yield Env(stack, children)
+
+
+def expect(r, result, what):
+    check_eq(r["result"], result, what)
+    return r["pid"]
+
+
+def events_of(events, pid):
+    return [e for e in events if e.get("pid") == pid and e["type"] == "connect"]
+
+
+@case
+def nested_cgroups_most_specific_policy_wins():
+    conf = """
+[policy open]
+cgroups = {top}/open
+privileged_uids = 0, 1000
+
+[policy closed]
+cgroups = {top}/open/closed
+privileged_uids = none
+"""
+    with env(["open", "open/closed", "open/inherits"]) as e:
+        e.start(conf)
+        p_top = expect(e.attempt(None), "EPERM", "uid 1000 under [default]")
+        expect(e.attempt("open"), "ok", "uid 1000 where it is privileged")
+        expect(e.attempt("open/inherits"), "ok",
+               "a child without a policy inherits its parent's")
+        p_root = expect(e.attempt("open/closed", uid=None), "EPERM",
+                        "root where privileged_uids = none")
+        p_v6 = expect(e.attempt("open/closed", addr=V6), "EPERM",
+                      "uid 1000 in the closed child")
+        ev = e.events()
+        check_eq([x["policy"] for x in events_of(ev, p_top)], ["default"],
+                 "policy of the top event")
+        check_eq([(x["policy"], x["uid"]) for x in events_of(ev, p_root)],
+                 [("closed", 0)], "policy of root's event")
+        check_eq([x["cgroup"] for x in events_of(ev, p_v6)],
+                 [e.rel("open/closed")], "cgroup of the child's event")
+
+
+@case
+def container_root_in_a_user_namespace_is_refused():
+    conf = """
+[policy kube]
+cgroups = {top}/kube
+"""
+    with env(["kube"]) as e:
+        e.start(conf)
+        # Root inside an unprivileged user namespace is uid 1000 outside.
+        r = e.attempt("kube", wrap=["unshare", "--user", "--map-root-user"])
+        pid = expect(r, "EPERM", "namespaced root (host uid 1000)")
+        ev = e.events()
+        check_eq([(x["uid"], x["policy"]) for x in events_of(ev, pid)],
+                 [(UNPRIV, "kube")], "event names the host uid")
+
+
+@case
+def none_refuses_even_host_root():
+    conf = """
+[policy kube]
+cgroups = {top}/kube
+privileged_uids = none
+"""
+    with env(["kube"]) as e:
+        e.start(conf)
+        expect(e.attempt("kube", uid=None), "EPERM", "host root in kube")
+        expect(e.attempt("kube", addr=V6, uid=None), "EPERM", "over IPv6")
+        expect(e.attempt(None, uid=None), "ok", "host root elsewhere")
+
+
+@case
+def cgroup_created_after_start_and_recreated_keeps_its_policy():
+    conf = """
+[policy late]
+cgroups = {top}/late
+privileged_uids = none
+"""
+    with env() as e:
+        e.start(conf)
+        check(any("does not exist yet" in l for l in e.agent.err),
+              f"the agent says the cgroup is pending: {e.agent.err}")
+        ids = []
+        for round_ in range(2):
+            with Cgroup(e.top, "late") as late:
+                e.cg["late"] = late
+                ids.append(os.stat(late.path).st_ino)
+                expect(e.attempt("late", uid=None), "EPERM",
+                       f"root in the new cgroup, round {round_}")
+        check(ids[0] != ids[1], "a recreated cgroup has a new id")
+        ev = e.events()
+        cg = [(x["action"], x["cgroup_id"], x["policy"]) for x in ev
+              if x["type"] == "cgroup"]
+        want = [("added", ids[0], "late"), ("removed", ids[0], "late"),
+                ("added", ids[1], "late"), ("removed", ids[1], "late")]
+        check_eq(cg, want, "cgroup events")
+        added = [x for x in ev if x["type"] == "cgroup"][0]
+        check_eq(added["cgroup"], e.rel("late"), "path of the added cgroup")
+
+
+@case
+def allow_list_limits_even_privileged_sockets():
+    conf = """
+[policy backup]
+cgroups = {top}/backup
+allow_destinations = 127.0.0.1/32, ::1
+"""
+    with env(["backup"]) as e:
+        e.start(conf)
+        expect(e.attempt("backup", V4, uid=None), "ok", "root to a listed v4")
+        expect(e.attempt("backup", V6, uid=None), "ok", "root to a listed v6")
+        expect(e.attempt("backup", "::ffff:127.0.0.1", uid=None), "ok",
+               "root to a listed v4, v4-mapped")
+        pid = expect(e.attempt("backup", V4B, uid=None), "EPERM",
+                     "root to an unlisted address")
+        expect(e.attempt("backup", "::ffff:127.0.0.2", uid=None), "EPERM",
+               "root to an unlisted address, v4-mapped")
+        expect(e.attempt("backup", V4), "EPERM", "uid 1000 to a listed one")
+        expect(e.attempt("backup", V4B, port=CONTROL_PORT, uid=None),
+               "ECONNREFUSED", "an ungoverned port is not limited")
+        ev = events_of(e.events(), pid)
+        check_eq([(x["uid"], x["daddr"], x["policy"]) for x in ev],
+                 [(0, V4B, "backup")], "event of the unlisted address")
+
+
+@case
+def audit_mode_allows_and_reports():
+    conf = """
+[policy ci]
+cgroups = {top}/ci
+mode = audit
+"""
+    with env(["ci"]) as e:
+        e.start(conf)
+        pid = expect(e.attempt("ci"), "ok", "uid 1000 in audit mode")
+        top = expect(e.attempt(None), "EPERM", "uid 1000 under enforce")
+        ev = e.events()
+        check_eq([(x["verdict"], x["policy"]) for x in events_of(ev, pid)],
+                 [("audited", "ci")], "audit event")
+        check_eq([x["verdict"] for x in events_of(ev, top)], ["refused"],
+                 "enforce event")
+        summary = [l for l in e.agent.err if "detached;" in l][0]
+        check("refused 1, audited 1," in summary, summary)
+
+
+@case
+def mode_off_leaves_a_subtree_alone():
+    conf = """
+[policy lab]
+cgroups = {top}/lab
+mode = off
+"""
+    with env(["lab"]) as e:
+        e.start(conf)
+        expect(e.attempt("lab"), "ok", "uid 1000 where the mode is off")
+        expect(e.attempt(None), "EPERM", "uid 1000 elsewhere")
+
+
+UDP_CONF = """
+[default]
+protocols = tcp, udp
+"""
+
+
+def udp_row(addr, mode, uid, result):
+    def act(e):
+        r = e.attempt(None, addr, uid=uid,
+                      extra=["--proto", "udp", "--mode", mode])
+        check_eq(r["result"], result, f"udp {mode} to {addr} as {uid}")
+    return act
+
+
+@contextlib.contextmanager
+def udp_env():
+    with env() as e:
+        e.start(UDP_CONF)
+        e.finish = lambda: None
+        yield e
+
+
+table("udp_governance", udp_env, [
+    Row(f"{who}_{mode}_{name}", udp_row(addr, mode, uid, result))
+    for name, addr in (("v4", V4), ("v6", V6), ("mapped", "::ffff:127.0.0.1"))
+    for mode in ("block", "sendto")
+    for who, uid, result in (("unpriv", UNPRIV, "EPERM"), ("root", None, "ok"))
+])
+
+
+def flip_conf(first):
+    """Two versions whose mix would refuse uid 1000 in {top}/c.
+
+    In both, policy p (uid 1000 privileged) governs {top}/c. In B it has
+    another index, and the index it had in A belongs to q (root only).
+    A decision mixing A's cgroup map with B's policies refuses.
+    """
+    q = "[policy q]\ncgroups = {top}/unused\n"
+    p = "[policy p]\ncgroups = {top}/c\nprivileged_uids = 0, 1000\n"
+    return p + q if first else q + p
+
+
+@case
+def reload_under_load_sees_one_whole_version():
+    with env(["c", "unused"]) as e:
+        e.start(flip_conf(True))
+        result = {}
+
+        def hammer():
+            result["r"] = e.attempt("c", extra=["--count", "50000"])
+
+        def reloads():
+            return sum("reloaded: generation" in l for l in e.agent.err)
+
+        t = threading.Thread(target=hammer)
+        t.start()
+        flips = 0
+        while t.is_alive() and flips < 100:
+            flips += 1
+            e.write(flip_conf(flips % 2 == 0))
+            e.agent.proc.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while reloads() < flips and time.time() < deadline:
+                time.sleep(0.005)
+        t.join(120)
+        r = result["r"]
+        check_eq((r["ok"], r["EPERM"], r["other"]), (r["count"], 0, 0),
+                 "every connect allowed (a mix of versions would refuse)")
+        check(reloads() >= 10,
+              f"only {reloads()} reloads happened during the load")
+
+
+BAD_CONFIGS = [
+    ("[default]\nports = 70000\n", ":2: ports: invalid value '70000'"),
+    ("[policy x]\ncgroups = relative\n",
+     ":2: cgroups: invalid path 'relative'"),
+    ("[default]\nmode = loud\n", ":2: mode: invalid value 'loud'"),
+    ("[nope]\n", ":1: unknown section [nope]"),
+]
+
+
+def bad_start(text, want):
+    def act(e):
+        e.write(text)
+        r = subprocess.run([nfsguard(), "run", "--cgroup", e.top.rel,
+                            "--config", e.conf], capture_output=True,
+                           text=True, timeout=30)
+        check_eq(r.returncode, 1, "exit status")
+        lines = r.stderr.strip().splitlines()
+        check_eq(len(lines), 1, f"error lines: {lines}")
+        check(lines[0].startswith(f"nfsguard: {e.conf}{want}"),
+              f"{lines[0]!r} should name the file, line and value: {want!r}")
+    return act
+
+
+def bad_reload(text, want):
+    def act(e):
+        e.write(text)
+        e.agent.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(
+                want in l for l in e.agent.err):
+            time.sleep(0.05)
+        check(any(f"{e.conf}{want}" in l for l in e.agent.err),
+              f"no {want!r} in {e.agent.err}")
+        r = e.attempt(None)
+        check_eq(r["result"], "EPERM", "the running policy still refuses")
+        r = e.attempt("open")
+        check_eq(r["result"], "ok", "the running policy still allows")
+    return act
+
+
+@contextlib.contextmanager
+def running_agent():
+    with env(["open"]) as e:
+        e.start("[policy open]\ncgroups = {top}/open\n"
+                "privileged_uids = 0, 1000\n")
+        e.finish = lambda: None
+        yield e
+
+
+def missing_config(e):
+    r = subprocess.run([nfsguard(), "run", "--cgroup", e.top.rel, "--config",
+                        e.conf + ".missing"], capture_output=True, text=True,
+                       timeout=30)
+    check_eq(r.returncode, 1, "exit status")
+    check(r.stderr.strip().endswith(
+        "no such file: create it or leave out --config for the default policy"),
+        r.stderr)
+
+
+def kept_message(e):
+    check(any("configuration invalid: keeping the running policy" in l
+              for l in e.agent.err), f"agent said: {e.agent.err}")
+    check(e.agent.proc.poll() is None, "the agent must keep running")
+
+
+table("bad_configuration", running_agent,
+      [Row(f"start_{i}", bad_start(t, w)) for i, (t, w) in enumerate(BAD_CONFIGS)]
+      + [Row("start_missing_file", missing_config)]
+      + [Row(f"reload_{i}", bad_reload(t, w))
+         for i, (t, w) in enumerate(BAD_CONFIGS)]
+      + [Row("reload_keeps_running_policy", kept_message)])
