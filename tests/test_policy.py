@@ -375,3 +375,127 @@ table("bad_configuration", running_agent,
       + [Row(f"reload_{i}", bad_reload(t, w))
          for i, (t, w) in enumerate(BAD_CONFIGS)]
       + [Row("reload_keeps_running_policy", kept_message)])
+
+
+def nfsguard_cmd(*args):
+    return subprocess.run([nfsguard()] + list(args), capture_output=True,
+                          text=True, timeout=60)
+
+
+def agent_status(pid):
+    import json
+    r = nfsguard_cmd("status", "--json")
+    check_eq(r.returncode, 0, f"status exit ({r.stderr.strip()})")
+    mine = [a for a in json.loads(r.stdout)["agents"] if a["pid"] == pid]
+    check_eq(len(mine), 1, "agents with the test agent's pid")
+    return mine[0]
+
+
+@case
+def status_shows_hooks_policy_ids_and_counters():
+    conf = """
+[policy kube]
+cgroups = {top}/kube, {top}/later
+privileged_uids = none
+allow_destinations = 127.0.0.1
+"""
+    with env(["kube"]) as e:
+        e.start(conf)
+        expect(e.attempt("kube", uid=None), "EPERM", "root in kube")
+        expect(e.attempt(None), "EPERM", "uid 1000 under default")
+        expect(e.attempt(None, uid=None), "ok", "root under default")
+        st = agent_status(e.agent.proc.pid)
+        check_eq(st["cgroup"], e.top.rel, "attach point")
+        hooks = {h["hook"]: h.get("cgroup", h.get("tracepoint"))
+                 for h in st["hooks"]}
+        check_eq(hooks, {"connect4": e.top.rel, "connect6": e.top.rel,
+                         "sendmsg4": e.top.rel, "sendmsg6": e.top.rel,
+                         "cg_mkdir": "cgroup_mkdir",
+                         "cg_rmdir": "cgroup_rmdir"}, "hooks")
+        pol = {p["name"]: p for p in st["policies"]}
+        check_eq(sorted(pol), ["default", "kube"], "policies")
+        kube = pol["kube"]
+        cgs = {c["path"]: c["id"] for c in kube["cgroups"]}
+        check_eq(cgs, {e.rel("kube"): os.stat(e.cg["kube"].path).st_ino,
+                       e.rel("later"): None}, "resolved cgroup ids")
+        check_eq((kube["mode"], kube["privileged_uids"],
+                  kube["allow_destinations"]),
+                 ("enforce", "none", ["127.0.0.1/32"]), "kube policy")
+        check_eq(kube["counters"], {"allowed": 0, "refused": 1, "audited": 0},
+                 "kube counters")
+        check_eq(pol["default"]["counters"],
+                 {"allowed": 1, "refused": 1, "audited": 0},
+                 "default counters")
+        check_eq((st["counters"]["refused"], st["counters"]["allowed"]),
+                 (2, 1), "total counters")
+        text = nfsguard_cmd("status")
+        check(f"agent {e.agent.proc.pid}: enforcing on cgroup {e.top.rel}"
+              in text.stdout, text.stdout)
+        check(f"cgroup {e.rel('later')} (not created yet)" in text.stdout,
+              text.stdout)
+
+
+@case
+def reload_command_switches_or_keeps_the_policy():
+    with env(["c"]) as e:
+        e.start("[policy c]\ncgroups = {top}/c\nprivileged_uids = 0, 1000\n")
+        expect(e.attempt("c"), "ok", "uid 1000 privileged in c")
+        e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = 0\n")
+        r = nfsguard_cmd("reload", "--cgroup", e.top.rel)
+        check_eq(r.returncode, 0, f"reload exit ({r.stderr.strip()})")
+        check(f"agent {e.agent.proc.pid}: reloaded" in r.stdout, r.stdout)
+        expect(e.attempt("c"), "EPERM", "uid 1000 after the reload")
+        e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = everyone\n")
+        r = nfsguard_cmd("reload", "--cgroup", e.top.rel)
+        check_eq(r.returncode, 1, "reload of an invalid file")
+        check("kept its running policy" in r.stderr, r.stderr)
+        expect(e.attempt("c"), "EPERM", "the running policy stays")
+        check_eq(agent_status(e.agent.proc.pid)["generation"], 1,
+                 "generation after one good reload")
+
+
+@case
+def status_and_reload_without_an_agent():
+    with Cgroup() as cg:
+        r = nfsguard_cmd("reload", "--cgroup", cg.rel)
+        check_eq(r.returncode, 3, "reload exit")
+        check("no running agent attached to" in r.stderr, r.stderr)
+
+
+@case
+def check_validates_without_the_kernel():
+    with tempfile.TemporaryDirectory() as d:
+        good = os.path.join(d, "good.conf")
+        bad = os.path.join(d, "bad.conf")
+        with open(good, "w") as f:
+            f.write("[policy kube]\ncgroups = /kubepods.slice\n"
+                    "privileged_uids = none\n")
+        with open(bad, "w") as f:
+            f.write("[default]\nports = 0\nmode = loud\n[policy x]\n")
+        r = nfsguard_cmd("check", good)
+        check_eq(r.returncode, 0, f"check of a good file ({r.stderr})")
+        check(r.stdout.startswith(f"{good}: valid, 2 policies"), r.stdout)
+        check("cgroup /kubepods.slice" in r.stdout, r.stdout)
+        r = nfsguard_cmd("check", bad)
+        check_eq(r.returncode, 1, "check of a bad file")
+        lines = r.stderr.strip().splitlines()
+        check_eq([l.split(": ", 2)[1] for l in lines],
+                 [f"{bad}:2", f"{bad}:3", f"{bad}:4"],
+                 f"every error, in file order: {lines}")
+        r = nfsguard_cmd("check", os.path.join(d, "missing.conf"))
+        check_eq(r.returncode, 1, "check of a missing file")
+
+
+@case
+def readme_example_configuration_is_valid():
+    readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                          "README.md")
+    with open(readme) as f:
+        text = f.read()
+    block = text.split("```ini\n", 1)[1].split("```", 1)[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as f:
+        f.write(block)
+        f.flush()
+        r = nfsguard_cmd("check", f.name)
+    check_eq(r.returncode, 0, f"README example: {r.stderr}")
+    check("valid, 4 policies" in r.stdout, r.stdout)

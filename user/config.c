@@ -171,6 +171,23 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
+/* libinih ends values at " ;" only: end them at " #" too, and trim. */
+static void strip_comment(char *v)
+{
+	char *c = v, *end;
+
+	while ((c = strchr(c, '#'))) {
+		if (c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			break;
+		}
+		c++;
+	}
+	end = v + strlen(v);
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+}
+
 static int collect(void *user, const char *section, const char *key,
 		   const char *value)
 {
@@ -188,6 +205,8 @@ static int collect(void *user, const char *section, const char *key,
 	e->key = strdup(key);
 	e->value = strdup(value);
 	e->line = p->line;
+	if (e->value)
+		strip_comment(e->value);
 	if (!e->section || !e->key || !e->value) {
 		free(e->section);
 		free(e->key);

@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
+#include "discover.h"
 #include "log.h"
 #include "guard_prog.h"
 
@@ -92,13 +93,7 @@ int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
 
 int guard_inner_fd(const struct guard *g, enum guard_inner i, __u32 gen)
 {
-	__u32 id;
-	int fd;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(outer_of(g, i)), &gen, &id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(id);
-	return fd < 0 ? -errno : fd;
+	return discover_inner(bpf_map__fd(outer_of(g, i)), gen);
 }
 
 int guard_load(struct guard *g, const struct guard_opts *o)
@@ -194,33 +189,13 @@ void guard_detach(struct guard *g)
 	}
 }
 
-/* Sum one per-CPU slot. */
-static int percpu_sum(int fd, __u32 key, __u64 *sum)
-{
-	int ncpu = libbpf_num_possible_cpus(), cpu, err = 0;
-	__u64 *vals;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	*sum = 0;
-	if (bpf_map_lookup_elem(fd, &key, vals))
-		err = -errno;
-	for (cpu = 0; !err && cpu < ncpu; cpu++)
-		*sum += vals[cpu];
-	free(vals);
-	return err;
-}
-
 int guard_read_counters(const struct guard *g, __u64 *out)
 {
 	int fd = bpf_map__fd(g->skel->maps.nfsg_counters), err;
 	__u32 slot;
 
 	for (slot = 0; slot < NFSG_CTR_MAX; slot++) {
-		err = percpu_sum(fd, slot, &out[slot]);
+		err = map_percpu_sum(fd, slot, &out[slot]);
 		if (err)
 			return err;
 	}
@@ -236,7 +211,7 @@ int guard_read_policy_counters(const struct guard *g, __u32 gen, __u32 n,
 	if (fd < 0)
 		return fd;
 	for (slot = 0; slot < n * NFSG_PCTR_MAX && !err; slot++)
-		err = percpu_sum(fd, slot, &out[slot]);
+		err = map_percpu_sum(fd, slot, &out[slot]);
 	close(fd);
 	return err;
 }

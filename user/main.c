@@ -17,6 +17,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run },
 	{ "check", cmd_check },
+	{ "status", cmd_status },
+	{ "reload", cmd_reload },
 };
 
 static const char doc[] =
@@ -25,6 +27,8 @@ static const char doc[] =
 	"Commands:\n"
 	"  run      load the programs, enforce the policy, stream events\n"
 	"  check    validate a configuration file without touching the kernel\n"
+	"  status   show running agents: hooks, active policy, counters\n"
+	"  reload   make running agents re-read their configuration\n"
 	"\n"
 	"Run 'nfsguard COMMAND --help' for a command's options.\n"
 	"\n"
