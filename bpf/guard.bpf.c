@@ -85,7 +85,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		protocol = NFSG_PROTO_MPTCP;
 	}
 
-	gen = *(volatile __u32 *)&active_gen & (NFSG_GENERATIONS - 1);
+	gen = active_gen();
 	idx = policy_index(socket_cgroup(sk), gen);
 	pol = policy_get(gen, idx);
 	if (!pol || pol->mode == NFSG_MODE_OFF || !(pol->protocols & govern) ||
@@ -163,7 +163,7 @@ static __always_inline void cgroup_added(__u32 gen,
 	cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
 	if (!idx || !cgroups || bpf_map_update_elem(cgroups, &id, idx, BPF_ANY))
 		return;
-	if (gen == active_gen)
+	if (gen == active_gen())
 		cgroup_event(NFSG_EV_CGROUP_ADDED, id, gen, *idx, key->path);
 }
 
@@ -179,7 +179,7 @@ static __always_inline void cgroup_removed(__u32 gen, __u64 id,
 		return;
 	policy = *idx;
 	bpf_map_delete_elem(cgroups, &id);
-	if (gen == active_gen)
+	if (gen == active_gen())
 		cgroup_event(NFSG_EV_CGROUP_REMOVED, id, gen, policy, path);
 }
 

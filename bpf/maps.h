@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * maps.h - every map of the guard programs. The layout of keys and values
- * is in include/guard.h; which generation is active is active_gen.
+ * is in include/guard.h; which generation is active is in nfsg_gen.
  */
 #ifndef NFSGUARD_BPF_MAPS_H
 #define NFSGUARD_BPF_MAPS_H
 
 /* The generation of the policy maps decisions use; the agent flips it. */
-__u32 active_gen = 0;
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfsg_gen);
+} nfsg_gen SEC(".maps");
+
+/* Bookkeeping of the agents (user space only). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nfsg_meta);
+} nfsg_meta SEC(".maps");
 
 /* Any policy's governed ports: the filter in front of every decision. */
 struct {

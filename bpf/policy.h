@@ -8,6 +8,15 @@
 
 #define NFSG_DEFAULT_POLICY 0
 
+static __always_inline __u32 active_gen(void)
+{
+	__u32 zero = 0;
+	struct nfsg_gen *g = bpf_map_lookup_elem(&nfsg_gen, &zero);
+
+	/* One read: every lookup after it uses this generation. */
+	return g ? *(volatile __u32 *)&g->active & (NFSG_GENERATIONS - 1) : 0;
+}
+
 static __always_inline bool port_filtered(__u8 govern, __u16 port)
 {
 	__u32 zero = 0;

@@ -68,6 +68,12 @@
 /* Generations: the active one and the one being built. */
 #define NFSG_GENERATIONS 2
 
+/*
+ * Version of everything below as kept in pinned maps. An agent adopts
+ * pinned maps only of its own version; see user/persist.c.
+ */
+#define NFSG_ABI_VERSION 1
+
 /* IANA protocol numbers (vmlinux.h has no macros). */
 #define NFSG_PROTO_TCP 6
 #define NFSG_PROTO_UDP 17
@@ -136,6 +142,23 @@ struct nfsg_policy {
 	__u8 protocols;		/* NFSG_GOVERN_* */
 	__u8 flags;		/* NFSG_POLICY_* */
 	__u8 __pad[2];
+};
+
+/* Value of nfsg_gen: the generation decisions use; the agent flips it. */
+struct nfsg_gen {
+	__u32 active;
+};
+
+/*
+ * Value of nfsg_meta: the agents' own bookkeeping, kept with the pinned
+ * maps so that a new agent knows what it adopts. Never read by programs.
+ */
+struct nfsg_meta {
+	__u64 seen_refused;	/* counters the last agent reported */
+	__u64 seen_audited;
+	__u64 seen_dropped;
+	__u32 abi;		/* NFSG_ABI_VERSION that made the maps */
+	__u32 __pad;
 };
 
 /* Value of nfsg_ports: any policy's governed ports, per protocol. */

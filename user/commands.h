@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_uninstall(int argc, char **argv);
 
 struct policy_set;
 /*

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "discover.h"
+#include "guard.h"
 
 static int prog_name(__u32 id, char *name, size_t len)
 {
@@ -71,7 +72,9 @@ static void scan_process(pid_t pid, struct agent *a)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (strcmp(target, "anon_inode:bpf_link") ||
+		/* "bpf-link" for a link opened from a pin. */
+		if ((strcmp(target, "anon_inode:bpf_link") &&
+		     strcmp(target, "anon_inode:bpf-link")) ||
 		    read_link(pid, d->d_name, &l) ||
 		    strncmp(l.prog_name, "nfsg_", 5))
 			continue;
@@ -160,9 +163,8 @@ static int maps_of_prog(__u32 prog_id, struct agent_maps *m)
 			take(&m->dests, fd);
 		else if (!strcmp(minfo.name, "nfsg_pol_ctrs"))
 			take(&m->pol_ctrs, fd);
-		else if (strstr(minfo.name, ".bss") &&
-			 minfo.value_size == sizeof(__u32))
-			take(&m->bss, fd);	/* active_gen is all it holds */
+		else if (!strcmp(minfo.name, "nfsg_gen"))
+			take(&m->gen, fd);
 		else
 			close(fd);
 	}
@@ -182,7 +184,7 @@ int discover_maps(const struct agent *a, struct agent_maps *m)
 		err = maps_of_prog(a->links[i].prog_id, m);
 	if (!err && (m->counters < 0 || m->policies < 0 || m->cgroups < 0 ||
 		     m->paths < 0 || m->dests < 0 || m->pol_ctrs < 0 ||
-		     m->bss < 0))
+		     m->gen < 0))
 		err = -ENOENT;
 	if (err)
 		discover_maps_close(m);
@@ -192,7 +194,7 @@ int discover_maps(const struct agent *a, struct agent_maps *m)
 void discover_maps_close(struct agent_maps *m)
 {
 	int *fds[] = { &m->counters, &m->policies, &m->cgroups, &m->paths,
-		       &m->dests, &m->pol_ctrs, &m->bss };
+		       &m->dests, &m->pol_ctrs, &m->gen };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -204,11 +206,12 @@ void discover_maps_close(struct agent_maps *m)
 
 int discover_active_gen(const struct agent_maps *m, __u32 *gen)
 {
+	struct nfsg_gen v;
 	__u32 zero = 0;
 
-	/* The .bss value is the section; active_gen is its only variable. */
-	if (bpf_map_lookup_elem(m->bss, &zero, gen))
+	if (bpf_map_lookup_elem(m->gen, &zero, &v))
 		return -errno;
+	*gen = v.active;
 	return 0;
 }
 

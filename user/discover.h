@@ -32,12 +32,12 @@ int discover_agents(struct agent **out, size_t *n);
 
 /* The maps an agent's programs use, as fds (-1 where absent). */
 struct agent_maps {
-	int counters, policies, cgroups, paths, dests, pol_ctrs, bss;
+	int counters, policies, cgroups, paths, dests, pol_ctrs, gen;
 };
 
 int discover_maps(const struct agent *a, struct agent_maps *m);
 void discover_maps_close(struct agent_maps *m);
-/* The active generation, read from the agent's .bss. */
+/* The active generation, read from the agent's nfsg_gen. */
 int discover_active_gen(const struct agent_maps *m, __u32 *gen);
 /* The sum over CPUs of slot key of a per-CPU array. */
 int map_percpu_sum(int fd, __u32 key, __u64 *sum);

@@ -15,6 +15,7 @@ _Static_assert(sizeof(struct nfsg_event) == 80, "nfsg_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
+_Static_assert(sizeof(struct nfsg_meta) == 32, "nfsg_meta layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 80 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
@@ -91,12 +92,38 @@ int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
 	return 0;
 }
 
-int guard_inner_fd(const struct guard *g, enum guard_inner i, __u32 gen)
+const char *guard_inner_name(enum guard_inner i)
 {
-	return discover_inner(bpf_map__fd(outer_of(g, i)), gen);
+	return inner_names[i];
 }
 
-int guard_load(struct guard *g, const struct guard_opts *o)
+int guard_get_gen(const struct guard *g, __u32 *gen)
+{
+	struct nfsg_gen v;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v))
+		return -errno;
+	*gen = v.active;
+	return 0;
+}
+
+int guard_set_gen(const struct guard *g, __u32 gen)
+{
+	struct nfsg_gen v = { .active = gen };
+	__u32 zero = 0;
+
+	/* A 4-byte value: programs see the old or the new, never a mix. */
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v,
+				BPF_ANY)) {
+		log_err("cannot switch to generation %u: %s", gen,
+			strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int guard_open(struct guard *g, const struct guard_opts *o)
 {
 	int err;
 
@@ -120,15 +147,19 @@ int guard_load(struct guard *g, const struct guard_opts *o)
 		log_err("the BPF object lacks its inner map templates: rebuild nfsguard");
 		goto fail;
 	}
-	err = nfsg_guard__load(g->skel);
-	if (err) {
-		log_err("kernel refused to load the programs: %s: rerun with -v to see the verifier log",
-			strerror(-err));
-		goto fail;
-	}
 	return 0;
 fail:
 	guard_destroy(g);
+	return err;
+}
+
+int guard_load(struct guard *g)
+{
+	int err = nfsg_guard__load(g->skel);
+
+	if (err)
+		log_err("kernel refused to load the programs: %s: rerun with -v to see the verifier log",
+			strerror(-err));
 	return err;
 }
 
@@ -200,20 +231,6 @@ int guard_read_counters(const struct guard *g, __u64 *out)
 			return err;
 	}
 	return 0;
-}
-
-int guard_read_policy_counters(const struct guard *g, __u32 gen, __u32 n,
-			       __u64 *out)
-{
-	int fd = guard_inner_fd(g, GUARD_INNER_PCTRS, gen), err = 0;
-	__u32 slot;
-
-	if (fd < 0)
-		return fd;
-	for (slot = 0; slot < n * NFSG_PCTR_MAX && !err; slot++)
-		err = map_percpu_sum(fd, slot, &out[slot]);
-	close(fd);
-	return err;
 }
 
 int guard_events_fd(const struct guard *g)

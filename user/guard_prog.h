@@ -48,8 +48,10 @@ struct guard_opts {
 	__u64 wakeup_bytes;	/* see wakeup_bytes in bpf/events.h */
 };
 
-/* Open and load the programs. On failure nothing is left loaded. */
-int guard_load(struct guard *g, const struct guard_opts *o);
+/* Open and configure the programs; maps may then be reused. */
+int guard_open(struct guard *g, const struct guard_opts *o);
+/* Load them. On failure nothing is left loaded (guard_destroy still due). */
+int guard_load(struct guard *g);
 /*
  * A fresh inner map of kind i with max_entries (0: the template's). Returns
  * its fd or -errno, after printing why.
@@ -59,8 +61,11 @@ int guard_inner_create(const struct guard *g, enum guard_inner i,
 /* Put fd in slot gen of the outer map of kind i. */
 int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
 			int fd);
-/* The fd of generation gen's inner map of kind i (close it), or -errno. */
-int guard_inner_fd(const struct guard *g, enum guard_inner i, __u32 gen);
+/* The name of inner maps of kind i ("nfsg_policies_g"). */
+const char *guard_inner_name(enum guard_inner i);
+/* The active generation: read, or switch with one map write. */
+int guard_get_gen(const struct guard *g, __u32 *gen);
+int guard_set_gen(const struct guard *g, __u32 gen);
 /* Follow cgroups as they are created and removed. */
 int guard_watch_cgroups(struct guard *g);
 /* Attach the four hooks to the cgroup; all or none. */
@@ -69,9 +74,6 @@ int guard_attach(struct guard *g, int cgroup_fd);
 void guard_detach(struct guard *g);
 /* Sum the per-CPU counters into out[NFSG_CTR_MAX]. */
 int guard_read_counters(const struct guard *g, __u64 *out);
-/* Sum per-policy counters of generation gen: out[n * NFSG_PCTR_MAX]. */
-int guard_read_policy_counters(const struct guard *g, __u32 gen, __u32 n,
-			       __u64 *out);
 /* The events ring buffer's map fd. */
 int guard_events_fd(const struct guard *g);
 /* Detach and unload; accepts a guard that is partly set up or zeroed. */

@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check },
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
+	{ "uninstall", cmd_uninstall },
 };
 
 static const char doc[] =
@@ -29,6 +30,7 @@ static const char doc[] =
 	"  check    validate a configuration file without touching the kernel\n"
 	"  status   show running agents: hooks, active policy, counters\n"
 	"  reload   make running agents re-read their configuration\n"
+	"  uninstall  remove what 'run --persist' pinned, detaching it\n"
 	"\n"
 	"Run 'nfsguard COMMAND --help' for a command's options.\n"
 	"\n"

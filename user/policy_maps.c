@@ -77,8 +77,22 @@ static void resolve_cgroups(int cgroups_fd, const struct policy_set *s,
 	}
 }
 
+static int pin_inner(const char *dir, enum guard_inner i, __u32 gen, int fd)
+{
+	char path[PATH_MAX];
+
+	/* bpffs reserves names with a dot. */
+	snprintf(path, sizeof(path), "%s/%s_%u", dir, guard_inner_name(i), gen);
+	unlink(path);	/* the generation before last */
+	if (bpf_obj_pin(fd, path)) {
+		log_err("cannot pin %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int policy_maps_build(struct guard *g, const struct policy_set *s,
-		      struct cgroup2 *cg, __u32 gen)
+		      struct cgroup2 *cg, __u32 gen, const char *pin_dir)
 {
 	int fds[GUARD_INNERS], err = 0, i;
 	size_t n_paths = 0, n_dests = 0, p;
@@ -116,6 +130,8 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 	 * by the mkdir watcher, one that exists already by us. */
 	for (i = 0; i < GUARD_INNERS; i++) {
 		err = guard_inner_install(g, i, gen, fds[i]);
+		if (!err && pin_dir)
+			err = pin_inner(pin_dir, i, gen, fds[i]);
 		if (err)
 			goto out;
 	}
@@ -161,10 +177,11 @@ static int write_ports(struct guard *g, const struct nfsg_portset *ps)
 	return 0;
 }
 
-int policy_maps_activate(struct guard *g, const struct policy_set *old,
-			 const struct policy_set *s, __u32 gen)
+int policy_maps_activate(struct guard *g, const struct policy_set *s,
+			 __u32 gen)
 {
 	struct nfsg_portset *next, *both;
+	__u32 zero = 0;
 	size_t w;
 	int err = -ENOMEM;
 
@@ -175,21 +192,62 @@ int policy_maps_activate(struct guard *g, const struct policy_set *old,
 		goto out;
 	}
 	policy_maps_ports(s, next);
-	if (old) {
-		policy_maps_ports(old, both);
-		for (w = 0; w < NFSG_PORT_WORDS; w++) {
-			both->tcp[w] |= next->tcp[w];
-			both->udp[w] |= next->udp[w];
-		}
-		/* While the filter is written, it stays >= either set. */
-		err = write_ports(g, both);
-		if (err)
-			goto out;
+	/* The filter in force covers the active generation: add the new. */
+	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.nfsg_ports), &zero,
+				both)) {
+		err = -errno;
+		log_err("cannot read the governed ports: %s", strerror(-err));
+		goto out;
 	}
-	__atomic_store_n(&g->skel->bss->active_gen, gen, __ATOMIC_SEQ_CST);
-	err = write_ports(g, next);
+	for (w = 0; w < NFSG_PORT_WORDS; w++) {
+		both->tcp[w] |= next->tcp[w];
+		both->udp[w] |= next->udp[w];
+	}
+	err = write_ports(g, both);
+	if (!err)
+		err = guard_set_gen(g, gen);
+	if (!err)
+		err = write_ports(g, next);
 out:
 	free(next);
 	free(both);
+	return err;
+}
+
+int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
+			    struct policy_set *out)
+{
+	struct bpf_map_info info = {};
+	struct nfsg_policy k;
+	struct policy *p;
+	char path[PATH_MAX];
+	__u32 len = sizeof(info), idx;
+	int fd, err = 0;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/%s_%u", pin_dir,
+		 guard_inner_name(GUARD_INNER_POLICIES), gen);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	for (idx = 0; idx < info.max_entries && !err; idx++) {
+		if (bpf_map_lookup_elem(fd, &idx, &k)) {
+			err = -errno;
+			break;
+		}
+		p = policy_set_add(out, NULL, "");
+		if (!p)
+			err = -ENOMEM;
+		else
+			p->k = k;
+	}
+out:
+	close(fd);
+	if (err)
+		policy_set_free(out);
 	return err;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The one place a policy set is written into the kernel: fresh inner maps
- * for a generation, then one switch of active_gen makes it whole at once.
+ * for a generation, then one write to nfsg_gen makes it whole at once.
  */
 #ifndef NFSGUARD_POLICY_MAPS_H
 #define NFSGUARD_POLICY_MAPS_H
@@ -10,15 +10,22 @@
 #include "guard_prog.h"
 #include "policy.h"
 
-/* Build generation gen from s, replacing whatever that slot held. */
-int policy_maps_build(struct guard *g, const struct policy_set *s,
-		      struct cgroup2 *cg, __u32 gen);
 /*
- * Make gen the active generation. old is the set active until now (NULL
- * at start): the port filter stays a superset of both during the switch.
+ * Build generation gen from s, replacing whatever that slot held. With
+ * pin_dir, its maps are pinned there too, as NAME_GEN.
  */
-int policy_maps_activate(struct guard *g, const struct policy_set *old,
-			 const struct policy_set *s, __u32 gen);
+int policy_maps_build(struct guard *g, const struct policy_set *s,
+		      struct cgroup2 *cg, __u32 gen, const char *pin_dir);
+/*
+ * Make gen, built from s, the active generation. The port filter stays a
+ * superset of the old and the new ports while it switches.
+ */
+int policy_maps_activate(struct guard *g, const struct policy_set *s,
+			 __u32 gen);
+/* The policies (names and rules, not cgroups) of generation gen pinned in
+ * pin_dir, as an earlier agent left them. */
+int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
+			    struct policy_set *out);
 /* Fill ps with the ports s governs (modes other than off). */
 void policy_maps_ports(const struct policy_set *s, struct nfsg_portset *ps);
 

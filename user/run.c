@@ -21,6 +21,8 @@
 #include "format.h"
 #include "guard_prog.h"
 #include "log.h"
+#include "notify.h"
+#include "persist.h"
 #include "policy.h"
 #include "policy_maps.h"
 #include "probe.h"
@@ -34,6 +36,8 @@
 struct run_opts {
 	const char *cgroup;
 	const char *config;	/* NULL: CONFIG_DEFAULT_PATH if it exists */
+	const char *pin_dir;
+	bool persist;
 	enum format_kind format;
 };
 
@@ -41,6 +45,7 @@ struct run_state {
 	const struct run_opts *o;
 	struct cgroup2 cg;
 	struct guard g;
+	struct persist pin;	/* with --persist */
 	struct policy_set sets[NFSG_GENERATIONS]; /* by generation */
 	__u32 gen;		/* the active one */
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
@@ -66,6 +71,11 @@ static const struct argp_option options[] = {
 	  "Read the policy from FILE (default " CONFIG_DEFAULT_PATH
 	  "; without it, the embedded default policy applies)", 0 },
 	{ "json", 'j', NULL, 0, "Print events as JSON lines", 0 },
+	{ "persist", 'p', NULL, 0,
+	  "Service mode: pin programs, links and maps so that enforcement "
+	  "outlives the agent; adopt what an earlier agent pinned", 0 },
+	{ "pin-dir", 'P', "DIR", 0,
+	  "Where --persist pins (default " PERSIST_DEFAULT_DIR ")", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier log",
 	  0 },
 	{},
@@ -82,7 +92,8 @@ static const char run_doc[] =
 	"  nfsguard run                          # enforce machine-wide\n"
 	"  nfsguard run --json | jq .            # events as JSON lines\n"
 	"  nfsguard run --cgroup /system.slice   # one subtree only\n"
-	"  nfsguard run --config ./test.conf     # another policy file\n";
+	"  nfsguard run --config ./test.conf     # another policy file\n"
+	"  nfsguard run --persist                # as a service: survives the agent\n";
 
 static error_t parse_run(int key, char *arg, struct argp_state *state)
 {
@@ -101,6 +112,14 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'j':
 		o->format = FORMAT_JSON;
+		return 0;
+	case 'p':
+		o->persist = true;
+		return 0;
+	case 'P':
+		if (arg[0] != '/')
+			argp_error(state, "--pin-dir needs an absolute path");
+		o->pin_dir = arg;
 		return 0;
 	case 'v':
 		log_verbose = true;
@@ -188,6 +207,7 @@ static int on_event(void *ctx, void *data, size_t size)
 /* Print what is pending; false once stdout is gone. */
 static bool drain(struct ring_buffer *rb, struct run_state *s)
 {
+	__u64 c[NFSG_CTR_MAX];
 	int n;
 
 	s->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
@@ -196,6 +216,9 @@ static bool drain(struct ring_buffer *rb, struct run_state *s)
 		log_err("reading events failed: %s", strerror(-n));
 	if (fflush(stdout) == EOF || ferror(stdout))
 		s->output_closed = true;
+	/* What was reported, for an agent that adopts the pins after us. */
+	if (s->o->persist && !guard_read_counters(&s->g, c))
+		persist_save_seen(&s->g, c);
 	return !s->output_closed;
 }
 
@@ -236,6 +259,11 @@ static void describe_policy(const struct policy_set *set)
 	}
 }
 
+static const char *pin_dir(const struct run_state *s)
+{
+	return s->o->persist ? s->pin.dir : NULL;
+}
+
 /* SIGHUP: the new file, in the idle generation, then one switch. */
 static void do_reload(struct run_state *s)
 {
@@ -243,16 +271,20 @@ static void do_reload(struct run_state *s)
 	struct policy_set fresh;
 
 	log_info("reloading the configuration");
+	notify("RELOADING=1");
 	if (run_load_config(s->o->config, &fresh, false)) {
 		log_err("configuration invalid: keeping the running policy");
+		notify("READY=1");
 		return;
 	}
-	if (policy_maps_build(&s->g, &fresh, &s->cg, next) ||
-	    policy_maps_activate(&s->g, &s->sets[s->gen], &fresh, next)) {
+	if (policy_maps_build(&s->g, &fresh, &s->cg, next, pin_dir(s)) ||
+	    policy_maps_activate(&s->g, &fresh, next)) {
 		log_err("cannot apply the new policy: keeping the running one");
 		policy_set_free(&fresh);
+		notify("READY=1");
 		return;
 	}
+	notify("READY=1");
 	/* The generation before last is gone from the kernel now. */
 	policy_set_free(&s->sets[next]);
 	s->sets[next] = fresh;
@@ -279,37 +311,97 @@ static void report_counters(const struct run_state *s)
 			(unsigned long long)s->malformed);
 }
 
-static int enforce(struct run_state *s)
+/* What happened while no agent ran, from the counters and its notes. */
+static void report_missed(const struct run_state *s)
+{
+	const struct nfsg_meta *m = &s->pin.meta;
+	__u64 c[NFSG_CTR_MAX];
+
+	if (guard_read_counters(&s->g, c))
+		return;
+	log_info("adopted the enforcement pinned in %s; since the last agent reported: %llu connects refused, %llu audited, %llu events lost (ring buffer full); the events still buffered follow",
+		 s->pin.dir,
+		 (unsigned long long)(c[NFSG_CTR_REFUSED] - m->seen_refused),
+		 (unsigned long long)(c[NFSG_CTR_AUDITED] - m->seen_audited),
+		 (unsigned long long)(c[NFSG_CTR_EVENTS_DROPPED] - m->seen_dropped));
+}
+
+/*
+ * Load the programs and make policy (which this takes over) active: in
+ * generation 0 of fresh maps, or in the idle generation of adopted ones.
+ */
+static int load_and_apply(struct run_state *s, struct policy_set *policy)
 {
 	const struct guard_opts gopts = {
 		.ringbuf_bytes = RINGBUF_BYTES,
 		.wakeup_bytes = WAKEUP_BYTES,
 	};
+	__u32 gen = 0;
+	int err;
+
+	err = guard_open(&s->g, &gopts);
+	if (!err && s->o->persist)
+		err = persist_reuse_maps(&s->pin, &s->g);
+	if (!err)
+		err = guard_load(&s->g);
+	/* Watch first, so no cgroup is created unseen while we name them. */
+	if (!err)
+		err = guard_watch_cgroups(&s->g);
+	if (err)
+		goto fail;
+	if (s->o->persist && s->pin.adopt) {
+		err = guard_get_gen(&s->g, &s->gen);
+		if (err)
+			goto fail;
+		/* The adopted generation's names, for its buffered events. */
+		if (policy_maps_read_pinned(s->pin.dir, s->gen, &s->sets[s->gen]))
+			log_info("the adopted policy's names are unknown: its buffered events show policy '?'");
+		gen = s->gen ^ 1;
+	}
+	err = policy_maps_build(&s->g, policy, &s->cg, gen, pin_dir(s));
+	if (!err)
+		err = policy_maps_activate(&s->g, policy, gen);
+	if (err)
+		goto fail;
+	policy_set_free(&s->sets[gen]);
+	s->sets[gen] = *policy;
+	s->gen = gen;
+	return 0;
+fail:
+	policy_set_free(policy);
+	return err;
+}
+
+static int enforce(struct run_state *s)
+{
 	struct ring_buffer *rb = NULL;
+	struct policy_set policy = {};
 	__u64 cgid;
 	int cgfd = -1, err;
 
 	err = open_target(s, s->o->cgroup, &cgfd, &cgid);
 	if (err)
 		goto out;
+	if (!s->o->persist && persist_exists(s->o->pin_dir)) {
+		log_err("nfsguard enforcement is pinned in %s: take it over with 'nfsguard run --persist', or remove it with 'nfsguard uninstall'",
+			s->o->pin_dir);
+		err = -EBUSY;
+		goto out;
+	}
 	err = probe_kernel();
 	if (err)
 		goto out;
-	err = run_load_config(s->o->config, &s->sets[0], false);
+	err = run_load_config(s->o->config, &policy, false);
 	if (err)
 		goto out;
-
-	err = guard_load(&s->g, &gopts);
-	if (err)
-		goto out;
-	/* Watch first, so no cgroup is created unseen while we name them. */
-	err = guard_watch_cgroups(&s->g);
-	if (err)
-		goto out;
-	err = policy_maps_build(&s->g, &s->sets[0], &s->cg, 0);
-	if (err)
-		goto out;
-	err = policy_maps_activate(&s->g, NULL, &s->sets[0], 0);
+	if (s->o->persist) {
+		err = persist_open(&s->pin, s->o->pin_dir);
+		if (err) {
+			policy_set_free(&policy);
+			goto out;
+		}
+	}
+	err = load_and_apply(s, &policy);
 	if (err)
 		goto out;
 	rb = ring_buffer__new(guard_events_fd(&s->g), on_event, s, NULL);
@@ -318,14 +410,24 @@ static int enforce(struct run_state *s)
 		log_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out;
 	}
-	err = guard_attach(&s->g, cgfd);
+	if (s->o->persist)
+		err = persist_attach(&s->pin, &s->g, cgfd, cgid);
+	else
+		err = guard_attach(&s->g, cgfd);
 	if (err)
 		goto out;
 
-	describe_policy(&s->sets[0]);
-	log_info("enforcing on cgroup %s (id %llu); Ctrl-C detaches",
-		 cgroup_path(&s->cg, cgid), (unsigned long long)cgid);
+	describe_policy(&s->sets[s->gen]);
+	if (s->o->persist && s->pin.adopt)
+		report_missed(s);
+	log_info("enforcing on cgroup %s (id %llu); %s",
+		 cgroup_path(&s->cg, cgid), (unsigned long long)cgid,
+		 s->o->persist ? "pinned, so it outlives the agent"
+			       : "Ctrl-C detaches");
+	notify("READY=1");
 	format_header(stdout, s->o->format);
+	/* Before the first poll: it may print events buffered long ago. */
+	s->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	while (!stop) {
 		err = ring_buffer__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
@@ -340,6 +442,13 @@ static int enforce(struct run_state *s)
 			do_reload(s);
 		}
 	}
+	notify("STOPPING=1");
+	if (s->o->persist) {
+		drain(rb, s);
+		log_info("stopped; enforcement stays pinned in %s ('nfsguard uninstall' removes it)",
+			 s->pin.dir);
+		goto out;
+	}
 	/* Detach first, then print what the programs said until then. */
 	guard_detach(&s->g);
 	drain(rb, s);
@@ -347,6 +456,7 @@ static int enforce(struct run_state *s)
 out:
 	ring_buffer__free(rb);
 	guard_destroy(&s->g);
+	persist_close(&s->pin);
 	if (cgfd >= 0)
 		close(cgfd);
 	return err;
@@ -354,7 +464,8 @@ out:
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_opts o = { .format = FORMAT_TEXT };
+	struct run_opts o = { .format = FORMAT_TEXT,
+			      .pin_dir = PERSIST_DEFAULT_DIR };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct run_state *s;
 	int err, i;
@@ -371,6 +482,7 @@ int cmd_run(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	s->o = &o;
+	s->pin.lock_fd = -1;
 	err = cgroup2_open(&s->cg);
 	if (err == -ENOENT) {
 		log_err("no cgroup2 file system is mounted: mount one, e.g. mount -t cgroup2 none /sys/fs/cgroup/unified");

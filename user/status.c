@@ -18,6 +18,7 @@
 #include "format.h"
 #include "guard.h"
 #include "log.h"
+#include "persist.h"
 #include "policy.h"
 #include "probe.h"
 
@@ -341,7 +342,11 @@ int cmd_status(int argc, char **argv)
 	if (!n) {
 		if (o.json)
 			printf("{\"agents\":[]}\n");
-		log_err("no running agent: start one with 'nfsguard run'");
+		if (persist_exists(PERSIST_DEFAULT_DIR))
+			log_err("no running agent, but enforcement is pinned in %s: 'nfsguard run --persist' adopts it",
+				PERSIST_DEFAULT_DIR);
+		else
+			log_err("no running agent: start one with 'nfsguard run'");
 		status = 3;	/* as 'systemctl status' for a stopped unit */
 		goto out;
 	}

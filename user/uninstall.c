@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * nfsguard uninstall: stop the agents that hold the pinned enforcement,
+ * then remove every pin, which detaches the hooks and frees the programs
+ * and maps. Only nfsguard's own pins are touched.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "commands.h"
+#include "discover.h"
+#include "log.h"
+#include "persist.h"
+#include "probe.h"
+
+#define STOP_WAIT_MS 5000
+
+struct uninstall_opts {
+	const char *pin_dir;
+};
+
+static const char uninstall_doc[] =
+	"Remove the enforcement that 'nfsguard run --persist' pinned: stop the "
+	"agent that holds it, detach its hooks and unpin its maps, and say "
+	"what was removed. Other programs on the same hooks are left alone."
+	"\v"
+	"Examples:\n"
+	"  nfsguard uninstall\n"
+	"  nfsguard uninstall --pin-dir /sys/fs/bpf/nfsguard-test\n";
+
+static const struct argp_option uninstall_options[] = {
+	{ "pin-dir", 'P', "DIR", 0,
+	  "The pin directory (default " PERSIST_DEFAULT_DIR ")", 0 },
+	{},
+};
+
+static error_t parse_uninstall(int key, char *arg, struct argp_state *state)
+{
+	struct uninstall_opts *o = state->input;
+
+	switch (key) {
+	case 'P':
+		if (arg[0] != '/')
+			argp_error(state, "--pin-dir needs an absolute path");
+		o->pin_dir = arg;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp uninstall_argp = {
+	.options = uninstall_options,
+	.parser = parse_uninstall,
+	.doc = uninstall_doc,
+};
+
+/* The id of the link pinned at dir/name, or 0. */
+static __u32 pinned_link_id(const char *dir, const char *name)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+static bool alive(pid_t pid)
+{
+	return !kill(pid, 0) || errno != ESRCH;
+}
+
+/* SIGTERM each agent holding the pinned connect4 link; wait for it. */
+static int stop_holders(const char *dir)
+{
+	struct timespec nap = { .tv_nsec = 10 * 1000000 };
+	__u32 id = pinned_link_id(dir, "link_connect4");
+	struct agent *agents = NULL;
+	size_t n = 0, i, l;
+	int waited, err;
+
+	if (!id)
+		return 0;
+	err = discover_agents(&agents, &n);
+	if (err) {
+		log_err("cannot look for agents in /proc: %s", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		for (l = 0; l < agents[i].n_links; l++)
+			if (agents[i].links[l].link_id == id)
+				break;
+		if (l == agents[i].n_links)
+			continue;
+		printf("stopping agent %d\n", agents[i].pid);
+		kill(agents[i].pid, SIGTERM);
+		for (waited = 0; alive(agents[i].pid) && waited < STOP_WAIT_MS;
+		     waited += 10)
+			nanosleep(&nap, NULL);
+		if (alive(agents[i].pid)) {
+			log_err("agent %d did not stop: kill it, then run uninstall again",
+				agents[i].pid);
+			err = -EBUSY;
+		}
+	}
+	free(agents);
+	return err;
+}
+
+int cmd_uninstall(int argc, char **argv)
+{
+	struct uninstall_opts o = { .pin_dir = PERSIST_DEFAULT_DIR };
+	int n;
+
+	if (argp_parse(&uninstall_argp, argc, argv, 0, NULL, &o))
+		return EXIT_USAGE;
+	if (probe_privileges())
+		return EXIT_FAILURE;
+	if (access(o.pin_dir, F_OK)) {
+		printf("nothing pinned in %s\n", o.pin_dir);
+		return EXIT_SUCCESS;
+	}
+	if (stop_holders(o.pin_dir))
+		return EXIT_FAILURE;
+	n = persist_remove(o.pin_dir);
+	if (n < 0)
+		return EXIT_FAILURE;
+	printf("removed %d pins and %s: nfsguard's hooks are detached\n", n,
+	       o.pin_dir);
+	return EXIT_SUCCESS;
+}
