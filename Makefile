@@ -4,6 +4,11 @@
 
 VERSION := 0.1.0
 OUTPUT ?= build
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= cc
@@ -20,9 +25,11 @@ LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP \
+USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(EXTRA_DEFINES) \
 	-DNFSG_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP \
+# Only the lifecycle tests' variant builds set EXTRA_DEFINES.
+EXTRA_DEFINES ?=
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(EXTRA_DEFINES) \
 	-Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 ifeq ($(V),1)
@@ -40,12 +47,12 @@ SKELS := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(wildcard tests/helpers/*.c))
+HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$(wildcard tests/helpers/*.c)))
 
 .DELETE_ON_ERROR:
 # Skeletons and objects are wanted, not intermediate: keep them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps deps-test run test unit-tests helpers bench
+.PHONY: all clean deps deps-test run test unit-tests helpers install uninstall bench
 
 all: $(OUTPUT)/nfsguard
 	@:
@@ -81,7 +88,20 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(filter %.c,$^) -o $@
 
-helpers: $(HELPERS)
+$(OUTPUT)/tests/%.bpf.o: tests/helpers/%.bpf.c | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf $(WARN) -I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
+
+# The lifecycle tests' other builds: a changed program (it also governs
+# port 3049), and a new ABI version (its maps must be rebuilt).
+VARIANTS := $(OUTPUT)/variant-port/nfsguard $(OUTPUT)/variant-abi/nfsguard
+$(OUTPUT)/variant-port/nfsguard: FORCE
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-port EXTRA_DEFINES=-DNFSG_EXTRA_PORT=3049 all
+$(OUTPUT)/variant-abi/nfsguard: FORCE
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-abi EXTRA_DEFINES=-DNFSG_ABI_VERSION=2 all
+FORCE:
+
+helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(VARIANTS)
 	@:
 
 unit-tests: $(OUTPUT)/tests/unit_tests
@@ -142,6 +162,26 @@ bench:
 	$(Q)tools/deps.sh build bench
 	$(Q)$(MAKE) all $(BENCH_BINS)
 	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
+
+# DESTDIR for packaging; an existing configuration is never overwritten.
+install: $(OUTPUT)/nfsguard
+	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/nfsguard)
+	$(Q)install -D -m 0755 $(OUTPUT)/nfsguard $(DESTDIR)$(SBINDIR)/nfsguard
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/nfsguard.service)
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' user/nfsguard.service.in > $(DESTDIR)$(UNITDIR)/nfsguard.service
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/nfsguard.8)
+	$(Q)install -D -m 0644 user/nfsguard.8 $(DESTDIR)$(MANDIR)/man8/nfsguard.8
+	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf ]; then \
+		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf"; \
+	else \
+		echo "  INSTALL  $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf"; \
+		install -D -m 0644 user/nfsguard.conf $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf; \
+	fi
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/nfsguard $(DESTDIR)$(UNITDIR)/nfsguard.service \
+		$(DESTDIR)$(MANDIR)/man8/nfsguard.8
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

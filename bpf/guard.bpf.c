@@ -89,7 +89,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 	idx = policy_index(socket_cgroup(sk), gen);
 	pol = policy_get(gen, idx);
 	if (!pol || pol->mode == NFSG_MODE_OFF || !(pol->protocols & govern) ||
-	    !in_ranges(pol->ports, pol->n_ports, port))
+	    (!in_ranges(pol->ports, pol->n_ports, port) && !extra_port(port)))
 		goto pass;
 
 	uid = socket_uid(sk);

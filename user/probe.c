@@ -41,11 +41,14 @@ int probe_privileges(void)
 	bpf = admin || has_cap(d, CAP_BPF);
 	perfmon = admin || has_cap(d, CAP_PERFMON);
 	netadmin = has_cap(d, CAP_NET_ADMIN);
-	if (bpf && perfmon && netadmin)
+	if (bpf && perfmon && netadmin) {
+		if (!has_cap(d, CAP_DAC_READ_SEARCH))
+			log_info("without CAP_DAC_READ_SEARCH, cgroup paths show as '?'");
 		return 0;
-	log_err("missing privileges (%s%s%s): run as root, e.g. sudo nfsguard run",
-		bpf ? "" : "CAP_BPF ", perfmon ? "" : "CAP_PERFMON ",
-		netadmin ? "" : "CAP_NET_ADMIN");
+	}
+	log_err("missing privileges:%s%s%s: run as root, e.g. sudo nfsguard run",
+		bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON",
+		netadmin ? "" : " CAP_NET_ADMIN");
 	return -EPERM;
 }
 

@@ -81,9 +81,21 @@ static __u32 pinned_link_id(const char *dir, const char *name)
 	return info.id;
 }
 
+/* Running, that is: neither gone nor a zombie its parent has not reaped. */
 static bool alive(pid_t pid)
 {
-	return !kill(pid, 0) || errno != ESRCH;
+	char path[64], stat[256], *state;
+	FILE *f;
+	bool run;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	run = fgets(stat, sizeof(stat), f) && (state = strrchr(stat, ')')) &&
+	      state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+	fclose(f);
+	return run;
 }
 
 /* SIGTERM each agent holding the pinned connect4 link; wait for it. */
