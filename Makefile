@@ -4,6 +4,8 @@
 
 VERSION := 0.1.0
 OUTPUT ?= build
+# One spelling of each path, so the compiler's dependency files match.
+override OUTPUT := $(patsubst $(CURDIR)/%,%,$(abspath $(OUTPUT)))
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system

@@ -156,6 +156,8 @@ struct nfsg_gen {
  * maps so that a new agent knows what it adopts. Never read by programs.
  */
 struct nfsg_meta {
+	__u64 base[NFSG_CTR_MAX]; /* totals of rebuilt counter maps: every
+				   * reader adds them to nfsg_counters */
 	__u64 seen_refused;	/* counters the last agent reported */
 	__u64 seen_audited;
 	__u64 seen_dropped;

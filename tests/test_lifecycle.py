@@ -58,17 +58,19 @@ class Env:
     def attempt(self, port=NFS_PORT, uid=UNPRIV, extra=()):
         return connect(self.netns, self.cg, V4, port, uid=uid, extra=extra)
 
-    def hammer(self, count, port=NFS_PORT):
-        """Connect count times in the background; join() gives the tally."""
+    def hammer(self, seconds, port=NFS_PORT):
+        """Connect for seconds in the background. Returns join(), which
+        gives the tally, and alive(), which says it still runs."""
         result = {}
         t = threading.Thread(target=lambda: result.update(
-            self.attempt(port, extra=["--count", str(count)])))
+            self.attempt(port, extra=["--count", "100000000", "--seconds",
+                                      str(seconds)])))
         t.start()
 
         def join():
             t.join(300)
             return result
-        return join
+        return join, t.is_alive
 
 
 @contextlib.contextmanager
@@ -115,10 +117,12 @@ def sigkill_keeps_enforcing_and_restart_adopts():
     with env() as e:
         first = e.agent()
         wait_started(first)
-        done = e.hammer(20000)
+        done, running = e.hammer(2)
         time.sleep(0.2)
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait()
+        time.sleep(0.5)
+        check(running(), "the client loop outlives the agent")
         r = done()
         check_eq((r["EPERM"], r["ok"], r["other"]), (r["count"], 0, 0),
                  "every uid 1000 connect refused, agent dead or alive")
@@ -150,10 +154,11 @@ def upgrade(binary, check_new):
             old_ids = set(attached_ids(e.cg))
             check_eq(e.attempt(port=3049)["result"], "ok",
                      "port 3049 before the upgrade")
-            done = e.hammer(20000)
+            done, running = e.hammer(3)
             time.sleep(0.1)
             old.stop(signal.SIGTERM)
             new = e.agent(binary=os.path.join(BUILD, binary, "nfsguard"))
+            check(running(), "the client loop outlives the swap")
             r = done()
             check_eq((r["EPERM"], r["ok"], r["other"]), (r["count"], 0, 0),
                      "no refused connect got through during the swap")

@@ -51,6 +51,23 @@ static int read_link(pid_t pid, const char *fd, struct agent_link *l)
 	return prog_name(l->prog_id, l->prog_name, sizeof(l->prog_name));
 }
 
+/* The map id in /proc/PID/fdinfo/FD, or 0. */
+static __u32 read_map_id(pid_t pid, const char *fd)
+{
+	char path[320], line[128];
+	__u32 id = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "map_id: %u", &id);
+	fclose(f);
+	return id;
+}
+
 /* The nfsguard links process pid holds, into a. */
 static void scan_process(pid_t pid, struct agent *a)
 {
@@ -72,6 +89,12 @@ static void scan_process(pid_t pid, struct agent *a)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
+		if (!strcmp(target, "anon_inode:bpf-map")) {
+			if (a->n_maps < DISCOVER_MAX_MAPS)
+				a->map_ids[a->n_maps] = read_map_id(pid, d->d_name);
+			a->n_maps += a->n_maps < DISCOVER_MAX_MAPS;
+			continue;
+		}
 		/* "bpf-link" for a link opened from a pin. */
 		if ((strcmp(target, "anon_inode:bpf_link") &&
 		     strcmp(target, "anon_inode:bpf-link")) ||
@@ -126,49 +149,54 @@ static void take(int *slot, int fd)
 		close(fd);
 }
 
-/* Sort the maps program prog_id uses into m by name. */
+/* Keep map id in m if its name is one of ours. */
+static void sort_map(__u32 id, struct agent_maps *m)
+{
+	struct bpf_map_info minfo = {};
+	__u32 mlen = sizeof(minfo);
+	int fd = bpf_map_get_fd_by_id(id);
+
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen))
+		close(fd);
+	else if (!strcmp(minfo.name, "nfsg_counters"))
+		take(&m->counters, fd);
+	else if (!strcmp(minfo.name, "nfsg_policies"))
+		take(&m->policies, fd);
+	else if (!strcmp(minfo.name, "nfsg_cgroups"))
+		take(&m->cgroups, fd);
+	else if (!strcmp(minfo.name, "nfsg_paths"))
+		take(&m->paths, fd);
+	else if (!strcmp(minfo.name, "nfsg_dests"))
+		take(&m->dests, fd);
+	else if (!strcmp(minfo.name, "nfsg_pol_ctrs"))
+		take(&m->pol_ctrs, fd);
+	else if (!strcmp(minfo.name, "nfsg_gen"))
+		take(&m->gen, fd);
+	else if (!strcmp(minfo.name, "nfsg_meta") &&
+		 minfo.value_size == sizeof(struct nfsg_meta))
+		take(&m->meta, fd);
+	else
+		close(fd);
+}
+
+/* Sort the maps program prog_id uses into m. */
 static int maps_of_prog(__u32 prog_id, struct agent_maps *m)
 {
 	struct bpf_prog_info info = {};
-	struct bpf_map_info minfo;
-	__u32 ids[64], len = sizeof(info), mlen, i;
-	int pfd, fd, err = 0;
+	__u32 ids[64], len = sizeof(info), i;
+	int pfd, err = 0;
 
 	pfd = bpf_prog_get_fd_by_id(prog_id);
 	if (pfd < 0)
 		return -errno;
 	info.nr_map_ids = sizeof(ids) / sizeof(ids[0]);
 	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(pfd, &info, &len)) {
+	if (bpf_obj_get_info_by_fd(pfd, &info, &len))
 		err = -errno;
-		goto out;
-	}
-	for (i = 0; i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++) {
-		fd = bpf_map_get_fd_by_id(ids[i]);
-		if (fd < 0)
-			continue;
-		memset(&minfo, 0, sizeof(minfo));
-		mlen = sizeof(minfo);
-		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen))
-			close(fd);
-		else if (!strcmp(minfo.name, "nfsg_counters"))
-			take(&m->counters, fd);
-		else if (!strcmp(minfo.name, "nfsg_policies"))
-			take(&m->policies, fd);
-		else if (!strcmp(minfo.name, "nfsg_cgroups"))
-			take(&m->cgroups, fd);
-		else if (!strcmp(minfo.name, "nfsg_paths"))
-			take(&m->paths, fd);
-		else if (!strcmp(minfo.name, "nfsg_dests"))
-			take(&m->dests, fd);
-		else if (!strcmp(minfo.name, "nfsg_pol_ctrs"))
-			take(&m->pol_ctrs, fd);
-		else if (!strcmp(minfo.name, "nfsg_gen"))
-			take(&m->gen, fd);
-		else
-			close(fd);
-	}
-out:
+	for (i = 0; !err && i < info.nr_map_ids && i < sizeof(ids) / sizeof(ids[0]); i++)
+		sort_map(ids[i], m);
 	close(pfd);
 	return err;
 }
@@ -179,12 +207,14 @@ int discover_maps(const struct agent *a, struct agent_maps *m)
 	int err = 0;
 
 	memset(m, 0xff, sizeof(*m));	/* every fd -1 */
-	/* Each program uses some of the maps; together they use all. */
+	/* Each program uses some of the maps; the agent holds the rest. */
 	for (i = 0; i < a->n_links && !err; i++)
 		err = maps_of_prog(a->links[i].prog_id, m);
+	for (i = 0; i < a->n_maps && i < DISCOVER_MAX_MAPS; i++)
+		sort_map(a->map_ids[i], m);
 	if (!err && (m->counters < 0 || m->policies < 0 || m->cgroups < 0 ||
 		     m->paths < 0 || m->dests < 0 || m->pol_ctrs < 0 ||
-		     m->gen < 0))
+		     m->gen < 0 || m->meta < 0))
 		err = -ENOENT;
 	if (err)
 		discover_maps_close(m);
@@ -194,7 +224,7 @@ int discover_maps(const struct agent *a, struct agent_maps *m)
 void discover_maps_close(struct agent_maps *m)
 {
 	int *fds[] = { &m->counters, &m->policies, &m->cgroups, &m->paths,
-		       &m->dests, &m->pol_ctrs, &m->gen };
+		       &m->dests, &m->pol_ctrs, &m->gen, &m->meta };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -202,6 +232,21 @@ void discover_maps_close(struct agent_maps *m)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+}
+
+int discover_counters(const struct agent_maps *m, __u64 *out)
+{
+	struct nfsg_meta meta;
+	__u32 zero = 0, slot;
+	int err = 0;
+
+	if (bpf_map_lookup_elem(m->meta, &zero, &meta))
+		return -errno;
+	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
+		err = map_percpu_sum(m->counters, slot, &out[slot]);
+		out[slot] += meta.base[slot];
+	}
+	return err;
 }
 
 int discover_active_gen(const struct agent_maps *m, __u32 *gen)

@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #define DISCOVER_MAX_LINKS 16
+#define DISCOVER_MAX_MAPS 64
 
 struct agent_link {
 	__u32 link_id, prog_id;
@@ -25,6 +26,8 @@ struct agent {
 	__u64 cgroup_id;	/* where that program is attached */
 	struct agent_link links[DISCOVER_MAX_LINKS];
 	size_t n_links;
+	__u32 map_ids[DISCOVER_MAX_MAPS];	/* maps it holds fds of */
+	size_t n_maps;
 };
 
 /* Every running agent; *out is malloc'd. Returns 0 or -errno. */
@@ -32,11 +35,13 @@ int discover_agents(struct agent **out, size_t *n);
 
 /* The maps an agent's programs use, as fds (-1 where absent). */
 struct agent_maps {
-	int counters, policies, cgroups, paths, dests, pol_ctrs, gen;
+	int counters, policies, cgroups, paths, dests, pol_ctrs, gen, meta;
 };
 
 int discover_maps(const struct agent *a, struct agent_maps *m);
 void discover_maps_close(struct agent_maps *m);
+/* The totals, as guard_read_counters() gives them. */
+int discover_counters(const struct agent_maps *m, __u64 *out);
 /* The active generation, read from the agent's nfsg_gen. */
 int discover_active_gen(const struct agent_maps *m, __u32 *gen);
 /* The sum over CPUs of slot key of a per-CPU array. */

@@ -15,7 +15,7 @@ _Static_assert(sizeof(struct nfsg_event) == 80, "nfsg_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
-_Static_assert(sizeof(struct nfsg_meta) == 32, "nfsg_meta layout");
+_Static_assert(sizeof(struct nfsg_meta) == 72, "nfsg_meta layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 80 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
@@ -220,17 +220,38 @@ void guard_detach(struct guard *g)
 	}
 }
 
+int guard_read_meta(const struct guard *g, struct nfsg_meta *meta)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.nfsg_meta), &zero,
+				meta))
+		return -errno;
+	return 0;
+}
+
+int guard_write_meta(const struct guard *g, const struct nfsg_meta *meta)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_meta), &zero,
+				meta, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 int guard_read_counters(const struct guard *g, __u64 *out)
 {
 	int fd = bpf_map__fd(g->skel->maps.nfsg_counters), err;
+	struct nfsg_meta meta;
 	__u32 slot;
 
-	for (slot = 0; slot < NFSG_CTR_MAX; slot++) {
+	err = guard_read_meta(g, &meta);
+	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
 		err = map_percpu_sum(fd, slot, &out[slot]);
-		if (err)
-			return err;
+		out[slot] += meta.base[slot];
 	}
-	return 0;
+	return err;
 }
 
 int guard_events_fd(const struct guard *g)

@@ -72,7 +72,10 @@ int guard_watch_cgroups(struct guard *g);
 int guard_attach(struct guard *g, int cgroup_fd);
 /* Detach the hooks (and only them). */
 void guard_detach(struct guard *g);
-/* Sum the per-CPU counters into out[NFSG_CTR_MAX]. */
+/* The agents' bookkeeping map (see struct nfsg_meta). */
+int guard_read_meta(const struct guard *g, struct nfsg_meta *meta);
+int guard_write_meta(const struct guard *g, const struct nfsg_meta *meta);
+/* The totals: per-CPU counters summed, plus carried-over bases. */
 int guard_read_counters(const struct guard *g, __u64 *out);
 /* The events ring buffer's map fd. */
 int guard_events_fd(const struct guard *g);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -105,6 +106,7 @@ int persist_open(struct persist *p, const char *dir)
 
 	memset(p, 0, sizeof(*p));
 	p->lock_fd = -1;
+	p->old_counters_fd = -1;
 	if (strlen(dir) >= sizeof(p->dir) || dir[0] != '/') {
 		log_err("invalid pin directory '%s': give an absolute path of at most %d characters",
 			dir, PERSIST_DIR_MAX - 1);
@@ -141,7 +143,10 @@ void persist_close(struct persist *p)
 {
 	if (p->lock_fd >= 0)
 		close(p->lock_fd);
+	if (p->old_counters_fd >= 0)
+		close(p->old_counters_fd);
 	p->lock_fd = -1;
+	p->old_counters_fd = -1;
 }
 
 /* Does the pinned map at path fit m exactly? Returns its fd or -1. */
@@ -200,35 +205,52 @@ int persist_reuse_maps(struct persist *p, struct guard *g)
 		}
 	}
 	if (p->found && !p->adopt) {
-		/* Keep the totals: the rebuilt counters start from them. */
+		/* Its totals go into the new counters once the hooks switch. */
 		pin_path(p, "nfsg_counters", path, sizeof(path));
-		fd = bpf_obj_get(path);
-		for (n = 0; fd >= 0 && n < NFSG_CTR_MAX; n++)
-			map_percpu_sum(fd, n, &p->old_counters[n]);
-		if (fd >= 0)
-			close(fd);
+		p->old_counters_fd = bpf_obj_get(path);
 		log_info("pinned state in %s is from another version (ABI %u, this is %u): rebuilding its maps",
 			 p->dir, p->meta.abi, NFSG_ABI_VERSION);
 	}
 	return 0;
 }
 
-/* Seed rebuilt per-CPU counters with the old totals, on CPU 0. */
-static void carry_counters(const struct persist *p, const struct guard *g)
+/*
+ * Carry the old counters' totals over as the new counters' base, once the
+ * old programs no longer run: after the hooks switched, and a moment for
+ * the runs already under way to finish. The live counters stay untouched.
+ */
+static int carry_counters(struct persist *p, const struct guard *g)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd;
-	__u64 *vals;
-	__u32 slot;
+	struct timespec settle = { .tv_nsec = 20 * 1000000 };
+	struct bpf_map_info info = {};
+	struct nfsg_meta meta;
+	__u32 len = sizeof(info), slot;
+	__u64 old;
+	int err;
 
-	fd = bpf_map__fd(g->skel->maps.nfsg_counters);
-	vals = ncpu > 0 ? calloc(ncpu, sizeof(*vals)) : NULL;
-	for (slot = 0; vals && slot < NFSG_CTR_MAX; slot++) {
-		vals[0] = p->old_counters[slot];
-		if (bpf_map_update_elem(fd, &slot, vals, BPF_ANY))
-			log_err("cannot carry over counter %u: %s", slot,
-				strerror(errno));
+	if (p->old_counters_fd < 0)
+		return 0;
+	/* Only a layout we know is read: never misread another version. */
+	if (bpf_obj_get_info_by_fd(p->old_counters_fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY ||
+	    info.value_size != sizeof(__u64) ||
+	    info.max_entries < NFSG_CTR_MAX) {
+		log_info("the old counters have an unknown layout: counting starts from zero");
+		return 0;
 	}
-	free(vals);
+	nanosleep(&settle, NULL);
+	err = guard_read_meta(g, &meta);
+	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
+		err = map_percpu_sum(p->old_counters_fd, slot, &old);
+		meta.base[slot] += old;
+	}
+	if (!err)
+		err = guard_write_meta(g, &meta);
+	if (err)
+		log_err("cannot carry the old counters over: %s", strerror(-err));
+	close(p->old_counters_fd);
+	p->old_counters_fd = -1;
+	return err;
 }
 
 static int pin_maps(const struct persist *p, const struct guard *g)
@@ -311,8 +333,6 @@ int persist_attach(struct persist *p, struct guard *g, int cgroup_fd,
 			p->dir, (unsigned long long)p->cgroup_id);
 		return -EBUSY;
 	}
-	if (!p->adopt && p->found)
-		carry_counters(p, g);
 	/* Our version, in the pins, before anything else is pinned. */
 	err = guard_read_counters(g, counters);
 	if (!err)
@@ -351,23 +371,21 @@ int persist_attach(struct persist *p, struct guard *g, int cgroup_fd,
 			return err;
 		}
 	}
-	return 0;
+	return carry_counters(p, g);
 }
 
 int persist_save_seen(const struct guard *g, const __u64 *counters)
 {
-	struct nfsg_meta meta = {
-		.seen_refused = counters[NFSG_CTR_REFUSED],
-		.seen_audited = counters[NFSG_CTR_AUDITED],
-		.seen_dropped = counters[NFSG_CTR_EVENTS_DROPPED],
-		.abi = NFSG_ABI_VERSION,
-	};
-	__u32 zero = 0;
+	struct nfsg_meta meta;
+	int err = guard_read_meta(g, &meta);
 
-	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_meta), &zero,
-				&meta, BPF_ANY))
-		return -errno;
-	return 0;
+	if (err)
+		return err;
+	meta.seen_refused = counters[NFSG_CTR_REFUSED];
+	meta.seen_audited = counters[NFSG_CTR_AUDITED];
+	meta.seen_dropped = counters[NFSG_CTR_EVENTS_DROPPED];
+	meta.abi = NFSG_ABI_VERSION;
+	return guard_write_meta(g, &meta);
 }
 
 bool persist_exists(const char *dir)

@@ -27,7 +27,7 @@ struct persist {
 	bool adopt;		/* ... and its maps are ours to reuse */
 	__u64 cgroup_id;	/* where the pinned hooks are attached */
 	struct nfsg_meta meta;	/* as the last agent left it */
-	__u64 old_counters[NFSG_CTR_MAX]; /* of pinned maps we rebuild */
+	int old_counters_fd;	/* of pinned maps we rebuild, or -1 */
 };
 
 /*

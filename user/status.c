@@ -264,8 +264,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 		goto out;
 	}
 	v.n_policies = info.max_entries;
-	for (i = 0; i < NFSG_CTR_MAX; i++)
-		map_percpu_sum(m.counters, i, &c[i]);
+	discover_counters(&m, c);
 
 	if (json) {
 		printf("%s{\"pid\":%d,\"cgroup_id\":%llu,\"cgroup\":", first ? "" : ",",

@@ -14,6 +14,7 @@
  *                to UID (gid UID, no groups) and makes the attempt
  * --count N      N attempts, each on a new socket; the report then counts
  *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3}
+ * --seconds S    with --count, stop early once S seconds have passed
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -38,13 +39,13 @@ struct args {
 	unsigned int port;
 	const char *mode;
 	int type, proto;
-	long seteuid_to, handoff_to, count;
+	long seteuid_to, handoff_to, count, seconds;
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
-			"[--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID] [--count N]\n");
+			"[--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID] [--count N [--seconds S]]\n");
 	exit(2);
 }
 
@@ -133,10 +134,11 @@ static int run(const struct args *a, int fd, const struct sockaddr_storage *ss,
 static int repeat(const struct args *a, int family,
 		  const struct sockaddr_storage *ss, socklen_t len)
 {
+	long long until = a->seconds ? now_us() + a->seconds * 1000000LL : 0;
 	long i, ok = 0, eperm = 0, other = 0;
 	int fd, err;
 
-	for (i = 0; i < a->count; i++) {
+	for (i = 0; i < a->count && (!until || now_us() < until); i++) {
 		fd = socket(family, a->type, a->proto);
 		if (fd < 0) {
 			other++;
@@ -152,7 +154,7 @@ static int repeat(const struct args *a, int family,
 			other++;
 	}
 	printf("{\"pid\":%d,\"count\":%ld,\"ok\":%ld,\"EPERM\":%ld,\"other\":%ld}\n",
-	       getpid(), a->count, ok, eperm, other);
+	       getpid(), i, ok, eperm, other);
 	return 0;
 }
 
@@ -160,7 +162,7 @@ int main(int argc, char **argv)
 {
 	struct args a = { .mode = "block", .type = SOCK_STREAM,
 			  .proto = 0, .seteuid_to = -1, .handoff_to = -1,
-			  .count = 0 };
+			  .count = 0, .seconds = 0 };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int i, family, fd, status;
@@ -190,6 +192,8 @@ int main(int argc, char **argv)
 			a.handoff_to = number(argv[++i], 0xfffffffe);
 		else if (!strcmp(argv[i], "--count"))
 			a.count = number(argv[++i], 100000000);
+		else if (!strcmp(argv[i], "--seconds"))
+			a.seconds = number(argv[++i], 3600);
 		else
 			usage();
 	}
