@@ -317,7 +317,7 @@ int cmd_status(int argc, char **argv)
 	struct status_opts o = {};
 	struct agent *agents = NULL;
 	struct cgroup2 *cg;
-	size_t n = 0, i;
+	size_t n = 0, i, shown;
 	int err, status = EXIT_SUCCESS;
 
 	if (argp_parse(&status_argp, argc, argv, 0, NULL, &o))
@@ -351,11 +351,13 @@ int cmd_status(int argc, char **argv)
 	}
 	if (o.json)
 		printf("{\"agents\":[");
-	for (i = 0; i < n; i++)
-		if (print_agent(&agents[i], cg, o.json, i == 0))
-			status = EXIT_FAILURE;
+	/* An agent of another version is named on stderr and passed over. */
+	for (i = 0, shown = 0; i < n; i++)
+		shown += !print_agent(&agents[i], cg, o.json, shown == 0);
 	if (o.json)
 		printf("]}\n");
+	if (!shown)
+		status = EXIT_FAILURE;
 out:
 	free(agents);
 	cgroup2_close(cg);
