@@ -31,7 +31,8 @@ USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(EXTRA_DEFINES) \
 	-DNFSG_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS)
 # Only the lifecycle tests' variant builds set EXTRA_DEFINES.
 EXTRA_DEFINES ?=
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(EXTRA_DEFINES) \
+# -mcpu=v3 for the atomic exchanges of the rate limit (Linux 5.12+).
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(EXTRA_DEFINES) \
 	-Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 ifeq ($(V),1)

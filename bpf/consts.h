@@ -8,6 +8,15 @@
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
 
+#define IPPROTO_TCP 6
+#define RCV_SHUTDOWN 1
+#define ETIMEDOUT 110
+
+/* TCP states (include/net/tcp_states.h). */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+
 /* Return values of cgroup sock_addr programs. */
 #define SK_VERDICT_REFUSE 0	/* the syscall fails with EPERM */
 #define SK_VERDICT_PASS 1

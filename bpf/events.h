@@ -34,22 +34,12 @@ static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
 		__sync_fetch_and_add(c, 1);
 }
 
-/*
- * A record of size bytes (an nfsg_event first) with the common fields
- * filled, or NULL (and counted).
- */
-static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
-						      __u64 cgid, __u32 gen,
-						      __u32 idx)
+/* The fields every event has. */
+static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
+				       __u64 cgid, __u32 gen, __u32 idx)
 {
-	struct nfsg_event *e;
 	__u64 id;
 
-	e = bpf_ringbuf_reserve(&nfsg_events, size, 0);
-	if (!e) {
-		count(NFSG_CTR_EVENTS_DROPPED);
-		return NULL;
-	}
 	__builtin_memset(e, 0, sizeof(*e));
 	id = bpf_get_current_pid_tgid();
 	e->ts_boot_ns = bpf_ktime_get_boot_ns();
@@ -60,6 +50,24 @@ static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
 	e->gen = gen;
 	e->kind = kind;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/*
+ * A record of size bytes (an nfsg_event first) with the common fields
+ * filled, or NULL (and counted).
+ */
+static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
+						      __u64 cgid, __u32 gen,
+						      __u32 idx)
+{
+	struct nfsg_event *e;
+
+	e = bpf_ringbuf_reserve(&nfsg_events, size, 0);
+	if (!e) {
+		count(NFSG_CTR_EVENTS_DROPPED);
+		return NULL;
+	}
+	event_fill(e, kind, cgid, gen, idx);
 	return e;
 }
 

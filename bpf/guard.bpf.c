@@ -18,28 +18,26 @@
 #include "socket.h"
 #include "policy.h"
 #include "events.h"
+#include "ratelimit.h"
+#include "trace.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-static __always_inline void report(const struct bpf_sock_addr *ctx,
-				   const struct sock *sk, __u16 family,
-				   __u16 port, __u16 protocol, __u32 uid,
-				   __u32 gen, __u32 idx, __u8 verdict)
+/* The fields of a connect event (the common ones are set already). */
+static __always_inline void fill_connect(struct nfsg_event *e,
+					 const struct bpf_sock_addr *ctx,
+					 const struct sock *sk, __u16 family,
+					 __u16 port, __u16 protocol, __u32 uid,
+					 __u8 verdict)
 {
-	struct nfsg_event *e;
-	__u32 *a;
+	__u32 *a = (__u32 *)e->daddr;
 
-	e = event_start(sizeof(*e), NFSG_EV_CONNECT, socket_cgroup(sk)->kn->id,
-			gen, idx);
-	if (!e)
-		return;
 	e->uid = uid;
 	e->gid = socket_gid(sk);
 	e->family = family;
 	e->dport = port;
 	e->protocol = protocol;
 	e->verdict = verdict;
-	a = (__u32 *)e->daddr;
 	if (family == AF_INET) {
 		a[0] = ctx->user_ip4;
 	} else {
@@ -49,6 +47,38 @@ static __always_inline void report(const struct bpf_sock_addr *ctx,
 		a[2] = ctx->user_ip6[2];
 		a[3] = ctx->user_ip6[3];
 	}
+}
+
+/*
+ * Report a governed attempt: at once (refused, audited, or allowed UDP),
+ * or, for an allowed TCP connect, once its outcome is known. The trace
+ * filters and the rate limit come first; the counters were kept already.
+ */
+static __always_inline void report(struct bpf_sock_addr *ctx,
+				   const struct sock *sk, __u16 family,
+				   __u16 port, __u16 protocol, __u32 uid,
+				   __u32 gen, __u32 idx, __u8 verdict)
+{
+	__u64 cgid = socket_cgroup(sk)->kn->id;
+	struct nfsg_event tmpl = {}, *e;
+	__u32 suppressed;
+
+	if (!filters_match(ctx, sk, family, port, uid) ||
+	    !rl_admit(cgid, uid, &suppressed))
+		return;
+	if (verdict == NFSG_VERDICT_ALLOW && protocol != NFSG_PROTO_UDP) {
+		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, gen, idx);
+		fill_connect(&tmpl, ctx, sk, family, port, protocol, uid,
+			     verdict);
+		tmpl.suppressed = suppressed;
+		trace_follow(ctx, &tmpl);
+		return;
+	}
+	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, gen, idx);
+	if (!e)
+		return;
+	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict);
+	e->suppressed = suppressed;
 	event_submit(e);
 }
 
@@ -100,6 +130,9 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 			   dest_allowed(ctx, family, gen, idx))) {
 		count(NFSG_CTR_ALLOWED);
 		count_policy(gen, idx, NFSG_PCTR_ALLOWED);
+		if (trace_enabled)
+			report(ctx, sk, family, port, protocol, uid, gen, idx,
+			       NFSG_VERDICT_ALLOW);
 		return SK_VERDICT_PASS;
 	}
 

@@ -51,6 +51,7 @@
 #ifndef NFSGUARD_GUARD_H
 #define NFSGUARD_GUARD_H
 
+
 /* Longest task comm the kernel reports (TASK_COMM_LEN). */
 #define NFSG_COMM_LEN 16
 /* Destination ports are a bitmap of 65536 bits in 64-bit words. */
@@ -123,6 +124,12 @@ enum nfsg_event_kind {
 	NFSG_EV_CONNECT = 1,	/* a governed connect or sendmsg */
 	NFSG_EV_CGROUP_ADDED = 2,	/* a cgroup a policy names was created */
 	NFSG_EV_CGROUP_REMOVED = 3,	/* a cgroup that had a policy is gone */
+	/* Tracing (struct nfsg_trace_event): how an allowed connect ended. */
+	NFSG_EV_ESTABLISHED = 4,	/* duration: connect latency */
+	NFSG_EV_RESET = 5,		/* the peer answered with a reset */
+	NFSG_EV_TIMEOUT = 6,		/* no answer: SYN retries ran out */
+	NFSG_EV_FAILED = 7,		/* another error; error holds it */
+	NFSG_EV_CLOSED = 8,		/* duration: lifetime; byte counts */
 };
 
 /* An inclusive range [lo, hi] of ports, uids or gids. */
@@ -208,6 +215,9 @@ struct nfsg_event {
 	__u8 kind;		/* enum nfsg_event_kind */
 	__u8 daddr[16];		/* IPv4: first 4 bytes; IPv6: all 16 */
 	char comm[NFSG_COMM_LEN]; /* calling task's comm */
+	__u32 suppressed;	/* events of the same cgroup and uid the rate
+				 * limit held back since the last one sent */
+	__u32 __pad;
 };
 
 /*
@@ -217,6 +227,42 @@ struct nfsg_event {
 struct nfsg_cgroup_event {
 	struct nfsg_event e;
 	char path[NFSG_PATH_LEN];	/* from the cgroup2 root, NUL-padded */
+};
+
+/*
+ * A tracing record: how an allowed, governed TCP connect ended, or its
+ * close. e holds the attempt (kind NFSG_EV_ESTABLISHED ... _CLOSED, verdict
+ * allowed); the socket cookie ties the records of one socket together.
+ */
+struct nfsg_trace_event {
+	struct nfsg_event e;
+	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
+	__u64 duration_ns;	/* latency (established), lifetime (closed) */
+	__u64 bytes_sent;	/* closed: payload bytes sent */
+	__u64 bytes_received;	/* closed: payload bytes received */
+	__s32 error;		/* failed: the socket's errno, or 0 */
+	__u32 __pad;
+};
+
+/* Bits of the trace filters (filter_on in bpf/trace.h). */
+#define NFSG_FILTER_UID 0x1
+#define NFSG_FILTER_PID 0x2
+#define NFSG_FILTER_COMM 0x4
+#define NFSG_FILTER_CGROUP 0x8
+#define NFSG_FILTER_PORT 0x10
+#define NFSG_FILTER_DADDR 0x20
+
+/* Key and value of the nfsg_ratelimit token buckets. */
+struct nfsg_rl_key {
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 __pad;
+};
+
+struct nfsg_rl_bucket {
+	__u64 tat;		/* GCRA's theoretical arrival time, ns */
+	__u32 suppressed;	/* held back since the last event sent */
+	__u32 __pad;
 };
 
 #endif /* NFSGUARD_GUARD_H */

@@ -9,6 +9,7 @@
 #define EXIT_USAGE 64	/* bad arguments (argp's EX_USAGE) */
 
 int cmd_run(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,37 @@ static const char *verdict_name(__u8 verdict)
 static const char *cgroup_action(__u8 kind)
 {
 	return kind == NFSG_EV_CGROUP_ADDED ? "added" : "removed";
+}
+
+static bool is_trace(__u8 kind)
+{
+	return kind >= NFSG_EV_ESTABLISHED && kind <= NFSG_EV_CLOSED;
+}
+
+static const char *outcome_name(__u8 kind)
+{
+	switch (kind) {
+	case NFSG_EV_ESTABLISHED:
+		return "established";
+	case NFSG_EV_RESET:
+		return "reset";
+	case NFSG_EV_TIMEOUT:
+		return "timeout";
+	case NFSG_EV_FAILED:
+		return "failed";
+	}
+	return "closed";
+}
+
+/* ECONNREFUSED, or the number. */
+static const char *errno_name(int err, char *buf, size_t len)
+{
+	const char *name = err > 0 ? strerrorname_np(err) : NULL;
+
+	if (name)
+		return name;
+	snprintf(buf, len, "%d", err);
+	return buf;
 }
 
 static const char *family_name(__u16 family)
@@ -119,6 +151,28 @@ static void text_time(__u64 wall_ns, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
+/* After the cgroup column: what a tracing record adds. */
+static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
+{
+	char num[16];
+
+	switch (t->e.kind) {
+	case NFSG_EV_ESTABLISHED:
+		fprintf(out, " latency=%lluus",
+			(unsigned long long)t->duration_ns / 1000);
+		break;
+	case NFSG_EV_FAILED:
+		fprintf(out, " error=%s", errno_name(t->error, num, sizeof(num)));
+		break;
+	case NFSG_EV_CLOSED:
+		fprintf(out, " lifetime=%lluus sent=%llu received=%llu",
+			(unsigned long long)t->duration_ns / 1000,
+			(unsigned long long)t->bytes_sent,
+			(unsigned long long)t->bytes_received);
+		break;
+	}
+}
+
 static void event_text(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
@@ -126,16 +180,54 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 
 	text_time(n->wall_ns, hms, sizeof(hms));
 	text_comm(e->comm, comm, sizeof(comm));
-	if (e->kind != NFSG_EV_CONNECT) {
+	if (e->suppressed)
+		fprintf(out, "%-8s %u similar attempts suppressed (uid %u, cgroup %s)\n",
+			hms, e->suppressed, e->uid, n->cgroup);
+	if (e->kind == NFSG_EV_CGROUP_ADDED || e->kind == NFSG_EV_CGROUP_REMOVED) {
 		fprintf(out, "%-8s %-7u %-15s %-6s %-15s %-5s %-7s %-8s %s\n",
 			hms, e->pid, comm, "-", "-", "-",
 			cgroup_action(e->kind), n->policy, n->cgroup);
 		return;
 	}
 	format_addr(e, addr, sizeof(addr));
-	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s %s\n", hms,
-		e->pid, comm, e->uid, addr, e->dport, verdict_name(e->verdict),
+	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s %s", hms,
+		e->pid, comm, e->uid, addr, e->dport,
+		is_trace(e->kind) ? outcome_name(e->kind)
+				  : verdict_name(e->verdict),
 		n->policy, n->cgroup);
+	if (is_trace(e->kind))
+		trace_text_tail(out, (const struct nfsg_trace_event *)e);
+	fputc('\n', out);
+}
+
+/* What a tracing record adds, each field followed by a comma. */
+static void trace_json_fields(FILE *out, const struct nfsg_trace_event *t)
+{
+	char num[16];
+
+	if (t->e.kind != NFSG_EV_CLOSED)
+		fprintf(out, "\"outcome\":\"%s\",", outcome_name(t->e.kind));
+	switch (t->e.kind) {
+	case NFSG_EV_ESTABLISHED:
+		fprintf(out, "\"latency_us\":%llu,",
+			(unsigned long long)t->duration_ns / 1000);
+		break;
+	case NFSG_EV_FAILED:
+	case NFSG_EV_TIMEOUT:
+	case NFSG_EV_RESET:
+		fprintf(out, "\"error\":\"%s\",\"errno\":%d,\"elapsed_us\":%llu,",
+			t->error ? errno_name(t->error, num, sizeof(num)) : "",
+			t->error, (unsigned long long)t->duration_ns / 1000);
+		break;
+	case NFSG_EV_CLOSED:
+		fprintf(out, "\"lifetime_us\":%llu,\"bytes_sent\":%llu,"
+			"\"bytes_received\":%llu,",
+			(unsigned long long)t->duration_ns / 1000,
+			(unsigned long long)t->bytes_sent,
+			(unsigned long long)t->bytes_received);
+		break;
+	}
+	fprintf(out, "\"cookie\":%llu,", (unsigned long long)t->cookie);
 }
 
 static void event_json(FILE *out, const struct nfsg_event *e,
@@ -144,7 +236,7 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
 
 	format_rfc3339(n->wall_ns, when, sizeof(when));
-	if (e->kind != NFSG_EV_CONNECT) {
+	if (e->kind == NFSG_EV_CGROUP_ADDED || e->kind == NFSG_EV_CGROUP_REMOVED) {
 		fprintf(out, "{\"time\":\"%s\",\"type\":\"cgroup\","
 			"\"action\":\"%s\",\"policy\":",
 			when, cgroup_action(e->kind));
@@ -157,11 +249,21 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 		fputs("}\n", out);
 		return;
 	}
+	if (e->suppressed) {
+		fprintf(out, "{\"time\":\"%s\",\"type\":\"suppressed\","
+			"\"count\":%u,\"uid\":%u,\"cgroup_id\":%llu,\"cgroup\":",
+			when, e->suppressed, e->uid,
+			(unsigned long long)e->cgroup_id);
+		format_json_string(out, n->cgroup, strlen(n->cgroup));
+		fputs("}\n", out);
+	}
 	format_addr(e, addr, sizeof(addr));
-	fprintf(out,
-		"{\"time\":\"%s\",\"type\":\"connect\",\"verdict\":\"%s\","
-		"\"policy\":",
-		when, verdict_name(e->verdict));
+	fprintf(out, "{\"time\":\"%s\",\"type\":\"%s\",\"verdict\":\"%s\",",
+		when, e->kind == NFSG_EV_CLOSED ? "close" : "connect",
+		verdict_name(e->verdict));
+	if (is_trace(e->kind))
+		trace_json_fields(out, (const struct nfsg_trace_event *)e);
+	fputs("\"policy\":", out);
 	format_json_string(out, n->policy, strlen(n->policy));
 	fprintf(out, ",\"pid\":%u,\"tid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":",
 		e->pid, e->tid, e->uid, e->gid);
@@ -183,4 +285,20 @@ void format_event(FILE *out, enum format_kind kind,
 		event_json(out, e, n);
 	else
 		event_text(out, e, n);
+}
+
+void format_dropped(FILE *out, enum format_kind kind, __u64 count,
+		    __u64 wall_ns)
+{
+	char when[48];
+
+	if (kind == FORMAT_JSON) {
+		format_rfc3339(wall_ns, when, sizeof(when));
+		fprintf(out, "{\"time\":\"%s\",\"type\":\"dropped\",\"count\":%llu}\n",
+			when, (unsigned long long)count);
+		return;
+	}
+	text_time(wall_ns, when, sizeof(when));
+	fprintf(out, "%-8s %llu events dropped: the ring buffer was full\n", when,
+		(unsigned long long)count);
 }

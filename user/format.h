@@ -26,9 +26,16 @@ struct format_names {
 	const char *policy;	/* name of the deciding policy, "?" if unknown */
 };
 
-/* One event as one line. */
+/*
+ * One event as one line; a tracing record (kind NFSG_EV_ESTABLISHED and
+ * after) must be a whole struct nfsg_trace_event. An event that carries a
+ * count of suppressed ones is preceded by a line saying so.
+ */
 void format_event(FILE *out, enum format_kind kind,
 		  const struct nfsg_event *e, const struct format_names *n);
+/* "N events dropped: the ring buffer was full". */
+void format_dropped(FILE *out, enum format_kind kind, __u64 count,
+		    __u64 wall_ns);
 
 /* Address of the event as text ("?" for an unknown family). */
 void format_addr(const struct nfsg_event *e, char *buf, size_t len);

@@ -11,12 +11,13 @@
 #include "guard_prog.h"
 
 /* The ABI in include/guard.h: the kernel side writes exactly these. */
-_Static_assert(sizeof(struct nfsg_event) == 80, "nfsg_event layout");
+_Static_assert(sizeof(struct nfsg_event) == 88, "nfsg_event layout");
+_Static_assert(sizeof(struct nfsg_trace_event) == 128, "nfsg_trace_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
 _Static_assert(sizeof(struct nfsg_meta) == 72, "nfsg_meta layout");
-_Static_assert(sizeof(struct nfsg_cgroup_event) == 80 + NFSG_PATH_LEN,
+_Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
 static const char *const inner_names[GUARD_INNERS] = {
@@ -123,9 +124,57 @@ int guard_set_gen(const struct guard *g, __u32 gen)
 	return 0;
 }
 
+/* The tracing programs, in the order of g->trace. */
+static struct bpf_program **trace_progs(struct guard *g, int i)
+{
+	struct bpf_program **p[] = {
+		&g->skel->progs.nfsg_tr_state, &g->skel->progs.nfsg_tr_reset,
+		&g->skel->progs.nfsg_tr_error, &g->skel->progs.nfsg_tr_destroy,
+	};
+
+	return p[i];
+}
+
+static void set_filters(struct guard *g, const struct guard_opts *o)
+{
+	const struct trace_filters *f = o->filters;
+	struct nfsg_guard__rodata *ro = g->skel->rodata;
+	__u32 on = 0;
+
+	if (!f)
+		return;
+	if (f->uid_on) {
+		on |= NFSG_FILTER_UID;
+		ro->filter_uid = f->uid;
+	}
+	if (f->pid_on) {
+		on |= NFSG_FILTER_PID;
+		ro->filter_pid = f->pid;
+	}
+	if (f->comm[0]) {
+		on |= NFSG_FILTER_COMM;
+		memcpy((char *)ro->filter_comm, f->comm, sizeof(ro->filter_comm));
+	}
+	if (f->cgroup) {
+		on |= NFSG_FILTER_CGROUP;
+		ro->filter_cgroup_id = o->filter_cgroup_id;
+		ro->filter_cgroup_level = o->filter_cgroup_level;
+	}
+	if (f->port_on) {
+		on |= NFSG_FILTER_PORT;
+		ro->filter_port = f->port;
+	}
+	if (f->daddr_on) {
+		on |= NFSG_FILTER_DADDR;
+		memcpy((void *)ro->filter_daddr, f->daddr, sizeof(f->daddr));
+		ro->filter_prefixlen = f->prefixlen;
+	}
+	ro->filter_on = on;
+}
+
 int guard_open(struct guard *g, const struct guard_opts *o)
 {
-	int err;
+	int err, i;
 
 	memset(g, 0, sizeof(*g));
 	g->skel = nfsg_guard__open();
@@ -135,6 +184,13 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		return err;
 	}
 	g->skel->rodata->wakeup_bytes = o->wakeup_bytes;
+	g->skel->rodata->rl_rate = o->rl_rate;
+	g->skel->rodata->rl_burst = o->rl_burst ? o->rl_burst : 1;
+	g->skel->rodata->trace_enabled = o->trace;
+	set_filters(g, o);
+	/* Tracing programs load only when asked for: they may not load. */
+	for (i = 0; i < 4; i++)
+		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
 	err = bpf_map__set_max_entries(g->skel->maps.nfsg_events,
 				       o->ringbuf_bytes);
 	if (err) {
@@ -161,6 +217,24 @@ int guard_load(struct guard *g)
 		log_err("kernel refused to load the programs: %s: rerun with -v to see the verifier log",
 			strerror(-err));
 	return err;
+}
+
+int guard_attach_trace(struct guard *g)
+{
+	int i, err;
+
+	for (i = 0; i < 4; i++) {
+		if (!bpf_program__autoload(*trace_progs(g, i)))
+			continue;
+		g->trace[i] = bpf_program__attach_trace(*trace_progs(g, i));
+		if (!g->trace[i]) {
+			err = -errno;
+			log_err("cannot attach %s: %s", bpf_program__name(*trace_progs(g, i)),
+				strerror(-err));
+			return err;
+		}
+	}
+	return 0;
 }
 
 int guard_watch_cgroups(struct guard *g)
@@ -261,7 +335,11 @@ int guard_events_fd(const struct guard *g)
 
 void guard_destroy(struct guard *g)
 {
+	int i;
+
 	guard_detach(g);
+	for (i = 0; i < 4; i++)
+		bpf_link__destroy(g->trace[i]);
 	bpf_link__destroy(g->rmdir);
 	bpf_link__destroy(g->mkdir);
 	nfsg_guard__destroy(g->skel);

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include "guard.h"
+#include "trace.h"
 
 struct nfsg_guard;
 struct bpf_link;
@@ -40,12 +41,18 @@ struct guard {
 	struct nfsg_guard *skel;
 	struct bpf_link *hooks[GUARD_HOOKS];
 	struct bpf_link *mkdir, *rmdir;
+	struct bpf_link *trace[4];	/* the tracing programs, if loaded */
 	struct guard_inner_def inner[GUARD_INNERS];
 };
 
 struct guard_opts {
 	__u32 ringbuf_bytes;	/* power of two, at least one page */
 	__u64 wakeup_bytes;	/* see wakeup_bytes in bpf/events.h */
+	__u32 rl_rate, rl_burst; /* see bpf/ratelimit.h; rate 0: no limit */
+	bool trace;		/* load the tracing programs */
+	const struct trace_filters *filters;	/* NULL: none */
+	__u64 filter_cgroup_id;	/* with filters->cgroup: its id ... */
+	__u32 filter_cgroup_level;	/* ... and depth */
 };
 
 /* Open and configure the programs; maps may then be reused. */
@@ -66,6 +73,8 @@ const char *guard_inner_name(enum guard_inner i);
 /* The active generation: read, or switch with one map write. */
 int guard_get_gen(const struct guard *g, __u32 *gen);
 int guard_set_gen(const struct guard *g, __u32 gen);
+/* Attach the tracing programs (if loaded). */
+int guard_attach_trace(struct guard *g);
 /* Follow cgroups as they are created and removed. */
 int guard_watch_cgroups(struct guard *g);
 /* Attach the four hooks to the cgroup; all or none. */

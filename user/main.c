@@ -16,6 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run },
+	{ "trace", cmd_trace },
 	{ "check", cmd_check },
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
@@ -27,6 +28,7 @@ static const char doc[] =
 	"\n"
 	"Commands:\n"
 	"  run      load the programs, enforce the policy, stream events\n"
+	"  trace    run, and follow every connect to a governed port to its end\n"
 	"  check    validate a configuration file without touching the kernel\n"
 	"  status   show running agents: hooks, active policy, counters\n"
 	"  reload   make running agents re-read their configuration\n"

@@ -26,6 +26,7 @@
 #include "policy.h"
 #include "policy_maps.h"
 #include "probe.h"
+#include "trace.h"
 
 /* Events wait in the ring buffer at most this long before being printed. */
 #define POLL_MS 100
@@ -34,10 +35,15 @@
 #define WAKEUP_BYTES (RINGBUF_BYTES / 16)
 
 struct run_opts {
-	const char *cgroup;
+	const char *cgroup;	/* where to attach (NULL: the cgroup2 root) */
 	const char *config;	/* NULL: CONFIG_DEFAULT_PATH if it exists */
 	const char *pin_dir;
 	bool persist;
+	bool trace_cmd;		/* 'nfsguard trace': --cgroup filters */
+	bool trace;		/* follow allowed connects to their outcome */
+	__u32 interval;		/* seconds between summaries; 0: events */
+	__u32 rl_rate, rl_burst;
+	struct trace_filters filters;
 	enum format_kind format;
 };
 
@@ -50,6 +56,9 @@ struct run_state {
 	__u32 gen;		/* the active one */
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 malformed;	/* records of an unexpected size */
+	__u64 dropped_seen;	/* events dropped, as last reported */
+	struct trace_summary summary;	/* with --interval */
+	__u64 next_summary_ns;
 	bool output_closed;
 };
 
@@ -76,6 +85,24 @@ static const struct argp_option options[] = {
 	  "outlives the agent; adopt what an earlier agent pinned", 0 },
 	{ "pin-dir", 'P', "DIR", 0,
 	  "Where --persist pins (default " PERSIST_DEFAULT_DIR ")", 0 },
+	{ NULL, 0, NULL, 0, "Tracing:", 1 },
+	{ "trace", 't', NULL, 0,
+	  "Also report allowed connects to governed ports: established (with "
+	  "latency), reset, timed out or failed, and their close", 1 },
+	{ "interval", 'i', "SECONDS", 0,
+	  "Print a summary per destination every SECONDS instead of events "
+	  "(implies --trace)", 1 },
+	{ "uid", 'u', "UID", 0, "Only events of this socket owner", 1 },
+	{ "pid", 'x', "PID", 0, "Only events of this process", 1 },
+	{ "comm", 'm', "NAME", 0, "Only events of tasks with this name", 1 },
+	{ "port", 'o', "PORT", 0, "Only events to this destination port", 1 },
+	{ "daddr", 'd', "CIDR", 0, "Only events to these addresses", 1 },
+	{ "attach", 'a', "PATH", 0,
+	  "(trace) attach to this cgroup; --cgroup then filters", 1 },
+	{ "rate", 'r', "N", 0,
+	  "At most N events a second per cgroup and uid (default 100; 0: no "
+	  "limit); what is held back is counted and reported", 1 },
+	{ "burst", 'b', "N", 0, "Up to N events at once (default 100)", 1 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier log",
 	  0 },
 	{},
@@ -98,12 +125,16 @@ static const char run_doc[] =
 static error_t parse_run(int key, char *arg, struct argp_state *state)
 {
 	struct run_opts *o = state->input;
+	__u32 port;
 
 	switch (key) {
 	case 'c':
 		if (!*arg)
 			argp_error(state, "--cgroup needs a path");
-		o->cgroup = arg;
+		if (o->trace_cmd)
+			o->filters.cgroup = arg;
+		else
+			o->cgroup = arg;
 		return 0;
 	case 'f':
 		if (!*arg)
@@ -121,6 +152,57 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--pin-dir needs an absolute path");
 		o->pin_dir = arg;
 		return 0;
+	case 't':
+		o->trace = true;
+		return 0;
+	case 'i':
+		if (!trace_parse_u32(arg, 1, 86400, &o->interval))
+			argp_error(state, "--interval needs seconds from 1 to 86400, not '%s'",
+				   arg);
+		o->trace = true;
+		return 0;
+	case 'u':
+		if (!trace_parse_u32(arg, 0, 0xfffffffe, &o->filters.uid))
+			argp_error(state, "--uid needs a uid, not '%s'", arg);
+		o->filters.uid_on = true;
+		return 0;
+	case 'x':
+		if (!trace_parse_u32(arg, 1, 0x7fffffff, &o->filters.pid))
+			argp_error(state, "--pid needs a process id, not '%s'", arg);
+		o->filters.pid_on = true;
+		return 0;
+	case 'm':
+		if (!*arg || strlen(arg) >= NFSG_COMM_LEN)
+			argp_error(state, "--comm needs a name of 1 to 15 characters");
+		snprintf(o->filters.comm, sizeof(o->filters.comm), "%s", arg);
+		return 0;
+	case 'o':
+		if (!trace_parse_u32(arg, 1, 65535, &port))
+			argp_error(state, "--port needs a port from 1 to 65535, not '%s'",
+				   arg);
+		o->filters.port = port;
+		o->filters.port_on = true;
+		return 0;
+	case 'd':
+		if (trace_parse_daddr(arg, &o->filters))
+			argp_error(state, "--daddr needs an address or CIDR, not '%s'",
+				   arg);
+		return 0;
+	case 'a':
+		if (!*arg)
+			argp_error(state, "--attach needs a path");
+		o->cgroup = arg;
+		return 0;
+	case 'r':
+		if (!trace_parse_u32(arg, 0, 1000000, &o->rl_rate))
+			argp_error(state, "--rate needs events per second from 0 to 1000000, not '%s'",
+				   arg);
+		return 0;
+	case 'b':
+		if (!trace_parse_u32(arg, 1, 1000000, &o->rl_burst))
+			argp_error(state, "--burst needs a number from 1 to 1000000, not '%s'",
+				   arg);
+		return 0;
 	case 'v':
 		log_verbose = true;
 		return 0;
@@ -135,6 +217,26 @@ static const struct argp run_argp = {
 	.options = options,
 	.parser = parse_run,
 	.doc = run_doc,
+};
+
+static const char trace_doc[] =
+	"Enforce like 'nfsguard run' and trace every connect attempt to a "
+	"governed port: refused ones, and allowed ones to their outcome "
+	"(established with its latency, reset by the server, timed out, failed "
+	"locally) and their close (lifetime, bytes). Filters apply in the "
+	"kernel. Here --cgroup filters by cgroup subtree; --attach says where "
+	"to attach (default the cgroup2 root)."
+	"\v"
+	"Examples:\n"
+	"  nfsguard trace                        # every NFS connect\n"
+	"  nfsguard trace --uid 1000 --json      # one user's, as JSON\n"
+	"  nfsguard trace --daddr 10.0.0.0/8 --port 2049\n"
+	"  nfsguard trace --cgroup /kubepods.slice --interval 10\n";
+
+static const struct argp trace_argp = {
+	.options = options,
+	.parser = parse_run,
+	.doc = trace_doc,
 };
 
 /*
@@ -184,14 +286,25 @@ static int on_event(void *ctx, void *data, size_t size)
 	const struct nfsg_cgroup_event *ce = data;
 	char path[NFSG_PATH_LEN];
 
+	bool cgroup_event = e->kind == NFSG_EV_CGROUP_ADDED ||
+			    e->kind == NFSG_EV_CGROUP_REMOVED;
+	bool trace_event = e->kind >= NFSG_EV_ESTABLISHED &&
+			   e->kind <= NFSG_EV_CLOSED;
+
 	if (size < sizeof(*e) || e->gen >= NFSG_GENERATIONS ||
-	    (e->kind != NFSG_EV_CONNECT && size < sizeof(*ce))) {
+	    (cgroup_event && size < sizeof(*ce)) ||
+	    (trace_event && size < sizeof(struct nfsg_trace_event))) {
 		s->malformed++;
+		return 0;
+	}
+	if (s->o->interval && !cgroup_event) {
+		trace_summary_add(&s->summary, e, trace_event ?
+				  ((const struct nfsg_trace_event *)e)->duration_ns : 0);
 		return 0;
 	}
 	set = &s->sets[e->gen];
 	n.wall_ns = e->ts_boot_ns + s->boot_to_wall_ns;
-	if (e->kind == NFSG_EV_CONNECT) {
+	if (!cgroup_event) {
 		n.cgroup = cgroup_path(&s->cg, e->cgroup_id);
 	} else {
 		/* The cgroup may be gone already: the kernel sent its path. */
@@ -214,11 +327,25 @@ static bool drain(struct ring_buffer *rb, struct run_state *s)
 	n = ring_buffer__consume(rb);
 	if (n < 0)
 		log_err("reading events failed: %s", strerror(-n));
+	if (!guard_read_counters(&s->g, c)) {
+		if (c[NFSG_CTR_EVENTS_DROPPED] > s->dropped_seen) {
+			format_dropped(stdout, s->o->format,
+				       c[NFSG_CTR_EVENTS_DROPPED] - s->dropped_seen,
+				       clock_ns(CLOCK_REALTIME));
+			s->dropped_seen = c[NFSG_CTR_EVENTS_DROPPED];
+		}
+		/* What was reported, for an agent that adopts the pins. */
+		if (s->o->persist)
+			persist_save_seen(&s->g, c);
+	}
+	if (s->o->interval && clock_ns(CLOCK_MONOTONIC) >= s->next_summary_ns) {
+		trace_summary_flush(&s->summary, stdout,
+				    s->o->format == FORMAT_JSON,
+				    clock_ns(CLOCK_REALTIME));
+		s->next_summary_ns += s->o->interval * 1000000000ULL;
+	}
 	if (fflush(stdout) == EOF || ferror(stdout))
 		s->output_closed = true;
-	/* What was reported, for an agent that adopts the pins after us. */
-	if (s->o->persist && !guard_read_counters(&s->g, c))
-		persist_save_seen(&s->g, c);
 	return !s->output_closed;
 }
 
@@ -326,24 +453,73 @@ static void report_missed(const struct run_state *s)
 		 (unsigned long long)(c[NFSG_CTR_EVENTS_DROPPED] - m->seen_dropped));
 }
 
+/* Resolve the --cgroup filter of 'nfsguard trace' to an id and a depth. */
+static int filter_cgroup(struct run_state *s, struct guard_opts *gopts)
+{
+	const char *c;
+	__u64 id;
+	int fd, err;
+
+	if (!s->o->filters.cgroup)
+		return 0;
+	err = cgroup_open(&s->cg, s->o->filters.cgroup, &fd, &id);
+	if (err) {
+		log_err("cannot filter on cgroup '%s': %s: name an existing cgroup",
+			s->o->filters.cgroup, strerror(-err));
+		return err;
+	}
+	close(fd);
+	gopts->filter_cgroup_id = id;
+	/* Its level is the number of components below the root. */
+	for (c = cgroup_path(&s->cg, id); *c; c++)
+		gopts->filter_cgroup_level += *c == '/' && c[1];
+	return 0;
+}
+
+/* Open, reuse pinned maps, load; without tracing if that will not load. */
+static int open_and_load(struct run_state *s, struct guard_opts *gopts)
+{
+	int err = guard_open(&s->g, gopts);
+
+	if (!err && s->o->persist)
+		err = persist_reuse_maps(&s->pin, &s->g);
+	if (!err)
+		err = guard_load(&s->g);
+	if (err && gopts->trace) {
+		log_err("tracing unavailable: the kernel refused its programs (rerun with -v for why); enforcing without it");
+		guard_destroy(&s->g);
+		gopts->trace = false;
+		return open_and_load(s, gopts);
+	}
+	return err;
+}
+
 /*
  * Load the programs and make policy (which this takes over) active: in
  * generation 0 of fresh maps, or in the idle generation of adopted ones.
  */
 static int load_and_apply(struct run_state *s, struct policy_set *policy)
 {
-	const struct guard_opts gopts = {
+	struct guard_opts gopts = {
 		.ringbuf_bytes = RINGBUF_BYTES,
 		.wakeup_bytes = WAKEUP_BYTES,
+		.rl_rate = s->o->rl_rate,
+		.rl_burst = s->o->rl_burst,
+		.trace = s->o->trace,
+		.filters = &s->o->filters,
 	};
 	__u32 gen = 0;
 	int err;
 
-	err = guard_open(&s->g, &gopts);
-	if (!err && s->o->persist)
-		err = persist_reuse_maps(&s->pin, &s->g);
+	err = filter_cgroup(s, &gopts);
 	if (!err)
-		err = guard_load(&s->g);
+		err = open_and_load(s, &gopts);
+	if (!err && gopts.trace && guard_attach_trace(&s->g)) {
+		log_err("tracing unavailable: its tracepoints would not attach; enforcing without it");
+		guard_destroy(&s->g);
+		gopts.trace = false;
+		err = open_and_load(s, &gopts);
+	}
 	/* Watch first, so no cgroup is created unseen while we name them. */
 	if (!err)
 		err = guard_watch_cgroups(&s->g);
@@ -420,12 +596,17 @@ static int enforce(struct run_state *s)
 	describe_policy(&s->sets[s->gen]);
 	if (s->o->persist && s->pin.adopt)
 		report_missed(s);
-	log_info("enforcing on cgroup %s (id %llu); %s",
+	if (s->o->interval)
+		s->next_summary_ns = clock_ns(CLOCK_MONOTONIC) +
+				     s->o->interval * 1000000000ULL;
+	log_info("enforcing on cgroup %s (id %llu)%s; %s",
 		 cgroup_path(&s->cg, cgid), (unsigned long long)cgid,
+		 s->g.trace[0] ? ", tracing" : "",
 		 s->o->persist ? "pinned, so it outlives the agent"
 			       : "Ctrl-C detaches");
 	notify("READY=1");
-	format_header(stdout, s->o->format);
+	if (!s->o->interval)
+		format_header(stdout, s->o->format);
 	/* Before the first poll: it may print events buffered long ago. */
 	s->boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	while (!stop) {
@@ -462,15 +643,19 @@ out:
 	return err;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_main(int argc, char **argv, bool trace_cmd)
 {
 	struct run_opts o = { .format = FORMAT_TEXT,
-			      .pin_dir = PERSIST_DEFAULT_DIR };
+			      .pin_dir = PERSIST_DEFAULT_DIR,
+			      .trace_cmd = trace_cmd, .trace = trace_cmd,
+			      .rl_rate = TRACE_DEFAULT_RATE,
+			      .rl_burst = TRACE_DEFAULT_BURST };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct run_state *s;
 	int err, i;
 
-	if (argp_parse(&run_argp, argc, argv, 0, NULL, &o))
+	if (argp_parse(trace_cmd ? &trace_argp : &run_argp, argc, argv, 0, NULL,
+		       &o))
 		return EXIT_USAGE;
 	log_setup_libbpf();
 	if (probe_privileges() || probe_btf())
@@ -501,7 +686,18 @@ int cmd_run(int argc, char **argv)
 out:
 	for (i = 0; i < NFSG_GENERATIONS; i++)
 		policy_set_free(&s->sets[i]);
+	trace_summary_free(&s->summary);
 	cgroup2_close(&s->cg);
 	free(s);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return run_main(argc, argv, false);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	return run_main(argc, argv, true);
 }

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * trace.h - follow allowed, governed TCP connects to their outcome and
+ * their close, with BTF tracepoints correlated by socket cookie, and the
+ * trace filters. Compiled into the guard object so that it shares its
+ * maps; the agent loads these programs only when tracing is asked for.
+ */
+#ifndef NFSGUARD_BPF_TRACE_H
+#define NFSGUARD_BPF_TRACE_H
+
+const volatile bool trace_enabled = false;
+
+/* Trace filters; a bit of filter_on (NFSG_FILTER_*) per filter. */
+const volatile __u32 filter_on = 0;
+const volatile __u32 filter_uid = 0;
+const volatile __u32 filter_pid = 0;
+const volatile char filter_comm[NFSG_COMM_LEN] = {};
+const volatile __u64 filter_cgroup_id = 0;
+const volatile __u32 filter_cgroup_level = 0;
+const volatile __u16 filter_port = 0;
+const volatile __u8 filter_daddr[16] = {};	/* v4 as v4-mapped */
+const volatile __u32 filter_prefixlen = 0;	/* over the 128 bits */
+
+/* A connect being followed: the record to send, and what was seen. */
+struct nfsg_conn {
+	struct nfsg_event e;
+	__u64 start_ns;
+	__u64 established_ns;
+	__s32 error;		/* the last error the socket reported */
+	__u8 reset;		/* the peer sent a reset */
+	__u8 __pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);	/* socket cookie */
+	__type(value, struct nfsg_conn);
+} nfsg_conns SEC(".maps");
+
+/* daddr (family's form) as 16 bytes, IPv4 v4-mapped. */
+static __always_inline void mapped_daddr(const struct bpf_sock_addr *ctx,
+					 __u16 family, __u32 *a)
+{
+	if (family == AF_INET) {
+		a[0] = 0;
+		a[1] = 0;
+		a[2] = bpf_htonl(0xffff);
+		a[3] = ctx->user_ip4;
+	} else {
+		a[0] = ctx->user_ip6[0];
+		a[1] = ctx->user_ip6[1];
+		a[2] = ctx->user_ip6[2];
+		a[3] = ctx->user_ip6[3];
+	}
+}
+
+static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
+					  __u16 family)
+{
+	__u32 a[4], want, mask, bits;
+	int i;
+
+	mapped_daddr(ctx, family, a);
+	for (i = 0; i < 4; i++) {
+		bits = filter_prefixlen > (__u32)i * 32 ?
+			       filter_prefixlen - i * 32 : 0;
+		if (!bits)
+			break;
+		mask = bits >= 32 ? 0xffffffff : ~(0xffffffffU >> bits);
+		__builtin_memcpy(&want, (const void *)&filter_daddr[i * 4], 4);
+		if ((bpf_ntohl(a[i]) ^ bpf_ntohl(want)) & mask)
+			return false;
+	}
+	return true;
+}
+
+/* Does this attempt pass the trace filters? All of them must match. */
+static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
+					  const struct sock *sk, __u16 family,
+					  __u16 port, __u32 uid)
+{
+	char comm[NFSG_COMM_LEN];
+	const struct cgroup *cg;
+	int i;
+
+	if (!filter_on)
+		return true;
+	if ((filter_on & NFSG_FILTER_UID) && uid != filter_uid)
+		return false;
+	if ((filter_on & NFSG_FILTER_PID) &&
+	    (bpf_get_current_pid_tgid() >> 32) != filter_pid)
+		return false;
+	if ((filter_on & NFSG_FILTER_PORT) && port != filter_port)
+		return false;
+	if ((filter_on & NFSG_FILTER_DADDR) && !daddr_matches(ctx, family))
+		return false;
+	if (filter_on & NFSG_FILTER_COMM) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		for (i = 0; i < NFSG_COMM_LEN; i++) {
+			if (comm[i] != filter_comm[i])
+				return false;
+			if (!comm[i])
+				break;
+		}
+	}
+	if (filter_on & NFSG_FILTER_CGROUP) {
+		/* In the subtree: its ancestor at the filter's level is it. */
+		cg = socket_cgroup(sk);
+		if ((__u32)cg->level < filter_cgroup_level ||
+		    cgroup_ancestor_id(cg, filter_cgroup_level) !=
+			    filter_cgroup_id)
+			return false;
+	}
+	return true;
+}
+
+/* Start following an allowed connect; the outcome is sent later. */
+static __always_inline void trace_follow(struct bpf_sock_addr *ctx,
+					 const struct nfsg_event *tmpl)
+{
+	__u64 cookie = bpf_get_socket_cookie(ctx);
+	struct nfsg_conn c = { .e = *tmpl };
+
+	c.start_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&nfsg_conns, &cookie, &c, BPF_ANY);
+}
+
+static __always_inline void trace_send(const struct nfsg_conn *c, __u8 kind,
+				       __u64 cookie, __u64 duration,
+				       const struct sock *sk, __s32 error)
+{
+	struct nfsg_trace_event *t;
+	struct tcp_sock *tp;
+
+	t = bpf_ringbuf_reserve(&nfsg_events, sizeof(*t), 0);
+	if (!t) {
+		count(NFSG_CTR_EVENTS_DROPPED);
+		return;
+	}
+	t->e = c->e;
+	t->e.kind = kind;
+	t->e.ts_boot_ns = bpf_ktime_get_boot_ns();
+	t->cookie = cookie;
+	t->duration_ns = duration;
+	t->error = error;
+	t->bytes_sent = 0;
+	t->bytes_received = 0;
+	t->__pad = 0;
+	tp = kind == NFSG_EV_CLOSED ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
+	if (tp) {
+		/* Payload only: not retransmissions, not the peer's FIN, which
+		 * takes a sequence number of its own. */
+		t->bytes_sent = tp->bytes_sent - tp->bytes_retrans;
+		t->bytes_received = tp->bytes_received -
+				    !!(sk->sk_shutdown & RCV_SHUTDOWN);
+	}
+	event_submit(t);
+}
+
+/* The socket's pending error, else the last one it reported. */
+static __always_inline __s32 socket_error(const struct sock *sk,
+					  const struct nfsg_conn *c)
+{
+	/* A probed read: the verifier will not let one load instruction
+	 * serve both a socket and a map value. */
+	__s32 err = BPF_CORE_READ(sk, sk_err);
+
+	return err ? err : c->error;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 cookie, now;
+	struct nfsg_conn *c;
+	__u8 kind;
+	__s32 err;
+
+	if (sk->sk_protocol != IPPROTO_TCP || oldstate != TCP_SYN_SENT)
+		return 0;
+	cookie = bpf_get_socket_cookie((void *)sk);
+	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (newstate == TCP_ESTABLISHED) {
+		c->established_ns = now;
+		trace_send(c, NFSG_EV_ESTABLISHED, cookie, now - c->start_ns, sk,
+			   0);
+		return 0;
+	}
+	if (newstate != TCP_CLOSE)
+		return 0;
+	err = socket_error(sk, c);
+	kind = c->reset ? NFSG_EV_RESET :
+	       err == ETIMEDOUT ? NFSG_EV_TIMEOUT : NFSG_EV_FAILED;
+	trace_send(c, kind, cookie, now - c->start_ns, sk, err);
+	bpf_map_delete_elem(&nfsg_conns, &cookie);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(nfsg_tr_reset, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct nfsg_conn *c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+
+	if (c)
+		c->reset = 1;
+	return 0;
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(nfsg_tr_error, const struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)sk);
+	struct nfsg_conn *c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+
+	if (c)
+		c->error = sk->sk_err;
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(nfsg_tr_destroy, struct sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct nfsg_conn *c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!c)
+		return 0;
+	if (c->established_ns)
+		trace_send(c, NFSG_EV_CLOSED, cookie, now - c->established_ns,
+			   sk, 0);
+	else	/* never got as far as a SYN: a local failure */
+		trace_send(c, NFSG_EV_FAILED, cookie, now - c->start_ns, sk,
+			   socket_error(sk, c));
+	bpf_map_delete_elem(&nfsg_conns, &cookie);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "format.h"
+#include "trace.h"
+
+/* Latencies kept per destination and interval; beyond, the rest count. */
+#define TRACE_MAX_SAMPLES 8192
+
+struct trace_dest {
+	__u16 family, dport;
+	__u8 daddr[16];
+	__u64 attempts, refused, established, failed;
+	__u64 *lat_ns;
+	size_t n_lat, cap_lat;
+};
+
+bool trace_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int trace_parse_daddr(const char *s, struct trace_filters *f)
+{
+	char addr[INET6_ADDRSTRLEN + 8], *slash;
+	__u32 len, max, bit;
+	__u8 v4[4];
+
+	if (strlen(s) >= sizeof(addr))
+		return -EINVAL;
+	strcpy(addr, s);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(f->daddr, 0, sizeof(f->daddr));
+	if (inet_pton(AF_INET, addr, v4) == 1) {
+		f->daddr[10] = f->daddr[11] = 0xff;
+		memcpy(f->daddr + 12, v4, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, f->daddr) == 1) {
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	len = max;
+	if (slash && !trace_parse_u32(slash, 0, max, &len))
+		return -EINVAL;
+	f->prefixlen = len + (max == 32 ? 96 : 0);
+	for (bit = f->prefixlen; bit < 128; bit++)
+		f->daddr[bit / 8] &= ~(0x80 >> (bit % 8));
+	f->daddr_on = true;
+	return 0;
+}
+
+static struct trace_dest *dest_of(struct trace_summary *s,
+				  const struct nfsg_event *e)
+{
+	struct trace_dest *d, *grown;
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		d = &s->d[i];
+		if (d->family == e->family && d->dport == e->dport &&
+		    !memcmp(d->daddr, e->daddr, sizeof(d->daddr)))
+			return d;
+	}
+	if (s->n == s->cap) {
+		grown = realloc(s->d, (s->cap ? 2 * s->cap : 16) * sizeof(*s->d));
+		if (!grown)
+			return NULL;
+		s->d = grown;
+		s->cap = s->cap ? 2 * s->cap : 16;
+	}
+	d = &s->d[s->n++];
+	memset(d, 0, sizeof(*d));
+	d->family = e->family;
+	d->dport = e->dport;
+	memcpy(d->daddr, e->daddr, sizeof(d->daddr));
+	return d;
+}
+
+void trace_summary_add(struct trace_summary *s, const struct nfsg_event *e,
+		       __u64 latency_ns)
+{
+	struct trace_dest *d = dest_of(s, e);
+	__u64 *grown;
+
+	if (!d || e->kind == NFSG_EV_CLOSED)
+		return;
+	d->attempts++;
+	switch (e->kind) {
+	case NFSG_EV_CONNECT:
+		if (e->verdict == NFSG_VERDICT_REFUSE)
+			d->refused++;
+		return;
+	case NFSG_EV_ESTABLISHED:
+		d->established++;
+		break;
+	default:
+		d->failed++;
+		return;
+	}
+	if (d->n_lat == d->cap_lat && d->cap_lat < TRACE_MAX_SAMPLES) {
+		grown = realloc(d->lat_ns, (d->cap_lat ? 2 * d->cap_lat : 64) *
+					   sizeof(*grown));
+		if (!grown)
+			return;
+		d->lat_ns = grown;
+		d->cap_lat = d->cap_lat ? 2 * d->cap_lat : 64;
+	}
+	if (d->n_lat < d->cap_lat)
+		d->lat_ns[d->n_lat++] = latency_ns;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile, in microseconds; 0 without samples. */
+static double percentile_us(const struct trace_dest *d, unsigned int pct)
+{
+	size_t rank;
+
+	if (!d->n_lat)
+		return 0;
+	rank = (d->n_lat * pct + 99) / 100;
+	return d->lat_ns[rank ? rank - 1 : 0] / 1000.0;
+}
+
+void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
+			 __u64 wall_ns)
+{
+	struct nfsg_event e = {};
+	char addr[INET6_ADDRSTRLEN], when[48];
+	struct trace_dest *d;
+	size_t i;
+
+	format_rfc3339(wall_ns, when, sizeof(when));
+	if (!json)
+		fprintf(out, "%-28s %-5s %8s %7s %7s %6s %9s %9s\n", "DESTINATION",
+			"", "ATTEMPTS", "REFUSED", "ESTAB", "FAILED", "P50(us)",
+			"P99(us)");
+	for (i = 0; i < s->n; i++) {
+		d = &s->d[i];
+		qsort(d->lat_ns, d->n_lat, sizeof(*d->lat_ns), cmp_u64);
+		e.family = d->family;
+		memcpy(e.daddr, d->daddr, sizeof(e.daddr));
+		format_addr(&e, addr, sizeof(addr));
+		if (json)
+			fprintf(out,
+				"{\"time\":\"%s\",\"type\":\"summary\",\"daddr\":\"%s\","
+				"\"dport\":%u,\"attempts\":%llu,\"refused\":%llu,"
+				"\"established\":%llu,\"failed\":%llu,"
+				"\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
+				when, addr, d->dport,
+				(unsigned long long)d->attempts,
+				(unsigned long long)d->refused,
+				(unsigned long long)d->established,
+				(unsigned long long)d->failed,
+				percentile_us(d, 50), percentile_us(d, 99));
+		else
+			fprintf(out, "%-28s %-5u %8llu %7llu %7llu %6llu %9.1f %9.1f\n",
+				addr, d->dport, (unsigned long long)d->attempts,
+				(unsigned long long)d->refused,
+				(unsigned long long)d->established,
+				(unsigned long long)d->failed,
+				percentile_us(d, 50), percentile_us(d, 99));
+		free(d->lat_ns);
+	}
+	s->n = 0;
+}
+
+void trace_summary_free(struct trace_summary *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->d[i].lat_ns);
+	free(s->d);
+	memset(s, 0, sizeof(*s));
+}
