@@ -18,7 +18,8 @@ const volatile char filter_comm[NFSG_COMM_LEN] = {};
 const volatile __u64 filter_cgroup_id = 0;
 const volatile __u32 filter_cgroup_level = 0;
 const volatile __u16 filter_port = 0;
-const volatile __u8 filter_daddr[16] = {};	/* v4 as v4-mapped */
+/* v4 as v4-mapped; words in network order, as the address's bytes. */
+const volatile __u32 filter_daddr[4] = {};
 const volatile __u32 filter_prefixlen = 0;	/* over the 128 bits */
 
 /* A connect being followed: the record to send, and what was seen. */
@@ -26,6 +27,8 @@ struct nfsg_conn {
 	struct nfsg_event e;
 	__u64 start_ns;
 	__u64 established_ns;
+	__u64 bytes_sent;	/* payload counts as of the last state change: */
+	__u64 bytes_received;	/* an abortive close zeroes the socket's own */
 	__s32 error;		/* the last error the socket reported */
 	__u8 reset;		/* the peer sent a reset */
 	__u8 __pad[3];
@@ -68,7 +71,8 @@ static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
 		if (!bits)
 			break;
 		mask = bits >= 32 ? 0xffffffff : ~(0xffffffffU >> bits);
-		__builtin_memcpy(&want, (const void *)&filter_daddr[i * 4], 4);
+		/* A volatile read: never the initializer the compiler knows. */
+		want = filter_daddr[i];
 		if ((bpf_ntohl(a[i]) ^ bpf_ntohl(want)) & mask)
 			return false;
 	}
@@ -126,12 +130,32 @@ static __always_inline void trace_follow(struct bpf_sock_addr *ctx,
 	bpf_map_update_elem(&nfsg_conns, &cookie, &c, BPF_ANY);
 }
 
-static __always_inline void trace_send(const struct nfsg_conn *c, __u8 kind,
+/* Keep the larger of the counts seen so far and the socket's own. */
+static __always_inline void snapshot_bytes(struct nfsg_conn *c,
+					   const struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	__u64 sent, received;
+
+	if (!tp)
+		return;
+	/* Payload only: not retransmissions, not the peer's FIN, which
+	 * takes a sequence number of its own. */
+	sent = tp->bytes_sent - tp->bytes_retrans;
+	received = tp->bytes_received;
+	if (received && (sk->sk_shutdown & RCV_SHUTDOWN))
+		received--;
+	if (sent > c->bytes_sent)
+		c->bytes_sent = sent;
+	if (received > c->bytes_received)
+		c->bytes_received = received;
+}
+
+static __always_inline void trace_send(struct nfsg_conn *c, __u8 kind,
 				       __u64 cookie, __u64 duration,
 				       const struct sock *sk, __s32 error)
 {
 	struct nfsg_trace_event *t;
-	struct tcp_sock *tp;
 
 	t = bpf_ringbuf_reserve(&nfsg_events, sizeof(*t), 0);
 	if (!t) {
@@ -147,13 +171,10 @@ static __always_inline void trace_send(const struct nfsg_conn *c, __u8 kind,
 	t->bytes_sent = 0;
 	t->bytes_received = 0;
 	t->__pad = 0;
-	tp = kind == NFSG_EV_CLOSED ? bpf_skc_to_tcp_sock((void *)sk) : NULL;
-	if (tp) {
-		/* Payload only: not retransmissions, not the peer's FIN, which
-		 * takes a sequence number of its own. */
-		t->bytes_sent = tp->bytes_sent - tp->bytes_retrans;
-		t->bytes_received = tp->bytes_received -
-				    !!(sk->sk_shutdown & RCV_SHUTDOWN);
+	if (kind == NFSG_EV_CLOSED) {
+		snapshot_bytes(c, sk);
+		t->bytes_sent = c->bytes_sent;
+		t->bytes_received = c->bytes_received;
 	}
 	event_submit(t);
 }
@@ -177,12 +198,18 @@ int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
 	__u8 kind;
 	__s32 err;
 
-	if (sk->sk_protocol != IPPROTO_TCP || oldstate != TCP_SYN_SENT)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
 	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
 	if (!c)
 		return 0;
+	if (oldstate != TCP_SYN_SENT) {
+		/* Leaving ESTABLISHED and on: the counts before a reset. */
+		if (c->established_ns)
+			snapshot_bytes(c, sk);
+		return 0;
+	}
 	now = bpf_ktime_get_ns();
 	if (newstate == TCP_ESTABLISHED) {
 		c->established_ns = now;

@@ -13,7 +13,7 @@ import time
 
 from fixtures import Agent, Cgroup, Netns, UNPRIV, client
 from ganesha import GaneshaServer
-from harness import Row, check, check_eq, table
+from harness import Row, case, check, check_eq, table
 
 # nfs-cat gives up at once on EPERM; a hang would take minutes. This bound
 # only tells the two apart (speed belongs to 'make bench').
@@ -88,3 +88,26 @@ table("nfs_ganesha", setup, [
     Row("unpriv_refused_with_nfsguard", unpriv_refused_with_agent),
     Row("root_reads_with_nfsguard", root_reads_with_agent),
 ])
+
+
+@case
+def trace_shows_root_nfs_read_established_and_closed():
+    with contextlib.ExitStack() as stack:
+        e = Env(stack)
+        agent = Agent(["--attach", e.cgroup.rel, "--json"])
+        agent.argv[1] = "trace"
+        stack.enter_context(agent)
+        r, _ = e.cat(None)
+        check(e.server.matches_secret(r.stdout), f"root's read: {r.stderr!r}")
+        agent.stop()
+        ev = [x for x in agent.events() if x.get("comm") == "nfs-cat"]
+        est = [x for x in ev if x.get("outcome") == "established"]
+        check(est, f"an established record for nfs-cat: {ev}")
+        check_eq((est[0]["daddr"], est[0]["dport"], est[0]["uid"]),
+                 (e.server.addr, 2049, 0), "the connection")
+        check(0 < est[0]["latency_us"] < 1_000_000,
+              f"latency {est[0]['latency_us']} us")
+        close = [x for x in ev if x["type"] == "close" and
+                 x["cookie"] == est[0]["cookie"]]
+        check(close and close[0]["bytes_received"] > len(e.server.secret),
+              f"a close record with the bytes read: {close}")
