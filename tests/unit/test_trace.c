@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Tracing: option parsing, summaries, and the records' formats. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include "format.h"
+#include "trace.h"
+#include "unit.h"
+
+#define CAPTURE(buf, call)                                                  \
+	do {                                                                \
+		size_t len_;                                                \
+		FILE *f_ = open_memstream(&(buf), &len_);                   \
+		call;                                                       \
+		fclose(f_);                                                 \
+	} while (0)
+
+TEST(daddr_filters)
+{
+	struct trace_filters f = {};
+	static const __u8 v4[16] = { [10] = 0xff, [11] = 0xff, 10 };
+	static const __u8 v6[16] = { 0xfd };
+
+	CHECK(trace_parse_daddr("10.1.2.3/8", &f) == 0);
+	CHECK(f.daddr_on && f.prefixlen == 104 && !memcmp(f.daddr, v4, 16));
+	CHECK(trace_parse_daddr("fd00::1/8", &f) == 0);
+	CHECK(f.prefixlen == 8 && !memcmp(f.daddr, v6, 16));
+	CHECK(trace_parse_daddr("::1", &f) == 0 && f.prefixlen == 128);
+	CHECK(trace_parse_daddr("192.0.2.1", &f) == 0 && f.prefixlen == 128);
+	CHECK(trace_parse_daddr("10.0.0.0/33", &f) < 0);
+	CHECK(trace_parse_daddr("fd00::/129", &f) < 0);
+	CHECK(trace_parse_daddr("nfs.example", &f) < 0);
+	CHECK(trace_parse_daddr("10.0.0.0/x", &f) < 0);
+}
+
+TEST(numbers)
+{
+	__u32 v;
+
+	CHECK(trace_parse_u32("2049", 1, 65535, &v) && v == 2049);
+	CHECK(!trace_parse_u32("0", 1, 65535, &v));
+	CHECK(!trace_parse_u32("65536", 1, 65535, &v));
+	CHECK(!trace_parse_u32("-1", 0, 10, &v));
+	CHECK(!trace_parse_u32("12a", 0, 100, &v));
+	CHECK(!trace_parse_u32("", 0, 100, &v));
+	CHECK(!trace_parse_u32("99999999999999999999", 0, 0xffffffff, &v));
+}
+
+static struct nfsg_event at(const char *addr, __u16 port, __u8 kind,
+			    __u8 verdict)
+{
+	struct nfsg_event e = { .family = 2, .dport = port, .kind = kind,
+				.verdict = verdict };
+
+	inet_pton(AF_INET, addr, e.daddr);
+	return e;
+}
+
+TEST(summary_counts_and_percentiles)
+{
+	struct trace_summary s = {};
+	struct nfsg_event est = at("192.0.2.1", 2049, NFSG_EV_ESTABLISHED,
+				   NFSG_VERDICT_ALLOW);
+	struct nfsg_event ref = at("192.0.2.1", 2049, NFSG_EV_CONNECT,
+				   NFSG_VERDICT_REFUSE);
+	struct nfsg_event rst = at("192.0.2.2", 2049, NFSG_EV_RESET,
+				   NFSG_VERDICT_ALLOW);
+	struct nfsg_event cls = at("192.0.2.1", 2049, NFSG_EV_CLOSED,
+				   NFSG_VERDICT_ALLOW);
+	char *out = NULL;
+	int i;
+
+	for (i = 1; i <= 100; i++)
+		trace_summary_add(&s, &est, i * 1000ULL);	/* 1..100 us */
+	trace_summary_add(&s, &ref, 0);
+	trace_summary_add(&s, &rst, 0);
+	trace_summary_add(&s, &cls, 0);		/* a close is no attempt */
+	CAPTURE(out, trace_summary_flush(&s, f_, true, 0));
+	CHECK(strstr(out, "\"daddr\":\"192.0.2.1\",\"dport\":2049,\"attempts\":101,"
+			  "\"refused\":1,\"established\":100,\"failed\":0,"
+			  "\"p50_us\":50.0,\"p99_us\":99.0}"));
+	CHECK(strstr(out, "\"daddr\":\"192.0.2.2\",\"dport\":2049,\"attempts\":1,"
+			  "\"refused\":0,\"established\":0,\"failed\":1,"
+			  "\"p50_us\":0.0,\"p99_us\":0.0}"));
+	free(out);
+	CHECK(s.n == 0);	/* flushed: the next interval starts empty */
+	trace_summary_free(&s);
+}
+
+static struct nfsg_trace_event record(__u8 kind)
+{
+	struct nfsg_trace_event t = {
+		.e = at("192.0.2.1", 2049, kind, NFSG_VERDICT_ALLOW),
+		.cookie = 77,
+	};
+
+	t.e.pid = 5;
+	t.e.uid = 0;
+	memcpy(t.e.comm, "nfs-cat", 8);
+	return t;
+}
+
+TEST(trace_records_json)
+{
+	struct format_names n = { 0, "/u", "default" };
+	struct nfsg_trace_event t = record(NFSG_EV_ESTABLISHED);
+	char *out = NULL;
+
+	t.duration_ns = 72000;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &t.e, &n));
+	CHECK(strstr(out, "\"type\":\"connect\",\"verdict\":\"allowed\","
+			  "\"outcome\":\"established\",\"latency_us\":72,"
+			  "\"cookie\":77,\"policy\":\"default\""));
+	free(out);
+
+	t = record(NFSG_EV_CLOSED);
+	t.duration_ns = 1276000;
+	t.bytes_sent = 1103;
+	t.bytes_received = 1244;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &t.e, &n));
+	CHECK(strstr(out, "\"type\":\"close\",\"verdict\":\"allowed\","
+			  "\"lifetime_us\":1276,\"bytes_sent\":1103,"
+			  "\"bytes_received\":1244,\"cookie\":77,"));
+	CHECK(!strstr(out, "outcome"));
+	free(out);
+
+	t = record(NFSG_EV_TIMEOUT);
+	t.error = 110;
+	t.duration_ns = 3000000000ULL;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &t.e, &n));
+	CHECK(strstr(out, "\"outcome\":\"timeout\",\"error\":\"ETIMEDOUT\","
+			  "\"errno\":110,\"elapsed_us\":3000000,"));
+	free(out);
+}
+
+TEST(trace_records_text)
+{
+	struct format_names n = { 0, "/u", "default" };
+	struct nfsg_trace_event t = record(NFSG_EV_FAILED);
+	char *out = NULL;
+
+	t.error = 101;
+	setenv("TZ", "UTC", 1);
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
+	CHECK_STR(out, "00:00:00 5       nfs-cat         0      192.0.2.1       "
+		       "2049  failed  default  /u error=ENETUNREACH\n");
+	free(out);
+}
+
+TEST(suppressed_and_dropped)
+{
+	struct format_names n = { 0, "/loop", "default" };
+	struct nfsg_event e = at("192.0.2.1", 2049, NFSG_EV_CONNECT,
+				 NFSG_VERDICT_REFUSE);
+	char *out = NULL;
+
+	e.uid = 1000;
+	e.cgroup_id = 9;
+	e.suppressed = 4242;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &e, &n));
+	CHECK(!strncmp(out, "{\"time\":\"1970-01-01T00:00:00.000000Z\","
+			    "\"type\":\"suppressed\",\"count\":4242,\"uid\":1000,"
+			    "\"cgroup_id\":9,\"cgroup\":\"/loop\"}\n{", 115));
+	free(out);
+	setenv("TZ", "UTC", 1);
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(!strncmp(out, "00:00:00 4242 similar attempts suppressed (uid 1000, cgroup /loop)\n", 68));
+	free(out);
+	CAPTURE(out, format_dropped(f_, FORMAT_JSON, 17, 0));
+	CHECK_STR(out, "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"dropped\",\"count\":17}\n");
+	free(out);
+}
