@@ -41,4 +41,15 @@ struct unit_case {
 		}                                                           \
 	} while (0)
 
+/* got starts with want. */
+#define CHECK_PREFIX(got, want)                                             \
+	do {                                                                \
+		const char *g_ = (got), *w_ = (want);                       \
+		if (strncmp(g_, w_, strlen(w_))) {                          \
+			snprintf(why, why_len, "%s:%d: got '%s', want it to start with '%s'", \
+				 __FILE__, __LINE__, g_, w_);               \
+			return;                                             \
+		}                                                           \
+	} while (0)
+
 #endif
