@@ -55,7 +55,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$
 .DELETE_ON_ERROR:
 # Skeletons and objects are wanted, not intermediate: keep them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps deps-test run test unit-tests helpers install uninstall bench
+.PHONY: all clean deps deps-test run test unit-tests helpers install uninstall fuzz bench
 
 all: $(OUTPUT)/nfsguard
 	@:
@@ -107,6 +107,20 @@ FORCE:
 helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(VARIANTS)
 	@:
 
+# The configuration parser under libFuzzer and AddressSanitizer.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/fuzz/fuzz_config.c user/config.c user/policy.c
+$(OUTPUT)/tests/fuzz_config: $(FUZZ_SRCS) | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -std=gnu11 \
+		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags inih) $(FUZZ_SRCS) \
+		$(shell $(PKG_CONFIG) --libs inih) -o $@
+
+fuzz: $(OUTPUT)/tests/fuzz_config
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
+	$(Q)$(OUTPUT)/tests/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=4096 $(OUTPUT)/fuzz-corpus tests/fuzz/corpus
+
 unit-tests: $(OUTPUT)/tests/unit_tests
 	$(Q)$(OUTPUT)/tests/unit_tests
 
@@ -122,7 +136,7 @@ run: deps
 	$(Q)$(OUTPUT)/nfsguard run
 
 test: deps-test
-	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests
+	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config
 	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
 
 # The benchmark (bench/): workload tools, and a null cgroup program with

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -35,6 +36,22 @@ def unit_tests(results, build):
                        f"exit {r.returncode}, {seen} results: {r.stderr}")
 
 
+def fuzz_smoke(results, build, seconds=10):
+    """The configuration parser under libFuzzer for a few seconds
+    ('make fuzz' runs longer)."""
+    exe = os.path.join(build, "tests", "fuzz_config")
+    corpus = os.path.join(HERE, "fuzz", "corpus")
+    with tempfile.TemporaryDirectory() as work:
+        r = subprocess.run([exe, f"-max_total_time={seconds}", "-max_len=4096",
+                            work, corpus], capture_output=True, text=True)
+    runs = [l for l in r.stderr.splitlines() if l.startswith("Done ")]
+    if r.returncode == 0 and runs:
+        results.record("fuzz.config_parser", "PASS", runs[-1])
+    else:
+        results.record("fuzz.config_parser", "FAIL",
+                       f"exit {r.returncode}: {r.stderr[-2000:]}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -56,6 +73,8 @@ def main():
     try:
         if not args.only or any("unit" in o for o in args.only):
             unit_tests(results, build)
+        if not args.only or any("fuzz" in o for o in args.only):
+            fuzz_smoke(results, build)
         for m in MODULES:
             __import__(m)
         harness.run_cases(results, harness.CASES, args.only)

@@ -8,7 +8,7 @@
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev bpftool"
-TEST_PKGS="iproute2 util-linux mount python3 nftables systemd nfs-ganesha nfs-ganesha-vfs libnfs-utils"
+TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils"
 BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
 
 want=""

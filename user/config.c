@@ -645,19 +645,31 @@ static void build(struct build *b, const struct parse *ps)
 int config_read(const char *path, struct policy_set *out,
 		struct config_errors *errs)
 {
-	struct parse ps = { .path = path, .errs = errs };
-	struct build b = { .path = path, .errs = errs, .set = out };
-	size_t i, had = errs->n;
-	int err = 0, rc;
+	FILE *f;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	ps.f = fopen(path, "re");
-	if (!ps.f) {
+	f = fopen(path, "re");
+	if (!f) {
 		err = -errno;
 		if (err != -ENOENT)
 			error_at(errs, path, 0, "cannot read: %s", strerror(-err));
 		return err;
 	}
+	err = config_read_stream(f, path, out, errs);
+	fclose(f);
+	return err;
+}
+
+int config_read_stream(FILE *f, const char *path, struct policy_set *out,
+		       struct config_errors *errs)
+{
+	struct parse ps = { .path = path, .errs = errs, .f = f };
+	struct build b = { .path = path, .errs = errs, .set = out };
+	size_t i, had = errs->n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
 	rc = ini_parse_stream(read_line, &ps, collect, &ps);
 	if (ferror(ps.f)) {
 		error_at(errs, path, 0, "read error");
@@ -667,7 +679,6 @@ int config_read(const char *path, struct policy_set *out,
 		/* A syntax error the line reader let through. */
 		error_at(errs, path, rc, "syntax error");
 	}
-	fclose(ps.f);
 
 	if (policy_set_default(out))
 		error_at(errs, path, 0, "out of memory");

@@ -19,6 +19,7 @@
 #ifndef NFSGUARD_CONFIG_H
 #define NFSGUARD_CONFIG_H
 
+#include <stdio.h>
 #include "policy.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/nfsguard/nfsguard.conf"
@@ -36,6 +37,9 @@ struct config_errors {
  */
 int config_read(const char *path, struct policy_set *out,
 		struct config_errors *errs);
+/* The same from an open stream; name is what messages call it. */
+int config_read_stream(FILE *f, const char *name, struct policy_set *out,
+		       struct config_errors *errs);
 void config_errors_free(struct config_errors *errs);
 
 #endif
