@@ -104,6 +104,24 @@ static __always_inline const struct nfsg_policy *policy_get(__u32 gen,
 	return policies ? bpf_map_lookup_elem(policies, &idx) : NULL;
 }
 
+/* The destination as 16 bytes, IPv4 v4-mapped (::ffff:a.b.c.d). */
+static __always_inline void mapped_daddr(const struct bpf_sock_addr *ctx,
+					 __u16 family, __u32 *a)
+{
+	if (family == AF_INET) {
+		a[0] = 0;
+		a[1] = 0;
+		a[2] = bpf_htonl(0xffff);
+		a[3] = ctx->user_ip4;
+	} else {
+		/* user_ip6 allows 4-byte loads only: word by word. */
+		a[0] = ctx->user_ip6[0];
+		a[1] = ctx->user_ip6[1];
+		a[2] = ctx->user_ip6[2];
+		a[3] = ctx->user_ip6[3];
+	}
+}
+
 /* Is daddr (in the ctx) in the policy's allow-list? */
 static __always_inline bool dest_allowed(const struct bpf_sock_addr *ctx,
 					 __u16 family, __u32 gen, __u32 idx)
@@ -113,19 +131,9 @@ static __always_inline bool dest_allowed(const struct bpf_sock_addr *ctx,
 		.prefixlen = 32 + 128,
 		.policy = bpf_htonl(idx),
 	};
-	__u32 *a = (__u32 *)key.addr;
-
 	if (!dests)
 		return false;
-	if (family == AF_INET) {
-		a[2] = bpf_htonl(0xffff);
-		a[3] = ctx->user_ip4;
-	} else {
-		a[0] = ctx->user_ip6[0];
-		a[1] = ctx->user_ip6[1];
-		a[2] = ctx->user_ip6[2];
-		a[3] = ctx->user_ip6[3];
-	}
+	mapped_daddr(ctx, family, (__u32 *)key.addr);
 	return bpf_map_lookup_elem(dests, &key);
 }
 

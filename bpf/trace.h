@@ -41,23 +41,6 @@ struct {
 	__type(value, struct nfsg_conn);
 } nfsg_conns SEC(".maps");
 
-/* daddr (family's form) as 16 bytes, IPv4 v4-mapped. */
-static __always_inline void mapped_daddr(const struct bpf_sock_addr *ctx,
-					 __u16 family, __u32 *a)
-{
-	if (family == AF_INET) {
-		a[0] = 0;
-		a[1] = 0;
-		a[2] = bpf_htonl(0xffff);
-		a[3] = ctx->user_ip4;
-	} else {
-		a[0] = ctx->user_ip6[0];
-		a[1] = ctx->user_ip6[1];
-		a[2] = ctx->user_ip6[2];
-		a[3] = ctx->user_ip6[3];
-	}
-}
-
 static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
 					  __u16 family)
 {

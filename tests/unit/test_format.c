@@ -5,14 +5,6 @@
 #include "format.h"
 #include "unit.h"
 
-/* Run fn into a string; the caller frees it. */
-#define CAPTURE(buf, call)                                                  \
-	do {                                                                \
-		size_t len_;                                                \
-		FILE *f_ = open_memstream(&(buf), &len_);                   \
-		call;                                                       \
-		fclose(f_);                                                 \
-	} while (0)
 
 static struct nfsg_event sample(int family, const char *addr)
 {

@@ -6,13 +6,6 @@
 #include "trace.h"
 #include "unit.h"
 
-#define CAPTURE(buf, call)                                                  \
-	do {                                                                \
-		size_t len_;                                                \
-		FILE *f_ = open_memstream(&(buf), &len_);                   \
-		call;                                                       \
-		fclose(f_);                                                 \
-	} while (0)
 
 TEST(daddr_filters)
 {

@@ -41,6 +41,15 @@ struct unit_case {
 		}                                                           \
 	} while (0)
 
+/* Run call with f_ writing into the string buf; the caller frees buf. */
+#define CAPTURE(buf, call)                                                  \
+	do {                                                                \
+		size_t len_;                                                \
+		FILE *f_ = open_memstream(&(buf), &len_);                   \
+		call;                                                       \
+		fclose(f_);                                                 \
+	} while (0)
+
 /* got starts with want. */
 #define CHECK_PREFIX(got, want)                                             \
 	do {                                                                \
