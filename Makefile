@@ -109,7 +109,7 @@ helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(VARIANTS)
 
 # The configuration parser under libFuzzer and AddressSanitizer.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz_config.c user/config.c user/policy.c
+FUZZ_SRCS := tests/fuzz/fuzz_config.c user/config.c user/parse.c user/policy.c
 $(OUTPUT)/tests/fuzz_config: $(FUZZ_SRCS) | $(OUTPUT)/tests
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -std=gnu11 \

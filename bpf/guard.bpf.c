@@ -106,18 +106,27 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		goto pass;
 
 	sk = sock_of(ctx->sk);
-	if (kernel_socket(sk)) {
-		owner = protocol == NFSG_PROTO_TCP ? mptcp_owner(sk) : NULL;
-		if (!owner || kernel_socket(owner))
-			goto pass;
+	owner = kernel_socket(sk) && protocol == NFSG_PROTO_TCP ?
+			mptcp_owner(sk) : NULL;
+	if (owner) {
 		/* Judge, and report, the subflow as its MPTCP socket. */
 		sk = owner;
 		protocol = NFSG_PROTO_MPTCP;
 	}
+	/* The kernel's own sockets pass: the in-kernel NFS client's, made in
+	 * a kworker. A kernel socket a user's request made (SMC's TCP socket,
+	 * say) carries that user's uid, and is judged like any other. */
+	if (kernel_socket(sk) && socket_uid(sk) == 0)
+		goto pass;
 
 	gen = active_gen();
 	idx = policy_index(socket_cgroup(sk), gen);
 	pol = policy_get(gen, idx);
+	if (!pol) {
+		/* An index the generation lacks: fail closed, to the default. */
+		idx = NFSG_DEFAULT_POLICY;
+		pol = policy_get(gen, idx);
+	}
 	if (!pol || pol->mode == NFSG_MODE_OFF || !(pol->protocols & govern) ||
 	    (!in_ranges(pol->ports, pol->n_ports, port) && !extra_port(port)))
 		goto pass;

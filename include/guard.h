@@ -30,11 +30,12 @@
  *     socket made after seteuid(1000) is uid 1000's.
  *   - A governed attempt is allowed when the owner is privileged (its uid
  *     or gid falls in the policy's ranges) and, if the policy has an
- *     allow-list, the destination is in it. Kernel sockets are always
- *     allowed (the in-kernel NFS/SUNRPC client connects from a kworker;
- *     refusing it would make sunrpc retry in a busy loop); an MPTCP subflow
- *     is a kernel socket that connects for a user's MPTCP socket and is
- *     judged, and reported, as that socket.
+ *     allow-list, the destination is in it. The kernel's own sockets (kernel
+ *     sockets owned by uid 0) are always allowed: the in-kernel NFS/SUNRPC
+ *     client connects from a kworker, and refusing it would make sunrpc
+ *     retry in a busy loop. A kernel socket made at a user's request (SMC's
+ *     TCP socket) carries that user's uid and is judged like any other; an
+ *     MPTCP subflow is judged, and reported, as the MPTCP socket it serves.
  *   - Otherwise it is refused (mode enforce: the program returns 0 and the
  *     syscall fails at once with EPERM) or audited (mode audit: allowed,
  *     and reported as what enforce would refuse).
@@ -208,7 +209,7 @@ struct nfsg_event {
 				 * socket file; 0 for a socket with no file */
 	__u32 policy;		/* index of the deciding policy in gen */
 	__u32 gen;		/* generation the policy index belongs to */
-	__u16 family;		/* AF_INET or AF_INET6 (the socket's family) */
+	__u16 family;		/* AF_INET or AF_INET6: the hook's family */
 	__u16 dport;		/* destination port */
 	__u16 protocol;		/* IPPROTO_TCP, _UDP or _MPTCP */
 	__u8 verdict;		/* enum nfsg_verdict */

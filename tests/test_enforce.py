@@ -124,6 +124,8 @@ ROWS = [
     Row("root_mapped_allowed", attempt(MAPPED, NFS_PORT, expect="ok")),
     Row("root_nonblock_allowed",
         attempt(V6, NFS_PORT, mode="nonblock", expect="ok")),
+    # SMC connects through a kernel TCP socket it makes for the user.
+    Row("unpriv_smc_refused", refused(V4, proto="smc")),
     Row("root_mptcp_allowed",
         attempt(V6, NFS_PORT, proto="mptcp", expect="ok")),
     Row("root_fastopen_allowed",

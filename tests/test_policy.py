@@ -448,7 +448,7 @@ def reload_command_switches_or_keeps_the_policy():
         e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = everyone\n")
         r = nfsguard_cmd("reload", "--cgroup", e.top.rel)
         check_eq(r.returncode, 1, "reload of an invalid file")
-        check("kept its running policy" in r.stderr, r.stderr)
+        check("keeps its running policy" in r.stderr, r.stderr)
         expect(e.attempt("c"), "EPERM", "the running policy stays")
         check_eq(agent_status(e.agent.proc.pid)["generation"], 1,
                  "generation after one good reload")

@@ -6,7 +6,8 @@ set -eu
 
 btf=${BTF:-/sys/kernel/btf/vmlinux}
 bpftool=${BPFTOOL:-bpftool}
-arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
 top=$(cd "$(dirname "$0")/.." && pwd)
 out="$top/vmlinux/$arch/vmlinux.h"
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "parse.h"
 
 #define SECTION_POLICY "policy "
 
@@ -234,21 +235,6 @@ static char *next_item(char **cursor)
 	return item;
 }
 
-static bool parse_u32(const char *s, __u32 max, __u32 *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!isdigit((unsigned char)*s))
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 /* "N" or "N-M", both within [min, max]. */
 static bool parse_range(char *s, __u32 min, __u32 max, __u32 *lo, __u32 *hi)
 {
@@ -257,51 +243,12 @@ static bool parse_range(char *s, __u32 min, __u32 max, __u32 *lo, __u32 *hi)
 
 	if (dash)
 		*dash = '\0';
-	ok = parse_u32(s, max, lo) && *lo >= min &&
-	     (dash ? parse_u32(dash + 1, max, hi) : (*hi = *lo, true)) &&
+	ok = parse_u32(s, min, max, lo) &&
+	     (dash ? parse_u32(dash + 1, min, max, hi) : (*hi = *lo, true)) &&
 	     *hi >= *lo;
 	if (dash)
 		*dash = '-';
 	return ok;
-}
-
-static bool parse_cidr(char *s, struct policy_cidr *c)
-{
-	char *slash = strchr(s, '/');
-	__u8 v4[4];
-	__u32 len, max;
-	bool ok;
-
-	if (slash)
-		*slash = '\0';
-	memset(c, 0, sizeof(*c));
-	if (inet_pton(AF_INET, s, v4) == 1) {
-		c->addr[10] = c->addr[11] = 0xff;
-		memcpy(c->addr + 12, v4, 4);
-		max = 32;
-	} else if (inet_pton(AF_INET6, s, c->addr) == 1) {
-		max = 128;
-	} else {
-		max = 0;
-	}
-	ok = max && (!slash || parse_u32(slash + 1, max, &len));
-	if (slash)
-		*slash = '/';
-	if (!ok)
-		return false;
-	if (!slash)
-		len = max;
-	c->prefixlen = len + (max == 32 ? 96 : 0);
-	return true;
-}
-
-/* Mask the host bits away, so 10.1.2.3/8 means 10.0.0.0/8. */
-static void cidr_mask(struct policy_cidr *c)
-{
-	__u32 bit;
-
-	for (bit = c->prefixlen; bit < 128; bit++)
-		c->addr[bit / 8] &= ~(0x80 >> (bit % 8));
 }
 
 static bool valid_name(const char *s)
@@ -443,7 +390,6 @@ static void apply_dests(struct build *b, const struct entry *e,
 			    item);
 			continue;
 		}
-		cidr_mask(&c);
 		if (policy_add_dest(p, &c))
 			BAD(b, e, "out of memory");
 	}

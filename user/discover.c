@@ -160,7 +160,8 @@ static void sort_map(__u32 id, struct agent_maps *m)
 		return;
 	if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen))
 		close(fd);
-	else if (!strcmp(minfo.name, "nfsg_counters"))
+	else if (!strcmp(minfo.name, "nfsg_counters") &&
+		 minfo.value_size == sizeof(__u64))
 		take(&m->counters, fd);
 	else if (!strcmp(minfo.name, "nfsg_policies"))
 		take(&m->policies, fd);
@@ -172,7 +173,8 @@ static void sort_map(__u32 id, struct agent_maps *m)
 		take(&m->dests, fd);
 	else if (!strcmp(minfo.name, "nfsg_pol_ctrs"))
 		take(&m->pol_ctrs, fd);
-	else if (!strcmp(minfo.name, "nfsg_gen"))
+	else if (!strcmp(minfo.name, "nfsg_gen") &&
+		 minfo.value_size == sizeof(struct nfsg_gen))
 		take(&m->gen, fd);
 	else if (!strcmp(minfo.name, "nfsg_meta") &&
 		 minfo.value_size == sizeof(struct nfsg_meta))
@@ -258,6 +260,15 @@ int discover_active_gen(const struct agent_maps *m, __u32 *gen)
 		return -errno;
 	*gen = v.active;
 	return 0;
+}
+
+bool map_sizes_are(int fd, __u32 key_size, __u32 value_size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       info.key_size == key_size && info.value_size == value_size;
 }
 
 int map_percpu_sum(int fd, __u32 key, __u64 *sum)

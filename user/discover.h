@@ -6,6 +6,7 @@
 #ifndef NFSGUARD_DISCOVER_H
 #define NFSGUARD_DISCOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/types.h>
@@ -44,6 +45,8 @@ void discover_maps_close(struct agent_maps *m);
 int discover_counters(const struct agent_maps *m, __u64 *out);
 /* The active generation, read from the agent's nfsg_gen. */
 int discover_active_gen(const struct agent_maps *m, __u32 *gen);
+/* Does map fd have exactly these key and value sizes? */
+bool map_sizes_are(int fd, __u32 key_size, __u32 value_size);
 /* The sum over CPUs of slot key of a per-CPU array. */
 int map_percpu_sum(int fd, __u32 key, __u64 *sum);
 /* The fd of generation gen's inner map of outer, or -errno. */

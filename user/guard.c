@@ -166,8 +166,9 @@ static void set_filters(struct guard *g, const struct guard_opts *o)
 	}
 	if (f->daddr_on) {
 		on |= NFSG_FILTER_DADDR;
-		memcpy((void *)ro->filter_daddr, f->daddr, sizeof(f->daddr));
-		ro->filter_prefixlen = f->prefixlen;
+		memcpy((void *)ro->filter_daddr, f->daddr.addr,
+		       sizeof(f->daddr.addr));
+		ro->filter_prefixlen = f->daddr.prefixlen;
 	}
 	ro->filter_on = on;
 }
@@ -253,14 +254,14 @@ int guard_watch_cgroups(struct guard *g)
 	}
 	return 0;
 fail:
-	log_err("cannot follow cgroup creation (tp_btf/cgroup_mkdir): %s: a kernel with BTF tracepoints (5.5 or later) is needed",
-		strerror(-err));
+	log_err("cannot follow cgroups (tp_btf/cgroup_%s): %s: a kernel with BTF tracepoints (5.5 or later) is needed",
+		g->mkdir ? "rmdir" : "mkdir", strerror(-err));
 	bpf_link__destroy(g->mkdir);
 	g->mkdir = NULL;
 	return err;
 }
 
-int guard_attach(struct guard *g, int cgroup_fd)
+struct bpf_program *guard_hook_prog(const struct guard *g, enum guard_hook i)
 {
 	struct bpf_program *progs[GUARD_HOOKS] = {
 		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
@@ -268,20 +269,27 @@ int guard_attach(struct guard *g, int cgroup_fd)
 		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
 		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
 	};
-	int i, err;
 
-	for (i = 0; i < GUARD_HOOKS; i++) {
-		g->hooks[i] = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+	return progs[i];
+}
+
+int guard_attach(struct guard *g, int cgroup_fd)
+{
+	int i, err = 0;
+
+	for (i = 0; i < GUARD_HOOKS && !err; i++) {
+		g->hooks[i] = bpf_program__attach_cgroup(guard_hook_prog(g, i),
+							 cgroup_fd);
 		if (!g->hooks[i]) {
 			err = -errno;
 			log_err("cannot attach %s to the cgroup: %s: a kernel with bpf_link support for cgroups (5.7 or later) is needed",
-				bpf_program__section_name(progs[i]),
+				bpf_program__section_name(guard_hook_prog(g, i)),
 				strerror(-err));
-			guard_detach(g);
-			return err;
 		}
 	}
-	return 0;
+	if (err)
+		guard_detach(g);
+	return err;
 }
 
 void guard_detach(struct guard *g)

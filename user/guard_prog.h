@@ -77,6 +77,8 @@ int guard_set_gen(const struct guard *g, __u32 gen);
 int guard_attach_trace(struct guard *g);
 /* Follow cgroups as they are created and removed. */
 int guard_watch_cgroups(struct guard *g);
+/* The program for hook i. */
+struct bpf_program *guard_hook_prog(const struct guard *g, enum guard_hook i);
 /* Attach the four hooks to the cgroup; all or none. */
 int guard_attach(struct guard *g, int cgroup_fd);
 /* Detach the hooks (and only them). */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <bpf/libbpf.h>
@@ -6,11 +7,15 @@
 
 bool log_verbose;
 
+/* Keeps errno: callers may log, then return -errno. */
 static void vlog(const char *fmt, va_list ap)
 {
+	int saved = errno;
+
 	fputs("nfsguard: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	errno = saved;
 }
 
 void log_err(const char *fmt, ...)
@@ -26,17 +31,6 @@ void log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	va_start(ap, fmt);
-	vlog(fmt, ap);
-	va_end(ap);
-}
-
-void log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!log_verbose)
-		return;
 	va_start(ap, fmt);
 	vlog(fmt, ap);
 	va_end(ap);

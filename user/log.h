@@ -7,12 +7,10 @@
 
 extern bool log_verbose;
 
-/* "nfsguard: <message>\n" on stderr. */
+/* "nfsguard: <message>\n" on stderr. The log calls leave errno as it was. */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same for news that is not an error (progress, state). */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The same, only with -v. */
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf's own messages through log_verbose. */
 void log_setup_libbpf(void);
 

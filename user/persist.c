@@ -84,7 +84,9 @@ static void inspect(struct persist *p)
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		p->found = true;
-		if (bpf_map_lookup_elem(fd, &zero, &p->meta))
+		/* Another version's meta may be larger: read only ours. */
+		if (!map_sizes_are(fd, sizeof(zero), sizeof(p->meta)) ||
+		    bpf_map_lookup_elem(fd, &zero, &p->meta))
 			memset(&p->meta, 0, sizeof(p->meta));
 		close(fd);
 	}
@@ -207,6 +209,8 @@ int persist_reuse_maps(struct persist *p, struct guard *g)
 	if (p->found && !p->adopt) {
 		/* Its totals go into the new counters once the hooks switch. */
 		pin_path(p, "nfsg_counters", path, sizeof(path));
+		if (p->old_counters_fd >= 0)
+			close(p->old_counters_fd);
 		p->old_counters_fd = bpf_obj_get(path);
 		log_info("pinned state in %s is from another version (ABI %u, this is %u): rebuilding its maps",
 			 p->dir, p->meta.abi, NFSG_ABI_VERSION);
@@ -242,7 +246,8 @@ static int carry_counters(struct persist *p, const struct guard *g)
 	err = guard_read_meta(g, &meta);
 	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
 		err = map_percpu_sum(p->old_counters_fd, slot, &old);
-		meta.base[slot] += old;
+		/* The old maps' own base, where their layout is known. */
+		meta.base[slot] += old + (p->meta.abi ? p->meta.base[slot] : 0);
 	}
 	if (!err)
 		err = guard_write_meta(g, &meta);
@@ -318,60 +323,62 @@ static int replace_watcher(const struct persist *p, struct bpf_link *fresh,
 int persist_attach(struct persist *p, struct guard *g, int cgroup_fd,
 		   __u64 cgroup_id)
 {
-	struct bpf_program *progs[GUARD_HOOKS] = {
-		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
-		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
-		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
-		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
-	};
+	bool pinned[GUARD_HOOKS] = {};
 	__u64 counters[NFSG_CTR_MAX];
 	char path[PATH_MAX];
-	int i, err;
+	int i, err = 0;
 
 	if (p->cgroup_id && p->cgroup_id != cgroup_id) {
 		log_err("the pinned hooks in %s are attached to another cgroup (id %llu): run 'nfsguard uninstall' first",
 			p->dir, (unsigned long long)p->cgroup_id);
 		return -EBUSY;
 	}
-	/* Our version, in the pins, before anything else is pinned. */
-	err = guard_read_counters(g, counters);
-	if (!err)
-		err = persist_save_seen(g, counters);
-	if (err) {
-		log_err("cannot record the agent's state: %s", strerror(-err));
-		return err;
-	}
-	err = pin_maps(p, g);
-	if (err)
-		return err;
-	err = replace_watcher(p, g->mkdir, MKDIR_PIN);
-	if (!err)
-		err = replace_watcher(p, g->rmdir, RMDIR_PIN);
-	if (err)
-		return err;
-	for (i = 0; i < GUARD_HOOKS; i++) {
+	/* The hooks first: switch the pinned ones (atomic: the old program,
+	 * then the new one), or attach afresh; nothing is pinned before
+	 * every hook runs one of our programs. */
+	for (i = 0; i < GUARD_HOOKS && !err; i++) {
 		pin_path(p, hook_pins[i], path, sizeof(path));
-		/* Atomic: the hook runs the old program, then the new one. */
-		g->hooks[i] = update_pinned(path, progs[i], &err);
-		if (err)
-			return err;
-		if (g->hooks[i])
+		g->hooks[i] = update_pinned(path, guard_hook_prog(g, i), &err);
+		pinned[i] = g->hooks[i];
+		if (err || g->hooks[i])
 			continue;
-		g->hooks[i] = bpf_program__attach_cgroup(progs[i], cgroup_fd);
+		g->hooks[i] = bpf_program__attach_cgroup(guard_hook_prog(g, i),
+							 cgroup_fd);
 		if (!g->hooks[i]) {
 			err = -errno;
 			log_err("cannot attach %s to the cgroup: %s",
-				bpf_program__section_name(progs[i]),
+				bpf_program__section_name(guard_hook_prog(g, i)),
 				strerror(-err));
-			return err;
-		}
-		err = bpf_link__pin(g->hooks[i], path);
-		if (err) {
-			log_err("cannot pin %s: %s", path, strerror(-err));
-			return err;
 		}
 	}
-	return carry_counters(p, g);
+	if (!err)
+		err = replace_watcher(p, g->mkdir, MKDIR_PIN);
+	if (!err)
+		err = replace_watcher(p, g->rmdir, RMDIR_PIN);
+	/* Our version, in the pins, before our maps are pinned. */
+	if (!err)
+		err = guard_read_counters(g, counters);
+	if (!err)
+		err = persist_save_seen(g, counters);
+	if (!err)
+		err = pin_maps(p, g);
+	for (i = 0; i < GUARD_HOOKS && !err; i++) {
+		if (pinned[i])
+			continue;
+		pin_path(p, hook_pins[i], path, sizeof(path));
+		err = bpf_link__pin(g->hooks[i], path);
+		if (err)
+			log_err("cannot pin %s: %s", path, strerror(-err));
+		pinned[i] = !err;
+	}
+	if (!err)
+		return carry_counters(p, g);
+	/* Fresh hooks this run pinned go again: the agent's exit detaches
+	 * them. Switched ones stay: they run our programs, and enforce. */
+	for (i = 0; i < GUARD_HOOKS; i++)
+		if (g->hooks[i] && pinned[i] && !p->cgroup_id)
+			bpf_link__unpin(g->hooks[i]);
+	return err;
 }
 
 int persist_save_seen(const struct guard *g, const __u64 *counters)
@@ -408,11 +415,18 @@ int persist_remove(const char *dir)
 	DIR *dh;
 	int n = 0, err = 0;
 
+	if (on_bpffs(dir) && !strcmp(dir, PERSIST_BPFFS)) {
+		log_err("%s is the bpffs root, not a pin directory of nfsguard's",
+			dir);
+		return -EINVAL;
+	}
 	dh = opendir(dir);
 	if (!dh)
 		return errno == ENOENT ? 0 : -errno;
 	while ((d = readdir(dh))) {
-		if (d->d_name[0] == '.')
+		/* Only what nfsguard pins: links and maps of its own names. */
+		if (strncmp(d->d_name, "link_", 5) &&
+		    strncmp(d->d_name, "nfsg_", 5))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (unlink(path)) {

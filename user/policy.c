@@ -132,16 +132,6 @@ int policy_add_cgroup(struct policy *p, const char *path)
 	return 0;
 }
 
-bool policy_has_port(const struct policy *p, __u16 port)
-{
-	__u8 i;
-
-	for (i = 0; i < p->k.n_ports; i++)
-		if (port >= p->k.ports[i].lo && port <= p->k.ports[i].hi)
-			return true;
-	return false;
-}
-
 const char *policy_mode_name(__u8 mode)
 {
 	switch (mode) {

@@ -48,7 +48,6 @@ struct policy *policy_set_find(struct policy_set *s, const char *name);
 int policy_add_range(struct nfsg_range *r, __u8 *n, __u32 lo, __u32 hi);
 int policy_add_dest(struct policy *p, const struct policy_cidr *c);
 int policy_add_cgroup(struct policy *p, const char *path);
-bool policy_has_port(const struct policy *p, __u16 port);
 
 const char *policy_mode_name(__u8 mode);
 /* "tcp,udp 2049,20048-20049 uids 0 gids none" into buf, cut to len. */

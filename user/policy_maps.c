@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
+#include "discover.h"
 #include "log.h"
 #include "policy_maps.h"
 
@@ -46,8 +47,8 @@ static int fill_policy(int pol_fd, int paths_fd, int dests_fd, __u32 idx,
 }
 
 /* Name the cgroups that exist now; the mkdir watcher names later ones. */
-static void resolve_cgroups(int cgroups_fd, const struct policy_set *s,
-			    struct cgroup2 *cg)
+static int resolve_cgroups(int cgroups_fd, const struct policy_set *s,
+			   struct cgroup2 *cg)
 {
 	__u32 idx;
 	__u64 id;
@@ -66,15 +67,19 @@ static void resolve_cgroups(int cgroups_fd, const struct policy_set *s,
 				log_err("policy '%s': cannot open cgroup %s: %s",
 					s->p[idx].k.name, s->p[idx].cgroups[i],
 					strerror(-err));
-				continue;
+				return err;
 			}
 			close(fd);
-			if (bpf_map_update_elem(cgroups_fd, &id, &idx, BPF_ANY))
+			if (bpf_map_update_elem(cgroups_fd, &id, &idx, BPF_ANY)) {
+				err = -errno;
 				log_err("policy '%s': cannot name cgroup %s: %s",
 					s->p[idx].k.name, s->p[idx].cgroups[i],
-					strerror(errno));
+					strerror(-err));
+				return err;
+			}
 		}
 	}
+	return 0;
 }
 
 static int pin_inner(const char *dir, enum guard_inner i, __u32 gen, int fd)
@@ -94,6 +99,18 @@ static int pin_inner(const char *dir, enum guard_inner i, __u32 gen, int fd)
 int policy_maps_build(struct guard *g, const struct policy_set *s,
 		      struct cgroup2 *cg, __u32 gen, const char *pin_dir)
 {
+	/*
+	 * The paths map goes in first. Writing a slot of a map-in-map makes
+	 * the kernel wait until every program running finishes, so no
+	 * decision that read this generation before it went idle is still
+	 * running when the maps it uses are replaced. The cgroups map goes in
+	 * last, just before the cgroups are named: one the watcher names
+	 * meanwhile (from the new paths) lands in the map that stays.
+	 */
+	static const enum guard_inner order[GUARD_INNERS] = {
+		GUARD_INNER_PATHS, GUARD_INNER_POLICIES, GUARD_INNER_DESTS,
+		GUARD_INNER_PCTRS, GUARD_INNER_CGROUPS,
+	};
 	int fds[GUARD_INNERS], err = 0, i;
 	size_t n_paths = 0, n_dests = 0, p;
 	__u32 idx;
@@ -102,10 +119,11 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 		n_paths += s->p[p].n_cgroups;
 		n_dests += s->p[p].n_dests;
 	}
-	/* A path names one live cgroup at a time; rmdir frees its entry.
+	/* A path names one live cgroup at a time and rmdir frees its entry;
+	 * the spare room is for cgroups removed and made again meanwhile.
 	 * Empty maps get one entry: the kernel wants at least that. */
 	fds[GUARD_INNER_CGROUPS] = guard_inner_create(g, GUARD_INNER_CGROUPS,
-						      n_paths ? n_paths : 1);
+						      2 * n_paths + 64);
 	fds[GUARD_INNER_POLICIES] = guard_inner_create(g, GUARD_INNER_POLICIES,
 						       s->n);
 	fds[GUARD_INNER_PATHS] = guard_inner_create(g, GUARD_INNER_PATHS,
@@ -126,16 +144,14 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 		if (err)
 			goto out;
 	}
-	/* In the slot before resolving: a cgroup created meanwhile is named
-	 * by the mkdir watcher, one that exists already by us. */
 	for (i = 0; i < GUARD_INNERS; i++) {
-		err = guard_inner_install(g, i, gen, fds[i]);
+		err = guard_inner_install(g, order[i], gen, fds[order[i]]);
 		if (!err && pin_dir)
-			err = pin_inner(pin_dir, i, gen, fds[i]);
+			err = pin_inner(pin_dir, order[i], gen, fds[order[i]]);
 		if (err)
 			goto out;
 	}
-	resolve_cgroups(fds[GUARD_INNER_CGROUPS], s, cg);
+	err = resolve_cgroups(fds[GUARD_INNER_CGROUPS], s, cg);
 out:
 	for (i = 0; i < GUARD_INNERS; i++)
 		if (fds[i] >= 0)
@@ -232,6 +248,10 @@ int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
 		return -errno;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
 		err = -errno;
+		goto out;
+	}
+	if (info.key_size != sizeof(idx) || info.value_size != sizeof(k)) {
+		err = -EPROTO;	/* another version's layout */
 		goto out;
 	}
 	for (idx = 0; idx < info.max_entries && !err; idx++) {

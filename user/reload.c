@@ -97,8 +97,8 @@ static int reload_one(struct agent *a)
 			return 0;
 		}
 	}
-	log_err("agent %d kept its running policy: its configuration is invalid (run 'nfsguard check' and see the agent's log)",
-		a->pid);
+	log_err("agent %d did not switch within %d s and keeps its running policy: its configuration is invalid, or it is busy (run 'nfsguard check' and see the agent's log)",
+		a->pid, RELOAD_WAIT_MS / 1000);
 	return -EINVAL;
 }
 

@@ -21,6 +21,7 @@
 #include "format.h"
 #include "guard_prog.h"
 #include "log.h"
+#include "parse.h"
 #include "notify.h"
 #include "persist.h"
 #include "policy.h"
@@ -43,6 +44,7 @@ struct run_opts {
 	bool trace;		/* follow allowed connects to their outcome */
 	__u32 interval;		/* seconds between summaries; 0: events */
 	__u32 rl_rate, rl_burst;
+	bool rate_given;
 	struct trace_filters filters;
 	enum format_kind format;
 };
@@ -156,18 +158,18 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		o->trace = true;
 		return 0;
 	case 'i':
-		if (!trace_parse_u32(arg, 1, 86400, &o->interval))
+		if (!parse_u32(arg, 1, 86400, &o->interval))
 			argp_error(state, "--interval needs seconds from 1 to 86400, not '%s'",
 				   arg);
 		o->trace = true;
 		return 0;
 	case 'u':
-		if (!trace_parse_u32(arg, 0, 0xfffffffe, &o->filters.uid))
+		if (!parse_u32(arg, 0, 0xfffffffe, &o->filters.uid))
 			argp_error(state, "--uid needs a uid, not '%s'", arg);
 		o->filters.uid_on = true;
 		return 0;
 	case 'x':
-		if (!trace_parse_u32(arg, 1, 0x7fffffff, &o->filters.pid))
+		if (!parse_u32(arg, 1, 0x7fffffff, &o->filters.pid))
 			argp_error(state, "--pid needs a process id, not '%s'", arg);
 		o->filters.pid_on = true;
 		return 0;
@@ -177,16 +179,17 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		snprintf(o->filters.comm, sizeof(o->filters.comm), "%s", arg);
 		return 0;
 	case 'o':
-		if (!trace_parse_u32(arg, 1, 65535, &port))
+		if (!parse_u32(arg, 1, 65535, &port))
 			argp_error(state, "--port needs a port from 1 to 65535, not '%s'",
 				   arg);
 		o->filters.port = port;
 		o->filters.port_on = true;
 		return 0;
 	case 'd':
-		if (trace_parse_daddr(arg, &o->filters))
+		if (!parse_cidr(arg, &o->filters.daddr))
 			argp_error(state, "--daddr needs an address or CIDR, not '%s'",
 				   arg);
+		o->filters.daddr_on = true;
 		return 0;
 	case 'a':
 		if (!*arg)
@@ -194,12 +197,13 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		o->cgroup = arg;
 		return 0;
 	case 'r':
-		if (!trace_parse_u32(arg, 0, 1000000, &o->rl_rate))
+		if (!parse_u32(arg, 0, 1000000, &o->rl_rate))
 			argp_error(state, "--rate needs events per second from 0 to 1000000, not '%s'",
 				   arg);
+		o->rate_given = true;
 		return 0;
 	case 'b':
-		if (!trace_parse_u32(arg, 1, 1000000, &o->rl_burst))
+		if (!parse_u32(arg, 1, 1000000, &o->rl_burst))
 			argp_error(state, "--burst needs a number from 1 to 1000000, not '%s'",
 				   arg);
 		return 0;
@@ -209,6 +213,11 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
+	case ARGP_KEY_END:
+		/* Summaries count every attempt: no limit unless asked for. */
+		if (o->interval && !o->rate_given)
+			o->rl_rate = 0;
+		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
 }
@@ -423,9 +432,10 @@ static void do_reload(struct run_state *s)
 static void report_counters(const struct run_state *s)
 {
 	__u64 c[NFSG_CTR_MAX];
+	int err = guard_read_counters(&s->g, c);
 
-	if (guard_read_counters(&s->g, c)) {
-		log_err("cannot read counters: %s", strerror(errno));
+	if (err) {
+		log_err("cannot read counters: %s", strerror(-err));
 		return;
 	}
 	log_info("detached; governed connects allowed %llu, refused %llu, audited %llu, events dropped %llu",
@@ -486,7 +496,7 @@ static int open_and_load(struct run_state *s, struct guard_opts *gopts)
 	if (!err)
 		err = guard_load(&s->g);
 	if (err && gopts->trace) {
-		log_err("tracing unavailable: the kernel refused its programs (rerun with -v for why); enforcing without it");
+		log_err("loading with tracing failed; trying without it (rerun with -v for the kernel's reasons)");
 		guard_destroy(&s->g);
 		gopts->trace = false;
 		return open_and_load(s, gopts);
@@ -495,10 +505,12 @@ static int open_and_load(struct run_state *s, struct guard_opts *gopts)
 }
 
 /*
- * Load the programs and make policy (which this takes over) active: in
- * generation 0 of fresh maps, or in the idle generation of adopted ones.
+ * Load the programs and build policy (which this takes over) into *gen:
+ * generation 0 of fresh maps, or the idle generation of adopted ones. It
+ * is made active later, once the hooks run programs that can use it.
  */
-static int load_and_apply(struct run_state *s, struct policy_set *policy)
+static int load_and_build(struct run_state *s, struct policy_set *policy,
+			  __u32 *gen)
 {
 	struct guard_opts gopts = {
 		.ringbuf_bytes = RINGBUF_BYTES,
@@ -508,9 +520,9 @@ static int load_and_apply(struct run_state *s, struct policy_set *policy)
 		.trace = s->o->trace,
 		.filters = &s->o->filters,
 	};
-	__u32 gen = 0;
 	int err;
 
+	*gen = 0;
 	err = filter_cgroup(s, &gopts);
 	if (!err)
 		err = open_and_load(s, &gopts);
@@ -532,16 +544,13 @@ static int load_and_apply(struct run_state *s, struct policy_set *policy)
 		/* The adopted generation's names, for its buffered events. */
 		if (policy_maps_read_pinned(s->pin.dir, s->gen, &s->sets[s->gen]))
 			log_info("the adopted policy's names are unknown: its buffered events show policy '?'");
-		gen = s->gen ^ 1;
+		*gen = s->gen ^ 1;
 	}
-	err = policy_maps_build(&s->g, policy, &s->cg, gen, pin_dir(s));
-	if (!err)
-		err = policy_maps_activate(&s->g, policy, gen);
+	err = policy_maps_build(&s->g, policy, &s->cg, *gen, pin_dir(s));
 	if (err)
 		goto fail;
-	policy_set_free(&s->sets[gen]);
-	s->sets[gen] = *policy;
-	s->gen = gen;
+	policy_set_free(&s->sets[*gen]);
+	s->sets[*gen] = *policy;
 	return 0;
 fail:
 	policy_set_free(policy);
@@ -552,7 +561,9 @@ static int enforce(struct run_state *s)
 {
 	struct ring_buffer *rb = NULL;
 	struct policy_set policy = {};
+	bool adopt;
 	__u64 cgid;
+	__u32 gen;
 	int cgfd = -1, err;
 
 	err = open_target(s, s->o->cgroup, &cgfd, &cgid);
@@ -572,12 +583,17 @@ static int enforce(struct run_state *s)
 		goto out;
 	if (s->o->persist) {
 		err = persist_open(&s->pin, s->o->pin_dir);
+		if (!err && s->pin.cgroup_id && s->pin.cgroup_id != cgid) {
+			log_err("the enforcement pinned in %s is attached to another cgroup (id %llu): run 'nfsguard uninstall' first",
+				s->pin.dir, (unsigned long long)s->pin.cgroup_id);
+			err = -EBUSY;
+		}
 		if (err) {
 			policy_set_free(&policy);
 			goto out;
 		}
 	}
-	err = load_and_apply(s, &policy);
+	err = load_and_build(s, &policy, &gen);
 	if (err)
 		goto out;
 	rb = ring_buffer__new(guard_events_fd(&s->g), on_event, s, NULL);
@@ -586,12 +602,20 @@ static int enforce(struct run_state *s)
 		log_err("cannot open the event ring buffer: %s", strerror(-err));
 		goto out;
 	}
-	if (s->o->persist)
-		err = persist_attach(&s->pin, &s->g, cgfd, cgid);
-	else
-		err = guard_attach(&s->g, cgfd);
+	/* Fresh maps: the policy first, then the hooks. Adopted maps: the
+	 * pinned hooks switch to our programs, then our policy goes live;
+	 * until then they go on enforcing the adopted one. */
+	adopt = s->o->persist && s->pin.adopt;
+	if (!adopt)
+		err = policy_maps_activate(&s->g, &s->sets[gen], gen);
+	if (!err)
+		err = s->o->persist ? persist_attach(&s->pin, &s->g, cgfd, cgid)
+				    : guard_attach(&s->g, cgfd);
+	if (!err && adopt)
+		err = policy_maps_activate(&s->g, &s->sets[gen], gen);
 	if (err)
 		goto out;
+	s->gen = gen;
 
 	describe_policy(&s->sets[s->gen]);
 	if (s->o->persist && s->pin.adopt)

@@ -263,6 +263,17 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 		err = -ENOENT;
 		goto out;
 	}
+	/* Another version's maps would be misread: pass them over. */
+	if (info.value_size != sizeof(struct nfsg_policy) ||
+	    !map_sizes_are(v.cgroups, sizeof(__u64), sizeof(__u32)) ||
+	    !map_sizes_are(v.paths, sizeof(struct nfsg_path_key), sizeof(__u32)) ||
+	    !map_sizes_are(v.dests, sizeof(struct nfsg_dest_key), sizeof(__u8)) ||
+	    !map_sizes_are(v.pctrs, sizeof(__u32), sizeof(__u64))) {
+		log_err("agent %d: its maps have another layout: use the nfsguard that started it",
+			a->pid);
+		err = -EPROTO;
+		goto out;
+	}
 	v.n_policies = info.max_entries;
 	discover_counters(&m, c);
 

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <arpa/inet.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "format.h"
@@ -16,53 +15,6 @@ struct trace_dest {
 	__u64 *lat_ns;
 	size_t n_lat, cap_lat;
 };
-
-bool trace_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-int trace_parse_daddr(const char *s, struct trace_filters *f)
-{
-	char addr[INET6_ADDRSTRLEN + 8], *slash;
-	__u32 len, max, bit;
-	__u8 v4[4];
-
-	if (strlen(s) >= sizeof(addr))
-		return -EINVAL;
-	strcpy(addr, s);
-	slash = strchr(addr, '/');
-	if (slash)
-		*slash++ = '\0';
-	memset(f->daddr, 0, sizeof(f->daddr));
-	if (inet_pton(AF_INET, addr, v4) == 1) {
-		f->daddr[10] = f->daddr[11] = 0xff;
-		memcpy(f->daddr + 12, v4, 4);
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, f->daddr) == 1) {
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	len = max;
-	if (slash && !trace_parse_u32(slash, 0, max, &len))
-		return -EINVAL;
-	f->prefixlen = len + (max == 32 ? 96 : 0);
-	for (bit = f->prefixlen; bit < 128; bit++)
-		f->daddr[bit / 8] &= ~(0x80 >> (bit % 8));
-	f->daddr_on = true;
-	return 0;
-}
 
 static struct trace_dest *dest_of(struct trace_summary *s,
 				  const struct nfsg_event *e)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 #include "guard.h"
+#include "policy.h"
 
 /* Defaults of the event rate limit, per cgroup and uid. */
 #define TRACE_DEFAULT_RATE 100	/* events per second */
@@ -21,15 +22,9 @@ struct trace_filters {
 	__u16 port;
 	char comm[NFSG_COMM_LEN];	/* "" for any */
 	const char *cgroup;		/* path, NULL for any */
-	__u8 daddr[16];			/* v4-mapped for IPv4 */
-	__u32 prefixlen;		/* 0 for any */
+	struct policy_cidr daddr;	/* with daddr_on */
 	bool daddr_on;
 };
-
-/* Parse "10.0.0.0/8", "fd00::/8" or a bare address into f. */
-int trace_parse_daddr(const char *s, struct trace_filters *f);
-/* Parse a number within [min, max]; false if it is not one. */
-bool trace_parse_u32(const char *s, __u32 min, __u32 max, __u32 *out);
 
 /* --interval: attempts and outcomes per destination, with latencies. */
 struct trace_dest;

@@ -6,7 +6,7 @@
  * pid is the process that made the attempt (the child with --handoff).
  *
  *   nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto]
- *                [--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID]
+ *                [--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID]
  *                [--count N]
  *
  * --seteuid UID  as root, seteuid(UID) before socket(): the socket is UID's
@@ -33,6 +33,9 @@
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
+#ifndef IPPROTO_SMC
+#define IPPROTO_SMC 256
+#endif
 
 struct args {
 	const char *addr;
@@ -45,7 +48,7 @@ struct args {
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
-			"[--proto tcp|udp|mptcp] [--seteuid UID] [--handoff UID] [--count N [--seconds S]]\n");
+			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S]]\n");
 	exit(2);
 }
 
@@ -184,6 +187,8 @@ int main(int argc, char **argv)
 				a.proto = IPPROTO_UDP;
 			} else if (!strcmp(argv[i], "mptcp"))
 				a.proto = IPPROTO_MPTCP;
+			else if (!strcmp(argv[i], "smc"))
+				a.proto = IPPROTO_SMC;
 			else if (strcmp(argv[i], "tcp"))
 				usage();
 		} else if (!strcmp(argv[i], "--seteuid"))

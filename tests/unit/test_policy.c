@@ -30,19 +30,6 @@ TEST(range_limits)
 	CHECK(n == NFSG_MAX_RANGES);
 }
 
-TEST(ports_at_the_edges)
-{
-	struct policy p = {};
-
-	policy_add_range(p.k.ports, &p.k.n_ports, 1, 1);
-	policy_add_range(p.k.ports, &p.k.n_ports, 20048, 20049);
-	policy_add_range(p.k.ports, &p.k.n_ports, 65535, 65535);
-	CHECK(policy_has_port(&p, 1) && policy_has_port(&p, 20048) &&
-	      policy_has_port(&p, 20049) && policy_has_port(&p, 65535));
-	CHECK(!policy_has_port(&p, 0) && !policy_has_port(&p, 20047) &&
-	      !policy_has_port(&p, 20050) && !policy_has_port(&p, 65534));
-}
-
 TEST(inherits_from_base_but_not_cgroups)
 {
 	struct policy_set s;

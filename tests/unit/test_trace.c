@@ -3,39 +3,42 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include "format.h"
+#include "parse.h"
 #include "trace.h"
 #include "unit.h"
 
 
-TEST(daddr_filters)
+TEST(cidrs)
 {
-	struct trace_filters f = {};
+	struct policy_cidr c;
 	static const __u8 v4[16] = { [10] = 0xff, [11] = 0xff, 10 };
 	static const __u8 v6[16] = { 0xfd };
 
-	CHECK(trace_parse_daddr("10.1.2.3/8", &f) == 0);
-	CHECK(f.daddr_on && f.prefixlen == 104 && !memcmp(f.daddr, v4, 16));
-	CHECK(trace_parse_daddr("fd00::1/8", &f) == 0);
-	CHECK(f.prefixlen == 8 && !memcmp(f.daddr, v6, 16));
-	CHECK(trace_parse_daddr("::1", &f) == 0 && f.prefixlen == 128);
-	CHECK(trace_parse_daddr("192.0.2.1", &f) == 0 && f.prefixlen == 128);
-	CHECK(trace_parse_daddr("10.0.0.0/33", &f) < 0);
-	CHECK(trace_parse_daddr("fd00::/129", &f) < 0);
-	CHECK(trace_parse_daddr("nfs.example", &f) < 0);
-	CHECK(trace_parse_daddr("10.0.0.0/x", &f) < 0);
+	CHECK(parse_cidr("10.1.2.3/8", &c));
+	CHECK(c.prefixlen == 104 && !memcmp(c.addr, v4, 16));
+	CHECK(parse_cidr("fd00::1/8", &c));
+	CHECK(c.prefixlen == 8 && !memcmp(c.addr, v6, 16));
+	CHECK(parse_cidr("::1", &c) && c.prefixlen == 128);
+	CHECK(parse_cidr("192.0.2.1", &c) && c.prefixlen == 128);
+	CHECK(parse_cidr("0.0.0.0/0", &c) && c.prefixlen == 96);
+	CHECK(!parse_cidr("10.0.0.0/33", &c));
+	CHECK(!parse_cidr("fd00::/129", &c));
+	CHECK(!parse_cidr("nfs.example", &c));
+	CHECK(!parse_cidr("10.0.0.0/x", &c));
+	CHECK(!parse_cidr("10.0.0.0/", &c));
 }
 
 TEST(numbers)
 {
 	__u32 v;
 
-	CHECK(trace_parse_u32("2049", 1, 65535, &v) && v == 2049);
-	CHECK(!trace_parse_u32("0", 1, 65535, &v));
-	CHECK(!trace_parse_u32("65536", 1, 65535, &v));
-	CHECK(!trace_parse_u32("-1", 0, 10, &v));
-	CHECK(!trace_parse_u32("12a", 0, 100, &v));
-	CHECK(!trace_parse_u32("", 0, 100, &v));
-	CHECK(!trace_parse_u32("99999999999999999999", 0, 0xffffffff, &v));
+	CHECK(parse_u32("2049", 1, 65535, &v) && v == 2049);
+	CHECK(!parse_u32("0", 1, 65535, &v));
+	CHECK(!parse_u32("65536", 1, 65535, &v));
+	CHECK(!parse_u32("-1", 0, 10, &v));
+	CHECK(!parse_u32("12a", 0, 100, &v));
+	CHECK(!parse_u32("", 0, 100, &v));
+	CHECK(!parse_u32("99999999999999999999", 0, 0xffffffff, &v));
 }
 
 static struct nfsg_event at(const char *addr, __u16 port, __u8 kind,
