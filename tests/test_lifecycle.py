@@ -354,3 +354,50 @@ def service_capabilities_are_enough_and_notify_ready():
             a.stop(signal.SIGTERM)
             check_eq(s.recv(64), b"STOPPING=1", "stop notification")
         s.close()
+
+
+@case
+def persist_on_another_cgroup_fails_and_changes_nothing():
+    with env() as e, Cgroup() as other:
+        first = e.agent()
+        gen = json.loads(subprocess.run(
+            ["bpftool", "-j", "map", "dump", "pinned",
+             os.path.join(e.pins, "nfsg_gen")], capture_output=True,
+            text=True).stdout)[0]["value"]
+        first.stop(signal.SIGTERM)
+        r = subprocess.run([nfsguard(), "run", "--persist", "--pin-dir",
+                            e.pins, "--cgroup", other.rel],
+                           capture_output=True, text=True, timeout=30)
+        check_eq(r.returncode, 1, "exit status")
+        check("attached to another cgroup" in r.stderr, r.stderr)
+        after = json.loads(subprocess.run(
+            ["bpftool", "-j", "map", "dump", "pinned",
+             os.path.join(e.pins, "nfsg_gen")], capture_output=True,
+            text=True).stdout)[0]["value"]
+        check_eq(after, gen, "the active generation")
+        check_eq([n for n in attached(other) if n.startswith("nfsg_")], [],
+                 "programs on the other cgroup")
+        check_eq(e.attempt()["result"], "EPERM", "the pinned policy holds")
+
+
+@case
+def uninstall_removes_only_nfsguards_pins():
+    with env() as e:
+        e.agent().stop(signal.SIGTERM)
+        # Someone else's pin in the same directory.
+        foreign = os.path.join(e.pins, "someone_elses")
+        sh("bpftool", "prog", "load",
+           os.path.join(BUILD, "tests", "foreign.bpf.o"), foreign,
+           "type", "cgroup/connect4")
+        try:
+            r = e.uninstall()
+            check(os.path.exists(foreign), "the foreign pin survives")
+            check("link_connect4" in r.stdout, r.stdout)
+            check(not [f for f in os.listdir(e.pins) if f != "someone_elses"],
+                  f"nfsguard pins left: {os.listdir(e.pins)}")
+        finally:
+            os.unlink(foreign)
+        r = subprocess.run([nfsguard(), "uninstall", "--pin-dir", BPFFS],
+                           capture_output=True, text=True, timeout=30)
+        check_eq(r.returncode, 1, "uninstall of the bpffs root")
+        check("not a pin directory" in r.stderr, r.stderr)
