@@ -236,16 +236,16 @@ void discover_maps_close(struct agent_maps *m)
 	}
 }
 
-int discover_counters(const struct agent_maps *m, __u64 *out)
+int counters_total(int counters_fd, int meta_fd, __u64 *out)
 {
 	struct nfsg_meta meta;
 	__u32 zero = 0, slot;
 	int err = 0;
 
-	if (bpf_map_lookup_elem(m->meta, &zero, &meta))
+	if (bpf_map_lookup_elem(meta_fd, &zero, &meta))
 		return -errno;
 	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
-		err = map_percpu_sum(m->counters, slot, &out[slot]);
+		err = map_percpu_sum(counters_fd, slot, &out[slot]);
 		out[slot] += meta.base[slot];
 	}
 	return err;

@@ -41,8 +41,8 @@ struct agent_maps {
 
 int discover_maps(const struct agent *a, struct agent_maps *m);
 void discover_maps_close(struct agent_maps *m);
-/* The totals, as guard_read_counters() gives them. */
-int discover_counters(const struct agent_maps *m, __u64 *out);
+/* The totals: the per-CPU counters summed, plus nfsg_meta's bases. */
+int counters_total(int counters_fd, int meta_fd, __u64 *out);
 /* The active generation, read from the agent's nfsg_gen. */
 int discover_active_gen(const struct agent_maps *m, __u32 *gen);
 /* Does map fd have exactly these key and value sizes? */

@@ -6,15 +6,11 @@
 #include <time.h>
 #include "format.h"
 
-#define AF_INET_ 2
-#define AF_INET6_ 10
-
 void format_addr(const struct nfsg_event *e, char *buf, size_t len)
 {
-	int af = e->family == AF_INET_ ? AF_INET :
-		 e->family == AF_INET6_ ? AF_INET6 : -1;
-
-	if (af < 0 || !inet_ntop(af, e->daddr, buf, len))
+	/* The kernel's AF_* numbers are the C library's. */
+	if ((e->family != AF_INET && e->family != AF_INET6) ||
+	    !inet_ntop(e->family, e->daddr, buf, len))
 		snprintf(buf, len, "?");
 }
 
@@ -83,7 +79,7 @@ static const char *errno_name(int err, char *buf, size_t len)
 
 static const char *family_name(__u16 family)
 {
-	return family == AF_INET_ ? "inet" : family == AF_INET6_ ? "inet6" : "?";
+	return family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "?";
 }
 
 void format_rfc3339(__u64 wall_ns, char *buf, size_t len)

@@ -17,6 +17,10 @@ _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
 _Static_assert(sizeof(struct nfsg_meta) == 72, "nfsg_meta layout");
+_Static_assert(sizeof(struct nfsg_gen) == 4, "nfsg_gen layout");
+_Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key layout");
+_Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
+_Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
@@ -127,7 +131,7 @@ int guard_set_gen(const struct guard *g, __u32 gen)
 /* The tracing programs, in the order of g->trace. */
 static struct bpf_program **trace_progs(struct guard *g, int i)
 {
-	struct bpf_program **p[] = {
+	struct bpf_program **p[GUARD_TRACE_PROGS] = {
 		&g->skel->progs.nfsg_tr_state, &g->skel->progs.nfsg_tr_reset,
 		&g->skel->progs.nfsg_tr_error, &g->skel->progs.nfsg_tr_destroy,
 	};
@@ -190,7 +194,7 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->skel->rodata->trace_enabled = o->trace;
 	set_filters(g, o);
 	/* Tracing programs load only when asked for: they may not load. */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
 	err = bpf_map__set_max_entries(g->skel->maps.nfsg_events,
 				       o->ringbuf_bytes);
@@ -224,7 +228,7 @@ int guard_attach_trace(struct guard *g)
 {
 	int i, err;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < GUARD_TRACE_PROGS; i++) {
 		if (!bpf_program__autoload(*trace_progs(g, i)))
 			continue;
 		g->trace[i] = bpf_program__attach_trace(*trace_progs(g, i));
@@ -324,16 +328,8 @@ int guard_write_meta(const struct guard *g, const struct nfsg_meta *meta)
 
 int guard_read_counters(const struct guard *g, __u64 *out)
 {
-	int fd = bpf_map__fd(g->skel->maps.nfsg_counters), err;
-	struct nfsg_meta meta;
-	__u32 slot;
-
-	err = guard_read_meta(g, &meta);
-	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
-		err = map_percpu_sum(fd, slot, &out[slot]);
-		out[slot] += meta.base[slot];
-	}
-	return err;
+	return counters_total(bpf_map__fd(g->skel->maps.nfsg_counters),
+			      bpf_map__fd(g->skel->maps.nfsg_meta), out);
 }
 
 int guard_events_fd(const struct guard *g)
@@ -346,7 +342,7 @@ void guard_destroy(struct guard *g)
 	int i;
 
 	guard_detach(g);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_link__destroy(g->trace[i]);
 	bpf_link__destroy(g->rmdir);
 	bpf_link__destroy(g->mkdir);

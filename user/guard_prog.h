@@ -22,6 +22,9 @@ enum guard_hook {
 	GUARD_HOOKS,
 };
 
+/* The tracing programs (see bpf/trace.h). */
+#define GUARD_TRACE_PROGS 4
+
 /* The per-generation inner maps (see bpf/maps.h). */
 enum guard_inner {
 	GUARD_INNER_CGROUPS,
@@ -41,7 +44,7 @@ struct guard {
 	struct nfsg_guard *skel;
 	struct bpf_link *hooks[GUARD_HOOKS];
 	struct bpf_link *mkdir, *rmdir;
-	struct bpf_link *trace[4];	/* the tracing programs, if loaded */
+	struct bpf_link *trace[GUARD_TRACE_PROGS]; /* if tracing is loaded */
 	struct guard_inner_def inner[GUARD_INNERS];
 };
 

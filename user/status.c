@@ -238,7 +238,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 	struct view v = { .a = a, .cg = cg, .policies = -1, .cgroups = -1,
 			  .paths = -1, .dests = -1, .pctrs = -1 };
 	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), idx;
+	__u32 len = sizeof(info), idx, shown;
 	struct nfsg_policy k;
 	__u64 c[NFSG_CTR_MAX] = {};
 	int i, err;
@@ -275,7 +275,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 		goto out;
 	}
 	v.n_policies = info.max_entries;
-	discover_counters(&m, c);
+	counters_total(m.counters, m.meta, c);
 
 	if (json) {
 		printf("%s{\"pid\":%d,\"cgroup_id\":%llu,\"cgroup\":", first ? "" : ",",
@@ -299,10 +299,10 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 		       (unsigned long long)c[4]);
 		printf("  policies:\n");
 	}
-	for (idx = 0; idx < v.n_policies; idx++) {
+	for (idx = 0, shown = 0; idx < v.n_policies; idx++) {
 		if (bpf_map_lookup_elem(v.policies, &idx, &k))
 			continue;
-		if (json && idx)
+		if (json && shown++)
 			printf(",");
 		print_policy(&v, idx, &k, json);
 	}
