@@ -3,29 +3,38 @@
  * cycle: socket + connect + close, as fast as one thread can, for a while.
  *
  *   cycle [-t SECONDS] [-e ok|EPERM] [-s SAMPLES] ADDR PORT
+ *   cycle -l [-e ok|EPERM] ADDR PORT
  *
  * Every connect must end as -e says (default ok); the first that does not
  * stops the run with exit 1, so a condition that lets through what it
  * should refuse, or the reverse, never yields a number. An accepted
  * connection is closed with SO_LINGER 0 (a RST): no TIME_WAIT socket is
  * left to use up the ephemeral ports. Prints one JSON line:
- *   {"cycles":N,"ns":T,"ns_per_cycle":X}
- * and with -s, the latency of connect() itself over the first SAMPLES
- * cycles: "p50_ns", "p99_ns", "max_ns".
+ *   {"cycles":N,"ns":T,"ns_per_cycle":X,"median_ns_per_cycle":M}
+ * where M comes from the median chunk of CHUNK cycles (see tool.h); with
+ * -s, also the latency of connect() itself over the first SAMPLES cycles:
+ * "samples", "p50_ns", "p99_ns", "max_ns".
+ *
+ * With -l (lockstep), it runs one chunk per byte read on stdin and prints
+ * that chunk's ns per cycle on a line of its own, until stdin ends: a
+ * conductor can then take turns between several of these, so that the
+ * conditions they run under are compared chunk by chunk.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "tool.h"
 
-/* Read the clock once per this many cycles, to keep it off the cycle. */
-#define CHECK_EVERY 64
+/* Cycles per chunk: the clock is read once per chunk, off the cycle. */
+#define CHUNK 64
 #define MAX_SAMPLES 10000000L
 
 struct opts {
+	bool lockstep;
 	uint64_t duration_ns;
 	int expect;		/* 0 or the errno connect() must fail with */
 	long samples;
@@ -35,7 +44,8 @@ struct opts {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cycle [-t SECONDS] [-e ok|EPERM] [-s SAMPLES] ADDR PORT\n");
+	fprintf(stderr, "usage: cycle [-t SECONDS] [-e ok|EPERM] [-s SAMPLES] ADDR PORT\n"
+			"       cycle -l [-e ok|EPERM] ADDR PORT\n");
 	exit(TOOL_EXIT_USAGE);
 }
 
@@ -44,8 +54,11 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->duration_ns = 1000000000ULL;
-	while ((c = getopt(argc, argv, "t:e:s:")) != -1) {
+	while ((c = getopt(argc, argv, "lt:e:s:")) != -1) {
 		switch (c) {
+		case 'l':
+			o->lockstep = true;
+			break;
 		case 't':
 			if (tool_seconds(optarg, &o->duration_ns))
 				usage();
@@ -66,7 +79,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			usage();
 		}
 	}
-	if (argc - optind != 2 ||
+	if (argc - optind != 2 || (o->lockstep && o->samples) ||
 	    tool_addr(argv[optind], argv[optind + 1], &o->ss, &o->len) < 0)
 		usage();
 }
@@ -104,21 +117,54 @@ static int one_cycle(const struct opts *o, unsigned long long n,
 	return 0;
 }
 
-static int by_value(const void *a, const void *b)
+static void print_samples(uint64_t *samples, uint64_t kept)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	tool_sort(samples, kept);
+	printf(",\"samples\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"max_ns\":%llu",
+	       (unsigned long long)kept,
+	       (unsigned long long)samples[kept / 2],
+	       (unsigned long long)samples[kept * 99 / 100],
+	       (unsigned long long)samples[kept - 1]);
+}
 
-	return (x > y) - (x < y);
+/* One chunk per byte on stdin, its duration on stdout: exit status. */
+static int lockstep(const struct opts *o)
+{
+	unsigned long long n = 0;
+	uint64_t t0;
+	char token;
+	ssize_t r;
+	int i;
+
+	while ((r = read(STDIN_FILENO, &token, 1)) == 1) {
+		t0 = tool_now_ns();
+		for (i = 0; i < CHUNK; i++, n++)
+			if (one_cycle(o, n, NULL))
+				return TOOL_EXIT_FAIL;
+		printf("%.1f\n", (double)(tool_now_ns() - t0) / CHUNK);
+		if (fflush(stdout)) {
+			tool_err("cannot write to stdout: %s", strerror(errno));
+			return TOOL_EXIT_FAIL;
+		}
+	}
+	if (r < 0) {
+		tool_err("reading stdin: %s", strerror(errno));
+		return TOOL_EXIT_FAIL;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = {};
+	struct tool_chunks chunks = {};
 	unsigned long long n = 0;
-	uint64_t *samples = NULL, start, end, kept;
-	int status = TOOL_EXIT_FAIL;
+	uint64_t *samples = NULL, start, mark, now, kept;
+	int i, status = TOOL_EXIT_FAIL;
 
 	parse(argc, argv, &o);
+	if (o.lockstep)
+		return lockstep(&o);
 	if (o.samples) {
 		samples = calloc(o.samples, sizeof(*samples));
 		if (!samples) {
@@ -127,35 +173,31 @@ int main(int argc, char **argv)
 		}
 	}
 
-	start = tool_now_ns();
-	end = start;
-	/* At least one cycle, then until the time is up. */
-	for (;;) {
-		if (n && n % CHECK_EVERY == 0) {
-			end = tool_now_ns();
-			if (end - start >= o.duration_ns)
-				break;
-		}
-		if (one_cycle(&o, n, samples && n < (uint64_t)o.samples ?
-					     &samples[n] : NULL))
+	start = mark = tool_now_ns();
+	do {
+		for (i = 0; i < CHUNK; i++, n++)
+			if (one_cycle(&o, n, n < (uint64_t)o.samples ?
+						&samples[n] : NULL))
+				goto cleanup;
+		now = tool_now_ns();
+		if (tool_chunk_add(&chunks, now - mark)) {
+			tool_err("out of memory");
 			goto cleanup;
-		n++;
-	}
+		}
+		mark = now;
+	} while (now - start < o.duration_ns);
 
-	printf("{\"cycles\":%llu,\"ns\":%llu,\"ns_per_cycle\":%.1f", n,
-	       (unsigned long long)(end - start), (double)(end - start) / n);
+	printf("{\"cycles\":%llu,\"ns\":%llu,\"ns_per_cycle\":%.1f,"
+	       "\"median_ns_per_cycle\":%.1f", n,
+	       (unsigned long long)(now - start), (double)(now - start) / n,
+	       (double)tool_chunk_median(&chunks) / CHUNK);
 	kept = n < (uint64_t)o.samples ? n : (uint64_t)o.samples;
-	if (kept) {
-		qsort(samples, kept, sizeof(*samples), by_value);
-		printf(",\"samples\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,\"max_ns\":%llu",
-		       (unsigned long long)kept,
-		       (unsigned long long)samples[kept / 2],
-		       (unsigned long long)samples[kept * 99 / 100],
-		       (unsigned long long)samples[kept - 1]);
-	}
+	if (kept)
+		print_samples(samples, kept);
 	printf("}\n");
 	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
 cleanup:
+	tool_chunks_free(&chunks);
 	free(samples);
 	return status;
 }

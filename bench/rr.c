@@ -5,7 +5,9 @@
  *
  *   rr [-t SECONDS] ADDR PORT
  *
- * Prints one JSON line: {"transactions":N,"ns":T,"ns_per_txn":X}
+ * Prints one JSON line:
+ *   {"transactions":N,"ns":T,"ns_per_txn":X,"median_ns_per_txn":M}
+ * where M comes from the median chunk of CHUNK transactions (see tool.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,7 +18,7 @@
 #include "tool.h"
 
 #define MSG 64
-#define CHECK_EVERY 16
+#define CHUNK 16
 
 static void usage(void)
 {
@@ -49,11 +51,12 @@ static int transaction(int fd, char *msg)
 
 int main(int argc, char **argv)
 {
-	uint64_t duration_ns = 1000000000ULL, start, end, n = 0;
+	uint64_t duration_ns = 1000000000ULL, start, mark, now, n = 0;
+	struct tool_chunks chunks = {};
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char msg[MSG];
-	int c, fd, status = TOOL_EXIT_FAIL;
+	int c, i, fd = -1, status = TOOL_EXIT_FAIL;
 
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || tool_seconds(optarg, &duration_ns))
@@ -68,27 +71,31 @@ int main(int argc, char **argv)
 	fd = tool_connect(&ss, len);
 	if (fd < 0) {
 		tool_err("connect: %s", strerror(-fd));
-		return TOOL_EXIT_FAIL;
+		goto cleanup;
 	}
 
-	start = tool_now_ns();
-	end = start;
-	for (;;) {
-		if (n && n % CHECK_EVERY == 0) {
-			end = tool_now_ns();
-			if (end - start >= duration_ns)
-				break;
-		}
-		if (transaction(fd, msg))
+	start = mark = tool_now_ns();
+	do {
+		for (i = 0; i < CHUNK; i++, n++)
+			if (transaction(fd, msg))
+				goto cleanup;
+		now = tool_now_ns();
+		if (tool_chunk_add(&chunks, now - mark)) {
+			tool_err("out of memory");
 			goto cleanup;
-		n++;
-	}
+		}
+		mark = now;
+	} while (now - start < duration_ns);
 
-	printf("{\"transactions\":%llu,\"ns\":%llu,\"ns_per_txn\":%.1f}\n",
-	       (unsigned long long)n, (unsigned long long)(end - start),
-	       (double)(end - start) / n);
+	printf("{\"transactions\":%llu,\"ns\":%llu,\"ns_per_txn\":%.1f,"
+	       "\"median_ns_per_txn\":%.1f}\n",
+	       (unsigned long long)n, (unsigned long long)(now - start),
+	       (double)(now - start) / n,
+	       (double)tool_chunk_median(&chunks) / CHUNK);
 	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
 cleanup:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	tool_chunks_free(&chunks);
 	return status;
 }

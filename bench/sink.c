@@ -24,7 +24,7 @@
 #include "tool.h"
 
 #define MAX_LISTENERS 16
-#define BACKLOG 4096
+#define BACKLOG 65535	/* capped by net.core.somaxconn */
 #define BUF_BYTES (256 * 1024)
 
 enum conn_mode { MODE_NEW = 0, MODE_ECHO, MODE_DISCARD, MODE_LISTEN };

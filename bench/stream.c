@@ -5,7 +5,8 @@
  *   stream [-t SECONDS] ADDR PORT
  *
  * Writes 128 KiB buffers on one connection and prints one JSON line:
- *   {"bytes":N,"ns":T,"gbit_s":X}
+ *   {"bytes":N,"ns":T,"gbit_s":X,"median_gbit_s":M}
+ * where M comes from the median chunk of CHUNK_WRITES writes (see tool.h).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +16,8 @@
 #include <unistd.h>
 #include "tool.h"
 
-#define CHUNK (128 * 1024)
+#define BUF_BYTES (128 * 1024)
+#define CHUNK_WRITES 8
 
 static void usage(void)
 {
@@ -23,14 +25,31 @@ static void usage(void)
 	exit(TOOL_EXIT_USAGE);
 }
 
+/* Write the whole buffer: 0, or -1 after saying why. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, buf, n);
+		if (w < 0) {
+			tool_err("write: %s", strerror(errno));
+			return -1;
+		}
+		buf += w;
+		n -= w;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t duration_ns = 1000000000ULL, start, end, bytes = 0;
+	uint64_t duration_ns = 1000000000ULL, start, mark, now, bytes = 0;
+	struct tool_chunks chunks = {};
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *buf = NULL;
-	int c, fd = -1, status = TOOL_EXIT_FAIL;
-	ssize_t n;
+	int c, i, fd = -1, status = TOOL_EXIT_FAIL;
 
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || tool_seconds(optarg, &duration_ns))
@@ -40,37 +59,42 @@ int main(int argc, char **argv)
 	    tool_addr(argv[optind], argv[optind + 1], &ss, &len) < 0)
 		usage();
 
-	buf = malloc(CHUNK);
+	buf = malloc(BUF_BYTES);
 	if (!buf) {
 		tool_err("out of memory");
 		goto cleanup;
 	}
 	/* The sink reads a first byte other than 'E' as "discard". */
-	memset(buf, 'D', CHUNK);
+	memset(buf, 'D', BUF_BYTES);
 	fd = tool_connect(&ss, len);
 	if (fd < 0) {
 		tool_err("connect: %s", strerror(-fd));
 		goto cleanup;
 	}
 
-	start = tool_now_ns();
+	start = mark = tool_now_ns();
 	do {
-		n = write(fd, buf, CHUNK);
-		if (n < 0) {
-			tool_err("write: %s", strerror(errno));
+		for (i = 0; i < CHUNK_WRITES; i++, bytes += BUF_BYTES)
+			if (write_all(fd, buf, BUF_BYTES))
+				goto cleanup;
+		now = tool_now_ns();
+		if (tool_chunk_add(&chunks, now - mark)) {
+			tool_err("out of memory");
 			goto cleanup;
 		}
-		bytes += n;
-		end = tool_now_ns();
-	} while (end - start < duration_ns);
+		mark = now;
+	} while (now - start < duration_ns);
 
-	printf("{\"bytes\":%llu,\"ns\":%llu,\"gbit_s\":%.3f}\n",
-	       (unsigned long long)bytes, (unsigned long long)(end - start),
-	       bytes * 8.0 / (end - start));
+	printf("{\"bytes\":%llu,\"ns\":%llu,\"gbit_s\":%.3f,"
+	       "\"median_gbit_s\":%.3f}\n",
+	       (unsigned long long)bytes, (unsigned long long)(now - start),
+	       bytes * 8.0 / (now - start),
+	       CHUNK_WRITES * BUF_BYTES * 8.0 / tool_chunk_median(&chunks));
 	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
 cleanup:
 	if (fd >= 0)
 		close(fd);
+	tool_chunks_free(&chunks);
 	free(buf);
 	return status;
 }

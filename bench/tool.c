@@ -123,3 +123,46 @@ int tool_connect(const struct sockaddr_storage *ss, socklen_t len)
 	}
 	return fd;
 }
+
+int tool_chunk_add(struct tool_chunks *c, uint64_t ns)
+{
+	uint64_t *grown;
+	size_t cap;
+
+	if (c->n == c->cap) {
+		cap = c->cap ? 2 * c->cap : 1024;
+		grown = realloc(c->ns, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->ns = grown;
+		c->cap = cap;
+	}
+	c->ns[c->n++] = ns;
+	return 0;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void tool_sort(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), by_value);
+}
+
+uint64_t tool_chunk_median(struct tool_chunks *c)
+{
+	if (!c->n)
+		return 0;
+	tool_sort(c->ns, c->n);
+	return c->ns[c->n / 2];
+}
+
+void tool_chunks_free(struct tool_chunks *c)
+{
+	free(c->ns);
+	memset(c, 0, sizeof(*c));
+}

@@ -37,4 +37,23 @@ uint64_t tool_now_ns(void);
 /* A connected, blocking TCP socket with TCP_NODELAY: its fd, or -errno. */
 int tool_connect(const struct sockaddr_storage *ss, socklen_t len);
 
+/*
+ * The durations of equal chunks of work (say, 64 connect cycles). Their
+ * median is the typical speed: a chunk that a stall of the machine hit
+ * (another task, the hypervisor) falls outside it, where it would skew a
+ * plain total over time.
+ */
+struct tool_chunks {
+	uint64_t *ns;
+	size_t n, cap;
+};
+
+/* Record one chunk's duration: 0, or -ENOMEM. */
+int tool_chunk_add(struct tool_chunks *c, uint64_t ns);
+/* Sort n values in place, smallest first. */
+void tool_sort(uint64_t *v, size_t n);
+/* The median duration (0 when there is none); sorts the chunks. */
+uint64_t tool_chunk_median(struct tool_chunks *c);
+void tool_chunks_free(struct tool_chunks *c);
+
 #endif

@@ -1,0 +1,328 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""The markdown report: the machine, the method, every table, the targets.
+
+Values are medians over the rounds with (min–max) beside them; a ratio is
+taken round by round against its base and then summarised the same way.
+"""
+import datetime
+import os
+import platform
+import subprocess
+
+import targets
+from phases import COST_MEASURES, PATHS
+
+
+class Results:
+    """What the phases measured, filled in by run.py."""
+
+    def __init__(self, plan):
+        self.plan = plan
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.cost_conds = self.cost = None
+        self.turn_conds = self.turns = None
+        self.program_conds = self.program = None
+        self.policy_conds = self.policy = None
+        self.refusal = self.floods = None
+        self.elapsed_s = 0
+
+    @property
+    def guard_key(self):
+        """The key of nfsguard among the program-cost conditions."""
+        return self.program_conds[-1].key
+
+
+def _first_line(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        return "not installed"
+    return (out.strip().splitlines() or ["unknown"])[0]
+
+
+def _cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.machine()
+
+
+def _mem_gib():
+    with open("/proc/meminfo") as f:
+        kib = int(f.readline().split()[1])
+    return kib / (1 << 20)
+
+
+def _revision():
+    """The commit measured, and whether tracked files differ from it."""
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    git = ["git", "-C", repo]
+    head = _first_line(git + ["rev-parse", "--short", "HEAD"])
+    changed = subprocess.run(git + ["status", "--porcelain",
+                                    "--untracked-files=no"],
+                             capture_output=True, text=True).stdout.strip()
+    return head + (" + uncommitted changes" if changed else "")
+
+
+def _table(head, rows):
+    lines = ["| " + " | ".join(head) + " |",
+             "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _machine(r, build):
+    ncpu = len(os.sched_getaffinity(0))
+    try:
+        with open("/etc/debian_version") as f:
+            debian = f.read().strip()
+    except OSError:
+        debian = "unknown"
+    command = "sudo make bench" + (" BENCH_QUICK=1" if r.plan.quick else "")
+    return _table(["", ""], [
+        ("date", r.started.strftime("%Y-%m-%d %H:%M UTC")),
+        ("machine", f"{_cpu_model()}, {ncpu} CPUs, {_mem_gib():.0f} GiB"),
+        ("kernel", platform.release()),
+        ("system", f"Debian {debian}"),
+        ("nfsguard", _first_line([os.path.join(build, "nfsguard"),
+                                  "--version"]) + f", commit {_revision()}"),
+        ("firewalls", _first_line(["iptables", "-V"]) + "; "
+         + _first_line(["nft", "-v"])),
+        ("command", f"`{command}` ({r.elapsed_s:.0f} s)"),
+    ])
+
+
+def _method(r):
+    p = r.plan
+    return (
+        "Everything runs in a network namespace and cgroups the bench "
+        "creates: traffic stays on that namespace's loopback, rules live in "
+        "it, programs attach to the bench's cgroups. Clients are pinned to "
+        "one CPU, the sink that serves them to the other.\n\n"
+        "Before a condition is timed, the bench reads back what is "
+        "installed (programs on the cgroup, rules in the namespace) and "
+        "checks that uid 1000 → 2049 is refused, dropped or let through as "
+        "intended, on IPv4 and IPv6, while root → 2049 and uid 1000 → 5001 "
+        "connect; after it, that nothing is left. Each condition is "
+        "installed, checked, measured and removed in every round, and the "
+        "conditions are interleaved round by round (A B C, A B C, …): "
+        f"{p.rounds} rounds of {p.cycle_s:g} s per workload for measures "
+        f"1, 2 and 4, {p.stat_rounds} rounds of {p.stat_s:g} s per path "
+        "for the program costs. Those are read from the kernel "
+        "(run_time_ns / run_cnt with `kernel.bpf_stats_enabled`, which is "
+        "on for them only and so included in them); a run count that "
+        "differs from the connects made stops the bench.\n\n"
+        "A workload's value is the median over chunks of its run (64 "
+        "connect cycles, 1 MiB of bulk data, 16 transactions): a chunk that "
+        "the VM's scheduling stalls falls outside it. Values are medians "
+        "with (min–max) over the rounds; a ratio (×) is taken within each "
+        "round against its base and then summarised the same way. "
+        "'nothing, again' is measured last in each round: its ratio to "
+        "'nothing' is what noise and drift alone give. A connect cycle is "
+        "socket(), connect() and close() with SO_LINGER 0, so that no "
+        "TIME_WAIT socket is left behind.")
+
+
+def _cost_table(r):
+    head = ["condition"]
+    for m in COST_MEASURES:
+        head += [f"{m.label} ({m.unit})", "×"]
+    rows = []
+    for cond in r.cost_conds:
+        if cond.needs:
+            rows.append([cond.label] + [f"not measured: needs {cond.needs}"]
+                        + [""] * (2 * len(COST_MEASURES) - 1))
+            continue
+        row = [cond.label]
+        for m in COST_MEASURES:
+            scale, digits = (1e-3, 2) if m.unit == "µs" else (1, 2)
+            row.append(r.cost.summary(cond.key, m.key).fmt(scale, digits))
+            x = (r.cost.ratio("nothing", cond.key, m.key) if m.key == "rr"
+                 else r.cost.ratio(cond.key, "nothing", m.key))
+            row.append(x.fmt(digits=3))
+        rows.append(row)
+    return _table(head, rows) + (
+        "\n\n× is the condition against nothing; for request/response it "
+        "is a speed ratio (nothing's time over the condition's), so ≥ 1 "
+        "is as fast as nothing everywhere but the connect columns.")
+
+
+def _turns_table(r):
+    head, rows = ["condition"], []
+    for path in PATHS[:2]:
+        head += [f"connect cycle, {path.label} (ns)", "× nothing"]
+    for cond in r.turn_conds:
+        row = [cond.label]
+        for path in PATHS[:2]:
+            row += [r.turns.summary(cond.key, path.key).fmt(digits=0),
+                    r.turns.ratio(cond.key, "nothing", path.key)
+                    .fmt(digits=3)]
+        rows.append(row)
+    return _table(head, rows) + (
+        f"\n\nThe three are installed at once, the programs on sibling "
+        f"cgroups, and a worker in each takes turns with the others: "
+        f"{r.plan.turns:,} turns of 64 connects each, the order rotating. "
+        "A ratio is taken per turn, a few milliseconds apart, and shown "
+        "as its median with the middle half of the turns (25th–75th "
+        "percentile). Because programs are attached elsewhere, 'nothing' "
+        "here pays the kernel's check for cgroup programs (its static key "
+        "is on); the rounds above measure it with nothing attached "
+        "anywhere.")
+
+
+def _program_table(r):
+    rows = []
+    for path in PATHS:
+        null = r.program.summary("null", path.key)
+        ours = r.program.summary(r.guard_key, path.key)
+        x = r.program.ratio(r.guard_key, "null", path.key)
+        rows.append([path.label, null.fmt(digits=0), ours.fmt(digits=0),
+                     x.fmt(digits=2)])
+    return _table(["path", "null program (ns/run)",
+                   f"{r.program_conds[-1].label} (ns/run)", "× null"], rows)
+
+
+def _iptables_table(r):
+    rows = []
+    for cond in r.cost_conds:
+        if not cond.key.startswith("iptables"):
+            continue
+        rows.append([cond.label,
+                     r.cost.ratio(cond.key, "nothing", "cycle_open")
+                     .fmt(digits=3),
+                     r.cost.ratio(cond.key, "nothing", "bulk").fmt(digits=3)])
+    return _table(["iptables", "connect cycle × nothing",
+                   "bulk throughput × nothing"], rows)
+
+
+def _policy_table(r):
+    base = f"policy{min(r.plan.policy_sizes)}"
+    rows = []
+    for cond in r.policy_conds:
+        rows.append([
+            f"{cond.entries:,}",
+            r.policy.summary(cond.key, "allow").fmt(digits=0),
+            r.policy.ratio(cond.key, base, "allow").fmt(digits=3),
+            r.policy.summary(cond.key, "refuse").fmt(digits=0),
+            r.policy.summary(cond.key, "allow_cycle").fmt(1e-3, 2),
+            r.policy.ratio(cond.key, base, "allow_cycle").fmt(digits=3),
+        ])
+    return _table(["cgroups in the policy", "governed, allowed (ns/run)",
+                   "× smallest", "governed, refused (ns/run)",
+                   "connect cycle, root → 2049 (µs)", "× smallest"], rows) + (
+        "\n\nOne agent per size, attached to its own cgroup whose children "
+        "the policy names (all of them exist); the client runs in the first "
+        "child. The named policy refuses uid 1000 and the default does not, "
+        "so every refusal proves the cgroup lookup found the entry. The "
+        "client's entry stays in cache: this is the cost of a large table, "
+        "not of many busy cgroups.")
+
+
+def _refusal_table(r):
+    e = r.refusal.eperm
+    rows = [["nfsguard", "EPERM",
+             f"p50 {e['p50_ns'] / 1000:.1f} µs, p99 "
+             f"{e['p99_ns'] / 1000:.1f} µs, max {e['max_ns'] / 1000:.0f} µs "
+             f"over {e['samples']:,} connects"]]
+    for d in r.refusal.drops:
+        rows.append([d.label, f"DROP, tcp_syn_retries {d.retries}: "
+                     "ETIMEDOUT", f"{d.seconds:.2f} s"])
+    n = r.refusal.default_retries
+    backoff = 2 ** (n + 1) - 1
+    rows.append(["the DROP rules, default", f"tcp_syn_retries {n}: "
+                 "computed, not waited for",
+                 f"≥ {backoff} s (1 + 2 + … + {2 ** n} s of SYN backoff, "
+                 "plus the timer slack seen above)"])
+    return _table(["condition", "how it ends", "connect() returns after"],
+                  rows)
+
+
+def _events_table(r):
+    rows = [[f.generators, f.rate_limit, f"{f.rate:,.0f}", f"{f.refused:,}",
+             f"{f.events:,}", f"{f.suppressed:,}", f"{f.dropped:,}",
+             f"{f.cpu_pct:.1f} %", f"{f.cpu_us_per_event:.2f}"]
+            for f in r.floods]
+    return _table(["generators", "agent", "refused connects/s",
+                   "refused (agent's counter)", "events printed",
+                   "reported suppressed", "dropped", "agent CPU (one core)",
+                   "agent CPU per printed event (µs)"], rows) + (
+        f"\n\nEach generator (uid 1000, one per CPU) makes refused connects "
+        f"for {r.plan.flood_s:g} s while the agent prints every event as "
+        "a JSON line to a file; the agent's CPU is its utime + stime from "
+        "/proc over the flood and the drain that follows it. The agent's "
+        "counter also counts the two refusals of the check before it. "
+        "'Reported suppressed' adds up the counts of the agent's "
+        "`suppressed` records; those still held back when it stops are "
+        "not reported.")
+
+
+def _anchors(r):
+    c, p = r.cost, r.program
+    big = max(r.plan.policy_sizes)
+    rows = [
+        ("loopback connect cycle", "≈ 17.6 µs",
+         f"{c.summary('nothing', 'cycle_open').median / 1000:.1f} µs"),
+        ("the EFS rule, per cycle", "+2.5–3.6 %",
+         f"{(c.ratio('iptables1', 'nothing', 'cycle_open').median - 1):+.1%}"),
+        ("nft, per cycle", "+2–2.7 %",
+         f"{(c.ratio('nft', 'nothing', 'cycle_open').median - 1):+.1%}"),
+        ("null program", "≈ 41 ns/run",
+         f"{p.summary('null', 'pass').median:.0f} ns/run"),
+        ("plain hash-lookup program", "≈ 85 ns/run",
+         f"nfsguard's governed path: {p.summary(r.guard_key, 'allow').median:.0f}"
+         " ns/run"),
+        ("refusal without a wakeup per event", "≈ 170 ns/run",
+         f"{p.summary(r.guard_key, 'refuse').median:.0f} ns/run"),
+        ("1,000 iptables rules", "connect ×15.7, bulk ×0.17",
+         f"connect ×{c.ratio('iptables1000', 'nothing', 'cycle_open').median:.1f}"
+         f", bulk ×{c.ratio('iptables1000', 'nothing', 'bulk').median:.2f}"),
+        (f"a {big:,}-entry BPF hash", "×1.03",
+         f"×{r.policy.ratio(f'policy{big}', f'policy{min(r.plan.policy_sizes)}', 'allow').median:.3f}"),
+    ]
+    return _table(["measure", "anchor (issue 6)", "here"], rows)
+
+
+def render(r, build):
+    verdicts = targets.judge(r)
+    count = {s: sum(v.status == s for v in verdicts)
+             for s in (targets.MET, targets.MISSED, targets.NOT_MEASURED)}
+    unmeasured = [c for c in r.cost_conds if c.needs]
+    parts = [
+        "# nfsguard benchmark",
+        _machine(r, build),
+        "## Targets",
+        f"{count[targets.MET]} met, {count[targets.MISSED]} missed, "
+        f"{count[targets.NOT_MEASURED]} not measured.",
+        _table(["target", "measured", "status"], verdicts),
+        "## 1–2. Connect cost and per-packet cost, in rounds",
+        _cost_table(r),
+        "## 1. Connect cost, in turns",
+        _turns_table(r),
+        "## 3. Program cost (kernel's bpf_stats)",
+        _program_table(r),
+        "## 4. Scaling",
+        _iptables_table(r),
+        _policy_table(r),
+        "## 5. Refused connect: time until connect() returns (uid 1000 → 2049)",
+        _refusal_table(r),
+        "## 6. Events under a flood of refused connects",
+        _events_table(r),
+        "## Anchors from the issue, for orientation",
+        _anchors(r),
+        "## Method",
+        _method(r),
+    ]
+    if unmeasured:
+        parts += ["## Not measured", "\n".join(
+            f"- {c.label}: needs {c.needs}" for c in unmeasured)]
+    return "\n\n".join(parts) + "\n"
+
+
+def write(text, outdir):
+    os.makedirs(outdir, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc)
+    path = os.path.join(outdir, stamp.strftime("%Y-%m-%dT%H%MZ.md"))
+    with open(path, "w") as f:
+        f.write(text)
+    return path

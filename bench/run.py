@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""nfsguard's benchmark: 'sudo make bench' runs it after building.
+
+    /usr/bin/python3 bench/run.py [--build DIR] [--quick] [--out DIR]
+
+Measures nfsguard side by side with what it replaces (the EFS iptables
+rule, its nftables equivalent) and with a null cgroup program, inside a
+network namespace and cgroups of its own, then prints a markdown report
+and writes it to bench/results/. Exit status 0 when the report was
+written (targets missed included: they are in the report), 1 when the
+bench could not measure, 2 for bad usage.
+"""
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import phases  # noqa: E402
+import report  # noqa: E402
+from conditions import (Iptables, Nfsguard, Nft, Nothing,  # noqa: E402
+                        NullProgram)
+from env import BenchError, Env, Sysctl  # noqa: E402
+
+TOOLS = ("ip", "setpriv", "bpftool", "iptables", "ip6tables",
+         "iptables-restore", "ip6tables-restore", "nft", "sysctl")
+BINARIES = ("nfsguard", "bench/sink", "bench/cycle", "bench/stream",
+            "bench/rr", "bench/probe", "bench/nullprog")
+
+
+STARTED = time.monotonic()
+
+
+def say(msg):
+    """Progress, on stderr, with the time since the start."""
+    print(f"bench: {time.monotonic() - STARTED:4.0f} s  {msg}",
+          file=sys.stderr, flush=True)
+
+
+def check_ready(build):
+    if os.geteuid() != 0:
+        raise BenchError("the bench needs root (namespaces, cgroups, BPF): "
+                         "run sudo make bench")
+    for tool in TOOLS:
+        if not shutil.which(tool):
+            raise BenchError(f"{tool} is not installed: run 'make bench', "
+                             "which installs what it needs")
+    for b in BINARIES:
+        if not os.access(os.path.join(build, b), os.X_OK):
+            raise BenchError(f"{os.path.join(build, b)} is missing: run "
+                             "'make bench', which builds it")
+
+
+def measure(env, plan):
+    """Every phase, in order; the results for the report."""
+    # nfsguard next to its baseline, so that drift between them is least.
+    cost_conds = [Nothing(env), Nfsguard(env), NullProgram(env),
+                  Iptables(env), Nft(env), Nfsguard(env, tracing=True),
+                  Iptables(env, 100, twin=False),
+                  Iptables(env, 1000, twin=False),
+                  Nothing(env, control=True)]
+    measured = [c for c in cost_conds if not c.needs]
+    r = report.Results(plan)
+    r.cost_conds = cost_conds
+    r.cost = phases.cost(env, measured, plan, say)
+    r.turns, r.turn_conds = phases.turns(env, plan, say)
+    # Timings above run without the kernel's statistics: they cost.
+    with Sysctl("kernel.bpf_stats_enabled", 1):
+        # Every refusal makes its event: no rate limit.
+        r.program_conds = [NullProgram(env), Nfsguard(env, rate=0)]
+        r.program = phases.program(env, r.program_conds, plan, say)
+        r.policy, r.policy_conds = phases.policy_size(env, plan, say)
+    r.refusal = phases.refusal(env, plan, say)
+    r.floods = phases.events(env, plan, say)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--quick", action="store_true",
+                    help="fewer rounds and shorter runs (a smoke test)")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"),
+                    help="where the markdown report goes")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build)
+
+    # SIGTERM unwinds like Ctrl-C, so that everything is cleaned up.
+    def interrupt(sig, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, interrupt)
+
+    plan = phases.Plan(args.quick)
+    try:
+        check_ready(build)
+        with contextlib.ExitStack() as stack:
+            workdir = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="nfsg-bench-"))
+            # Off while timing, whatever it was; restored at the end.
+            stack.enter_context(Sysctl("kernel.bpf_stats_enabled", 0))
+            env = Env(stack, build, workdir)
+            results = measure(env, plan)
+        results.elapsed_s = time.monotonic() - STARTED
+        text = report.render(results, build)
+        path = report.write(text, args.out)
+    except BenchError as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted: cleaned up", file=sys.stderr)
+        return 130
+    print(text)
+    say(f"report written to {os.path.relpath(path)} "
+        f"({results.elapsed_s:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
