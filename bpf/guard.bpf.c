@@ -91,19 +91,21 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 	__u8 govern, verdict;
 	__u16 port;
 
+	/* The fast path: a port no policy governs costs one bitmap test,
+	 * and is not even counted. */
 	if (ctx->user_family != family)
-		goto pass;
+		return SK_VERDICT_PASS;
 	if (ctx->type == SOCK_STREAM &&
 	    (protocol == NFSG_PROTO_TCP || protocol == NFSG_PROTO_MPTCP))
 		govern = NFSG_GOVERN_TCP;
 	else if (ctx->type == SOCK_DGRAM && protocol == NFSG_PROTO_UDP)
 		govern = NFSG_GOVERN_UDP;
 	else
-		goto pass;
+		return SK_VERDICT_PASS;
 	/* user_port holds the port in network order in its low 16 bits. */
 	port = bpf_ntohs((__u16)ctx->user_port);
 	if (!port_filtered(govern, port))
-		goto pass;
+		return SK_VERDICT_PASS;
 
 	sk = sock_of(ctx->sk);
 	owner = kernel_socket(sk) && protocol == NFSG_PROTO_TCP ?

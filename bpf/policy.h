@@ -52,8 +52,9 @@ static __always_inline bool in_ranges(const struct nfsg_range *r, __u8 n,
 	return false;
 }
 
-static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg,
-						__u32 level)
+/* cg's ancestor at level (its own level or above), or NULL. */
+static __always_inline const struct cgroup *
+cgroup_ancestor(const struct cgroup *cg, __u32 level)
 {
 	const struct cgroup *anc = NULL;
 	__u64 slot;
@@ -62,9 +63,29 @@ static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg,
 	slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
 	       level * sizeof(anc);
 	if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
-		return 0;
-	anc = bpf_rdonly_cast(anc, bpf_core_type_id_kernel(struct cgroup));
-	return anc->kn->id;
+		return NULL;
+	return bpf_rdonly_cast(anc, bpf_core_type_id_kernel(struct cgroup));
+}
+
+static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg,
+						__u32 level)
+{
+	const struct cgroup *anc = cgroup_ancestor(cg, level);
+
+	return anc ? anc->kn->id : 0;
+}
+
+/* cg's parent cgroup: the cgroup its self css's parent is the self of. */
+static __always_inline const struct cgroup *
+cgroup_parent(const struct cgroup *cg)
+{
+	__u64 css = (__u64)cg->self.parent;
+
+	if (!css)
+		return NULL;
+	return bpf_rdonly_cast((void *)(css - bpf_core_field_offset(struct cgroup,
+								    self)),
+			       bpf_core_type_id_kernel(struct cgroup));
 }
 
 /*
@@ -82,16 +103,22 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen)
 	if (!cgroups || !cg)
 		return NFSG_DEFAULT_POLICY;
 	level = cg->level;
-	if (level > NFSG_MAX_DEPTH)
+	if (level > NFSG_MAX_DEPTH) {
+		/* Rare: no policy lives down here, start at the deepest one
+		 * that may. */
+		cg = cgroup_ancestor(cg, NFSG_MAX_DEPTH);
 		level = NFSG_MAX_DEPTH;
-	for (i = 0; i < NFSG_MAX_DEPTH; i++) {
+	}
+	/* Up through the parents: plain loads, no helper call a level. */
+	for (i = 0; i < NFSG_MAX_DEPTH && cg; i++) {
 		l = (int)level - (int)i;
 		if (l < 1)
-			break;
-		id = cgroup_ancestor_id(cg, l);
-		idx = id ? bpf_map_lookup_elem(cgroups, &id) : NULL;
+			break;		/* the root: the default's */
+		id = cg->kn->id;
+		idx = bpf_map_lookup_elem(cgroups, &id);
 		if (idx)
 			return *idx;
+		cg = cgroup_parent(cg);
 	}
 	return NFSG_DEFAULT_POLICY;
 }

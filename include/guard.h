@@ -85,7 +85,9 @@
 
 /* Slots of the global per-CPU nfsg_counters array: exact, all policies. */
 enum nfsg_counter {
-	NFSG_CTR_PASSED = 0,	/* not governed */
+	NFSG_CTR_PASSED = 0,	/* to a governed port, yet not governed here
+				 * (mode off, protocol, ports, kernel socket);
+				 * ports no policy governs are not counted */
 	NFSG_CTR_ALLOWED = 1,	/* governed and allowed */
 	NFSG_CTR_REFUSED = 2,	/* governed and refused with EPERM */
 	NFSG_CTR_AUDITED = 3,	/* would be refused; allowed in audit mode */

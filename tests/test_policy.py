@@ -499,3 +499,22 @@ def readme_example_configuration_is_valid():
         r = nfsguard_cmd("check", f.name)
     check_eq(r.returncode, 0, f"README example: {r.stderr}")
     check("valid, 4 policies" in r.stdout, r.stdout)
+
+
+@case
+def a_cgroup_deeper_than_32_levels_keeps_its_ancestors_policy():
+    conf = """
+[policy p]
+cgroups = {top}/p
+privileged_uids = none
+"""
+    with env(["p"]) as e:
+        e.start(conf)
+        with contextlib.ExitStack() as deep:
+            cg = e.cg["p"]
+            for i in range(34):
+                cg = deep.enter_context(Cgroup(cg, f"d{i}"))
+            r = connect(e.netns, cg, V4, NFS_PORT, uid=None)
+            check_eq(r["result"], "EPERM",
+                     "root 35 levels down, under privileged_uids = none")
+        expect(e.attempt(None, uid=None), "ok", "root elsewhere")

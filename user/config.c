@@ -311,12 +311,60 @@ static const char *const key_names[KEY_MAX] = {
 	[KEY_CGROUPS] = "cgroups",
 };
 
+/* Every cgroup path named so far, and by which policy: a hash set. */
+struct path_slot {
+	const char *path;	/* a policy's own copy; NULL: free */
+	size_t policy;
+};
+
+struct path_set {
+	struct path_slot *slot;
+	size_t cap, n;		/* cap: a power of two, or 0 */
+};
+
 struct build {
 	const char *path;
 	struct config_errors *errs;
 	struct policy_set *set;
+	struct path_set named;
 	bool seen[KEY_MAX];	/* set in this section: inherited value gone */
 };
+
+static size_t hash_path(const char *s)
+{
+	size_t h = 14695981039346656037ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot of path: its own, or the free one it would take. */
+static struct path_slot *path_find(const struct path_set *ps, const char *path)
+{
+	size_t i = hash_path(path) & (ps->cap - 1);
+
+	while (ps->slot[i].path && strcmp(ps->slot[i].path, path))
+		i = (i + 1) & (ps->cap - 1);
+	return &ps->slot[i];
+}
+
+static int path_grow(struct path_set *ps)
+{
+	struct path_set bigger = { .cap = ps->cap ? 2 * ps->cap : 64 };
+	size_t i;
+
+	bigger.slot = calloc(bigger.cap, sizeof(*bigger.slot));
+	if (!bigger.slot)
+		return -ENOMEM;
+	for (i = 0; i < ps->cap; i++)
+		if (ps->slot[i].path)
+			*path_find(&bigger, ps->slot[i].path) = ps->slot[i];
+	bigger.n = ps->n;
+	free(ps->slot);
+	*ps = bigger;
+	return 0;
+}
 
 #define BAD(b, e, ...) error_at((b)->errs, (b)->path, (e)->line, __VA_ARGS__)
 
@@ -400,8 +448,9 @@ static void apply_cgroups(struct build *b, const struct entry *e,
 			  struct policy *p)
 {
 	char *list = strdup(e->value), *cur = list, *item;
+	struct path_slot *slot;
+	const struct policy *other;
 	const char *why;
-	size_t i, j;
 
 	if (!list)
 		return;
@@ -411,16 +460,25 @@ static void apply_cgroups(struct build *b, const struct entry *e,
 			BAD(b, e, "cgroups: invalid path '%s': it %s", item, why);
 			continue;
 		}
-		for (i = 0; i < b->set->n; i++)
-			for (j = 0; j < b->set->p[i].n_cgroups; j++)
-				if (!strcmp(b->set->p[i].cgroups[j], item))
-					goto dup;
-		if (policy_add_cgroup(p, item))
+		if (2 * (b->named.n + 1) > b->named.cap &&
+		    path_grow(&b->named)) {
 			BAD(b, e, "out of memory");
-		continue;
-dup:
-		BAD(b, e, "cgroups: '%s' is already governed by policy '%s' (line %d)",
-		    item, b->set->p[i].k.name, b->set->p[i].line);
+			break;
+		}
+		slot = path_find(&b->named, item);
+		if (slot->path) {
+			other = &b->set->p[slot->policy];
+			BAD(b, e, "cgroups: '%s' is already governed by policy '%s' (line %d)",
+			    item, other->k.name, other->line);
+			continue;
+		}
+		if (policy_add_cgroup(p, item)) {
+			BAD(b, e, "out of memory");
+			continue;
+		}
+		slot->path = p->cgroups[p->n_cgroups - 1];
+		slot->policy = p - b->set->p;
+		b->named.n++;
 	}
 	free(list);
 }
@@ -640,6 +698,7 @@ int config_read_stream(FILE *f, const char *path, struct policy_set *out,
 	for (i = 0; i < ps.n_sec; i++)
 		free(ps.sec[i].name);
 	free(ps.sec);
+	free(b.named.slot);
 	if (errs->n > had) {
 		sort_errors(errs);
 		policy_set_free(out);
