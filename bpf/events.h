@@ -25,11 +25,12 @@ static __always_inline void count(__u32 slot)
 
 static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
 {
-	void *ctrs = bpf_map_lookup_elem(&nfsg_pol_ctrs, &gen);
-	__u32 key = idx * NFSG_PCTR_MAX + slot;
+	__u32 key = (gen * NFSG_MAX_POLICIES + idx) * NFSG_PCTR_MAX + slot;
 	__u64 *c;
 
-	c = ctrs ? bpf_map_lookup_elem(ctrs, &key) : NULL;
+	if (idx >= NFSG_MAX_POLICIES)
+		return;
+	c = bpf_map_lookup_elem(&nfsg_pol_ctrs, &key);
 	if (c)
 		__sync_fetch_and_add(c, 1);
 }

@@ -65,14 +65,6 @@ struct nfsg_dest_map {			/* (policy, CIDR) -> allowed */
 	__uint(value_size, sizeof(__u8));
 };
 
-struct nfsg_pctr_map {			/* per-policy counters */
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	/* Only plain arrays may vary in size under one outer map. */
-	__uint(max_entries, NFSG_MAX_POLICIES * NFSG_PCTR_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-};
-
 #define NFSG_OUTER(name, inner)                                             \
 	struct {                                                            \
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);                   \
@@ -85,7 +77,19 @@ NFSG_OUTER(nfsg_cgroups, nfsg_cgroup_map);
 NFSG_OUTER(nfsg_policies, nfsg_policy_map);
 NFSG_OUTER(nfsg_paths, nfsg_path_map);
 NFSG_OUTER(nfsg_dests, nfsg_dest_map);
-NFSG_OUTER(nfsg_pol_ctrs, nfsg_pctr_map);
+
+/*
+ * Per-policy counters, by generation: a plain per-CPU array, so that a
+ * decision counts with an inlined lookup. Slot
+ * (gen * NFSG_MAX_POLICIES + policy) * NFSG_PCTR_MAX + counter; the agent
+ * zeroes a generation's slots before it makes it active.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NFSG_GENERATIONS * NFSG_MAX_POLICIES * NFSG_PCTR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfsg_pol_ctrs SEC(".maps");
 
 /* Totals over all policies and generations. */
 struct {

@@ -95,7 +95,8 @@ enum nfsg_counter {
 	NFSG_CTR_MAX = 5,
 };
 
-/* Per-policy counters: slot policy * NFSG_PCTR_MAX + counter. */
+/* Per-policy counters (nfsg_pol_ctrs): slot
+ * (gen * NFSG_MAX_POLICIES + policy) * NFSG_PCTR_MAX + counter. */
 enum nfsg_policy_counter {
 	NFSG_PCTR_ALLOWED = 0,
 	NFSG_PCTR_REFUSED = 1,

@@ -29,7 +29,6 @@ static const char *const inner_names[GUARD_INNERS] = {
 	[GUARD_INNER_POLICIES] = "nfsg_policies_g",
 	[GUARD_INNER_PATHS] = "nfsg_paths_g",
 	[GUARD_INNER_DESTS] = "nfsg_dests_g",
-	[GUARD_INNER_PCTRS] = "nfsg_pctrs_g",
 };
 
 static struct bpf_map *outer_of(const struct guard *g, enum guard_inner i)
@@ -39,7 +38,6 @@ static struct bpf_map *outer_of(const struct guard *g, enum guard_inner i)
 		[GUARD_INNER_POLICIES] = g->skel->maps.nfsg_policies,
 		[GUARD_INNER_PATHS] = g->skel->maps.nfsg_paths,
 		[GUARD_INNER_DESTS] = g->skel->maps.nfsg_dests,
-		[GUARD_INNER_PCTRS] = g->skel->maps.nfsg_pol_ctrs,
 	};
 
 	return outer[i];

@@ -96,6 +96,28 @@ static int pin_inner(const char *dir, enum guard_inner i, __u32 gen, int fd)
 	return 0;
 }
 
+/* The generation's per-policy counters start from zero. */
+static int zero_counters(struct guard *g, size_t n, __u32 gen)
+{
+	int ncpu = libbpf_num_possible_cpus(), err = 0;
+	int fd = bpf_map__fd(g->skel->maps.nfsg_pol_ctrs);
+	__u32 key, first = gen * NFSG_MAX_POLICIES * NFSG_PCTR_MAX;
+	__u64 *zeros;
+
+	if (ncpu < 0)
+		return ncpu;
+	zeros = calloc(ncpu, sizeof(*zeros));
+	if (!zeros)
+		return -ENOMEM;
+	for (key = first; key < first + n * NFSG_PCTR_MAX && !err; key++)
+		if (bpf_map_update_elem(fd, &key, zeros, BPF_ANY))
+			err = -errno;
+	if (err)
+		log_err("cannot reset the policy counters: %s", strerror(-err));
+	free(zeros);
+	return err;
+}
+
 int policy_maps_build(struct guard *g, const struct policy_set *s,
 		      struct cgroup2 *cg, __u32 gen, const char *pin_dir)
 {
@@ -109,7 +131,7 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 	 */
 	static const enum guard_inner order[GUARD_INNERS] = {
 		GUARD_INNER_PATHS, GUARD_INNER_POLICIES, GUARD_INNER_DESTS,
-		GUARD_INNER_PCTRS, GUARD_INNER_CGROUPS,
+		GUARD_INNER_CGROUPS,
 	};
 	int fds[GUARD_INNERS], err = 0, i;
 	size_t n_paths = 0, n_dests = 0, p;
@@ -130,11 +152,11 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 						    n_paths ? n_paths : 1);
 	fds[GUARD_INNER_DESTS] = guard_inner_create(g, GUARD_INNER_DESTS,
 						    n_dests ? n_dests : 1);
-	/* Per-CPU arrays must keep the template's size. */
-	fds[GUARD_INNER_PCTRS] = guard_inner_create(g, GUARD_INNER_PCTRS, 0);
 	for (i = 0; i < GUARD_INNERS; i++)
 		if (fds[i] < 0 && !err)
 			err = fds[i];
+	if (!err)
+		err = zero_counters(g, s->n, gen);
 	if (err)
 		goto out;
 	for (idx = 0; idx < s->n; idx++) {

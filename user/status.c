@@ -73,7 +73,8 @@ struct view {
 	struct agent *a;
 	struct cgroup2 *cg;
 	__u32 gen;
-	int policies, cgroups, paths, dests, pctrs;	/* inner map fds */
+	int policies, cgroups, paths, dests;	/* inner map fds */
+	int pctrs;		/* the per-policy counters (all generations) */
 	__u32 n_policies;
 };
 
@@ -196,7 +197,8 @@ static void print_policy(const struct view *v, __u32 idx,
 	int i;
 
 	for (i = 0; i < NFSG_PCTR_MAX; i++)
-		map_percpu_sum(v->pctrs, idx * NFSG_PCTR_MAX + i, &c[i]);
+		map_percpu_sum(v->pctrs, (v->gen * NFSG_MAX_POLICIES + idx) *
+					 NFSG_PCTR_MAX + i, &c[i]);
 	if (!json) {
 		p.n_dests = 0;
 		policy_describe(&p, what, sizeof(what));
@@ -236,7 +238,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 {
 	struct agent_maps m;
 	struct view v = { .a = a, .cg = cg, .policies = -1, .cgroups = -1,
-			  .paths = -1, .dests = -1, .pctrs = -1 };
+			  .paths = -1, .dests = -1 };
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), idx, shown;
 	struct nfsg_policy k;
@@ -256,7 +258,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 	v.cgroups = discover_inner(m.cgroups, v.gen);
 	v.paths = discover_inner(m.paths, v.gen);
 	v.dests = discover_inner(m.dests, v.gen);
-	v.pctrs = discover_inner(m.pol_ctrs, v.gen);
+	v.pctrs = m.pol_ctrs;
 	if (v.policies < 0 || v.cgroups < 0 || v.paths < 0 || v.dests < 0 ||
 	    v.pctrs < 0 || bpf_obj_get_info_by_fd(v.policies, &info, &len)) {
 		log_err("agent %d: generation %u is incomplete", a->pid, v.gen);
@@ -317,8 +319,6 @@ out:
 		close(v.paths);
 	if (v.dests >= 0)
 		close(v.dests);
-	if (v.pctrs >= 0)
-		close(v.pctrs);
 	discover_maps_close(&m);
 	return err;
 }
