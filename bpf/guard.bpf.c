@@ -122,12 +122,20 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		goto pass;
 
 	gen = active_gen();
-	idx = policy_index(socket_cgroup(sk), gen);
+	idx = NFSG_DEFAULT_POLICY;
 	pol = policy_get(gen, idx);
-	if (!pol) {
-		/* An index the generation lacks: fail closed, to the default. */
-		idx = NFSG_DEFAULT_POLICY;
-		pol = policy_get(gen, idx);
+	/* With no cgroup named, every socket has the default: no walk. */
+	if (pol && !(pol->flags & NFSG_POLICY_SOLE)) {
+		idx = policy_index(socket_cgroup(sk), gen);
+		if (idx != NFSG_DEFAULT_POLICY) {
+			pol = policy_get(gen, idx);
+			if (!pol) {
+				/* An index the generation lacks: fail closed,
+				 * to the default. */
+				idx = NFSG_DEFAULT_POLICY;
+				pol = policy_get(gen, idx);
+			}
+		}
 	}
 	if (!pol || pol->mode == NFSG_MODE_OFF || !(pol->protocols & govern) ||
 	    (!in_ranges(pol->ports, pol->n_ports, port) && !extra_port(port)))

@@ -116,6 +116,7 @@ enum nfsg_mode {
 
 /* Bits of nfsg_policy.flags. */
 #define NFSG_POLICY_ALLOWLIST 0x1 /* destinations limited by nfsg_dests */
+#define NFSG_POLICY_SOLE 0x2	/* (default) no cgroup is named at all */
 
 /* What the kernel side decided. */
 enum nfsg_verdict {

@@ -12,14 +12,17 @@
 #include "policy_maps.h"
 
 static int fill_policy(int pol_fd, int paths_fd, int dests_fd, __u32 idx,
-		       const struct policy *p)
+		       const struct policy *p, bool sole)
 {
+	struct nfsg_policy k = p->k;
 	struct nfsg_path_key key;
 	struct nfsg_dest_key dk;
 	__u8 one = 1;
 	size_t i;
 
-	if (bpf_map_update_elem(pol_fd, &idx, &p->k, BPF_ANY)) {
+	if (sole)
+		k.flags |= NFSG_POLICY_SOLE;
+	if (bpf_map_update_elem(pol_fd, &idx, &k, BPF_ANY)) {
 		log_err("cannot write policy '%s': %s", p->k.name,
 			strerror(errno));
 		return -errno;
@@ -162,7 +165,8 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 	for (idx = 0; idx < s->n; idx++) {
 		err = fill_policy(fds[GUARD_INNER_POLICIES],
 				  fds[GUARD_INNER_PATHS],
-				  fds[GUARD_INNER_DESTS], idx, &s->p[idx]);
+				  fds[GUARD_INNER_DESTS], idx, &s->p[idx],
+				  idx == 0 && !n_paths);
 		if (err)
 			goto out;
 	}
