@@ -154,13 +154,31 @@ static int lockstep(const struct opts *o)
 	return 0;
 }
 
+struct cycle_run {
+	const struct opts *o;
+	uint64_t *samples;
+	unsigned long long n;	/* cycles done */
+};
+
+static int cycle_chunk(void *arg)
+{
+	struct cycle_run *r = arg;
+	int i;
+
+	for (i = 0; i < CHUNK; i++, r->n++)
+		if (one_cycle(r->o, r->n, r->n < (uint64_t)r->o->samples ?
+					   &r->samples[r->n] : NULL))
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {};
 	struct tool_chunks chunks = {};
-	unsigned long long n = 0;
-	uint64_t *samples = NULL, start, mark, now, kept;
-	int i, status = TOOL_EXIT_FAIL;
+	struct cycle_run r = { .o = &o };
+	uint64_t *samples = NULL, took, kept;
+	int status = TOOL_EXIT_FAIL;
 
 	parse(argc, argv, &o);
 	if (o.lockstep)
@@ -173,25 +191,15 @@ int main(int argc, char **argv)
 		}
 	}
 
-	start = mark = tool_now_ns();
-	do {
-		for (i = 0; i < CHUNK; i++, n++)
-			if (one_cycle(&o, n, n < (uint64_t)o.samples ?
-						&samples[n] : NULL))
-				goto cleanup;
-		now = tool_now_ns();
-		if (tool_chunk_add(&chunks, now - mark)) {
-			tool_err("out of memory");
-			goto cleanup;
-		}
-		mark = now;
-	} while (now - start < o.duration_ns);
+	r.samples = samples;
+	if (tool_run_chunks(&chunks, o.duration_ns, cycle_chunk, &r, &took))
+		goto cleanup;
 
 	printf("{\"cycles\":%llu,\"ns\":%llu,\"ns_per_cycle\":%.1f,"
-	       "\"median_ns_per_cycle\":%.1f", n,
-	       (unsigned long long)(now - start), (double)(now - start) / n,
+	       "\"median_ns_per_cycle\":%.1f", r.n,
+	       (unsigned long long)took, (double)took / r.n,
 	       (double)tool_chunk_median(&chunks) / CHUNK);
-	kept = n < (uint64_t)o.samples ? n : (uint64_t)o.samples;
+	kept = r.n < (uint64_t)o.samples ? r.n : (uint64_t)o.samples;
 	if (kept)
 		print_samples(samples, kept);
 	printf("}\n");

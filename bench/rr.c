@@ -49,14 +49,31 @@ static int transaction(int fd, char *msg)
 	return 0;
 }
 
+struct rr_run {
+	int fd;
+	char msg[MSG];
+	uint64_t n;		/* transactions done */
+};
+
+static int rr_chunk(void *arg)
+{
+	struct rr_run *r = arg;
+	int i;
+
+	for (i = 0; i < CHUNK; i++, r->n++)
+		if (transaction(r->fd, r->msg))
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t duration_ns = 1000000000ULL, start, mark, now, n = 0;
+	uint64_t duration_ns = 1000000000ULL, took;
 	struct tool_chunks chunks = {};
+	struct rr_run r = { .fd = -1 };
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char msg[MSG];
-	int c, i, fd = -1, status = TOOL_EXIT_FAIL;
+	int c, status = TOOL_EXIT_FAIL;
 
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || tool_seconds(optarg, &duration_ns))
@@ -67,35 +84,24 @@ int main(int argc, char **argv)
 		usage();
 
 	/* The sink reads a first byte 'E' as "echo". */
-	memset(msg, 'E', sizeof(msg));
-	fd = tool_connect(&ss, len);
-	if (fd < 0) {
-		tool_err("connect: %s", strerror(-fd));
+	memset(r.msg, 'E', sizeof(r.msg));
+	r.fd = tool_connect(&ss, len);
+	if (r.fd < 0) {
+		tool_err("connect: %s", strerror(-r.fd));
 		goto cleanup;
 	}
-
-	start = mark = tool_now_ns();
-	do {
-		for (i = 0; i < CHUNK; i++, n++)
-			if (transaction(fd, msg))
-				goto cleanup;
-		now = tool_now_ns();
-		if (tool_chunk_add(&chunks, now - mark)) {
-			tool_err("out of memory");
-			goto cleanup;
-		}
-		mark = now;
-	} while (now - start < duration_ns);
+	if (tool_run_chunks(&chunks, duration_ns, rr_chunk, &r, &took))
+		goto cleanup;
 
 	printf("{\"transactions\":%llu,\"ns\":%llu,\"ns_per_txn\":%.1f,"
 	       "\"median_ns_per_txn\":%.1f}\n",
-	       (unsigned long long)n, (unsigned long long)(now - start),
-	       (double)(now - start) / n,
+	       (unsigned long long)r.n, (unsigned long long)took,
+	       (double)took / r.n,
 	       (double)tool_chunk_median(&chunks) / CHUNK);
 	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
 cleanup:
-	if (fd >= 0)
-		close(fd);
+	if (r.fd >= 0)
+		close(r.fd);
 	tool_chunks_free(&chunks);
 	return status;
 }

@@ -42,14 +42,32 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+struct stream_run {
+	int fd;
+	const char *buf;
+	uint64_t bytes;		/* written so far */
+};
+
+static int stream_chunk(void *arg)
+{
+	struct stream_run *r = arg;
+	int i;
+
+	for (i = 0; i < CHUNK_WRITES; i++, r->bytes += BUF_BYTES)
+		if (write_all(r->fd, r->buf, BUF_BYTES))
+			return -1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t duration_ns = 1000000000ULL, start, mark, now, bytes = 0;
+	uint64_t duration_ns = 1000000000ULL, took;
 	struct tool_chunks chunks = {};
+	struct stream_run r = { .fd = -1 };
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char *buf = NULL;
-	int c, i, fd = -1, status = TOOL_EXIT_FAIL;
+	int c, status = TOOL_EXIT_FAIL;
 
 	while ((c = getopt(argc, argv, "t:")) != -1) {
 		if (c != 't' || tool_seconds(optarg, &duration_ns))
@@ -66,34 +84,24 @@ int main(int argc, char **argv)
 	}
 	/* The sink reads a first byte other than 'E' as "discard". */
 	memset(buf, 'D', BUF_BYTES);
-	fd = tool_connect(&ss, len);
-	if (fd < 0) {
-		tool_err("connect: %s", strerror(-fd));
+	r.buf = buf;
+	r.fd = tool_connect(&ss, len);
+	if (r.fd < 0) {
+		tool_err("connect: %s", strerror(-r.fd));
 		goto cleanup;
 	}
-
-	start = mark = tool_now_ns();
-	do {
-		for (i = 0; i < CHUNK_WRITES; i++, bytes += BUF_BYTES)
-			if (write_all(fd, buf, BUF_BYTES))
-				goto cleanup;
-		now = tool_now_ns();
-		if (tool_chunk_add(&chunks, now - mark)) {
-			tool_err("out of memory");
-			goto cleanup;
-		}
-		mark = now;
-	} while (now - start < duration_ns);
+	if (tool_run_chunks(&chunks, duration_ns, stream_chunk, &r, &took))
+		goto cleanup;
 
 	printf("{\"bytes\":%llu,\"ns\":%llu,\"gbit_s\":%.3f,"
 	       "\"median_gbit_s\":%.3f}\n",
-	       (unsigned long long)bytes, (unsigned long long)(now - start),
-	       bytes * 8.0 / (now - start),
+	       (unsigned long long)r.bytes, (unsigned long long)took,
+	       r.bytes * 8.0 / took,
 	       CHUNK_WRITES * BUF_BYTES * 8.0 / tool_chunk_median(&chunks));
 	status = fflush(stdout) ? TOOL_EXIT_FAIL : 0;
 cleanup:
-	if (fd >= 0)
-		close(fd);
+	if (r.fd >= 0)
+		close(r.fd);
 	tool_chunks_free(&chunks);
 	free(buf);
 	return status;

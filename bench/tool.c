@@ -166,3 +166,26 @@ void tool_chunks_free(struct tool_chunks *c)
 	free(c->ns);
 	memset(c, 0, sizeof(*c));
 }
+
+int tool_run_chunks(struct tool_chunks *c, uint64_t duration_ns,
+		    int (*chunk)(void *arg), void *arg, uint64_t *elapsed_ns)
+{
+	uint64_t start, mark, now;
+	int err;
+
+	start = mark = now = tool_now_ns();
+	do {
+		err = chunk(arg);
+		if (err)
+			break;
+		now = tool_now_ns();
+		err = tool_chunk_add(c, now - mark);
+		if (err) {
+			tool_err("out of memory");
+			break;
+		}
+		mark = now;
+	} while (now - start < duration_ns);
+	*elapsed_ns = now - start;
+	return err;
+}

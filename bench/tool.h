@@ -48,6 +48,13 @@ struct tool_chunks {
 	size_t n, cap;
 };
 
+/*
+ * Run chunk(arg) again and again for duration_ns, recording how long each
+ * call took; *elapsed_ns is the whole run. Returns 0, chunk's non-zero
+ * result, or -ENOMEM (after saying so).
+ */
+int tool_run_chunks(struct tool_chunks *c, uint64_t duration_ns,
+		    int (*chunk)(void *arg), void *arg, uint64_t *elapsed_ns);
 /* Record one chunk's duration: 0, or -ENOMEM. */
 int tool_chunk_add(struct tool_chunks *c, uint64_t ns);
 /* Sort n values in place, smallest first. */
