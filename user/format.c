@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
 #include "format.h"
 
@@ -84,17 +85,36 @@ static const char *family_name(__u16 family)
 
 void format_rfc3339(__u64 wall_ns, char *buf, size_t len)
 {
+	/* Events come in bursts within a second: convert each second once. */
+	static __thread time_t cached = -1;
+	static __thread char day[32];
 	time_t secs = wall_ns / 1000000000ULL;
+	unsigned long long usec;
 	struct tm tm;
-	char day[32];
+	size_t n;
+	int i;
 
-	if (!gmtime_r(&secs, &tm) ||
-	    !strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm)) {
+	if (secs != cached) {
+		if (!gmtime_r(&secs, &tm) ||
+		    !strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm)) {
+			snprintf(buf, len, "?");
+			return;
+		}
+		cached = secs;
+	}
+	/* No printf per event: "<day>.<6 digits>Z" by hand. */
+	if (len < sizeof(day) + 9) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	snprintf(buf, len, "%s.%06lluZ", day,
-		 (unsigned long long)(wall_ns % 1000000000ULL) / 1000);
+	usec = (wall_ns % 1000000000ULL) / 1000;
+	n = strlen(day);
+	memcpy(buf, day, n);
+	buf[n] = '.';
+	for (i = 6; i > 0; i--, usec /= 10)
+		buf[n + i] = '0' + usec % 10;
+	buf[n + 7] = 'Z';
+	buf[n + 8] = '\0';
 }
 
 /* comm is chosen by the process: keep the column readable. */
@@ -108,25 +128,6 @@ static void text_comm(const char *comm, char *buf, size_t len)
 		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : c == ' ' ? '_' : c;
 	}
 	buf[i] = '\0';
-}
-
-void format_json_string(FILE *out, const char *s, size_t max)
-{
-	size_t i;
-
-	fputc('"', out);
-	for (i = 0; i < max && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			/* Bytes, not UTF-8: keep the line valid JSON. */
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
 }
 
 void format_header(FILE *out, enum format_kind kind)
@@ -196,82 +197,211 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 	fputc('\n', out);
 }
 
-/* What a tracing record adds, each field followed by a comma. */
-static void trace_json_fields(FILE *out, const struct nfsg_trace_event *t)
+/*
+ * A JSON line is built in memory and written once: under a flood the
+ * agent formats hundreds of thousands of events a second, and printf's
+ * machinery was most of its time.
+ */
+struct line {
+	/* Room for every field at its longest: a cgroup path is PATH_MAX. */
+	char buf[2 * PATH_MAX];
+	size_t n;		/* never past sizeof(buf) - 1 */
+};
+
+static void put_n(struct line *l, const char *s, size_t k)
+{
+	if (k > sizeof(l->buf) - 1 - l->n)
+		k = sizeof(l->buf) - 1 - l->n;
+	memcpy(l->buf + l->n, s, k);
+	l->n += k;
+}
+
+static void put(struct line *l, const char *s)
+{
+	put_n(l, s, strlen(s));
+}
+
+static void put_u64(struct line *l, unsigned long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do
+		tmp[--i] = '0' + v % 10;
+	while ((v /= 10));
+	put_n(l, tmp + i, sizeof(tmp) - i);
+}
+
+static void put_i64(struct line *l, long long v)
+{
+	if (v < 0) {
+		put(l, "-");
+		put_u64(l, -(unsigned long long)v);
+	} else {
+		put_u64(l, v);
+	}
+}
+
+/* s (at most max bytes) as a JSON string, every byte kept readable. */
+static void put_json(struct line *l, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[6] = { '\\', 'u', '0', '0' };
+	size_t i, start = 0;
+
+	put(l, "\"");
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c != '"' && c != '\\' && c >= 0x20 && c < 0x7f)
+			continue;
+		put_n(l, s + start, i - start);
+		start = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = c;
+			put_n(l, esc, 2);
+			esc[1] = 'u';
+			continue;
+		}
+		/* Bytes, not UTF-8: keep the line valid JSON. */
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		put_n(l, esc, 6);
+	}
+	put_n(l, s + start, i - start);
+	put(l, "\"");
+}
+
+static void put_end(struct line *l, FILE *out)
+{
+	put(l, "\n");
+	fwrite(l->buf, 1, l->n, out);
+}
+
+/* Each field followed by a comma. */
+static void put_trace_fields(struct line *l, const struct nfsg_trace_event *t)
 {
 	char num[16];
 
-	if (t->e.kind != NFSG_EV_CLOSED)
-		fprintf(out, "\"outcome\":\"%s\",", outcome_name(t->e.kind));
+	if (t->e.kind != NFSG_EV_CLOSED) {
+		put(l, "\"outcome\":\"");
+		put(l, outcome_name(t->e.kind));
+		put(l, "\",");
+	}
 	switch (t->e.kind) {
 	case NFSG_EV_ESTABLISHED:
-		fprintf(out, "\"latency_us\":%llu,",
-			(unsigned long long)t->duration_ns / 1000);
+		put(l, "\"latency_us\":");
+		put_u64(l, t->duration_ns / 1000);
+		put(l, ",");
 		break;
 	case NFSG_EV_FAILED:
 	case NFSG_EV_TIMEOUT:
 	case NFSG_EV_RESET:
-		fprintf(out, "\"error\":\"%s\",\"errno\":%d,\"elapsed_us\":%llu,",
-			t->error ? errno_name(t->error, num, sizeof(num)) : "",
-			t->error, (unsigned long long)t->duration_ns / 1000);
+		put(l, "\"error\":\"");
+		put(l, t->error ? errno_name(t->error, num, sizeof(num)) : "");
+		put(l, "\",\"errno\":");
+		put_i64(l, t->error);
+		put(l, ",\"elapsed_us\":");
+		put_u64(l, t->duration_ns / 1000);
+		put(l, ",");
 		break;
 	case NFSG_EV_CLOSED:
-		fprintf(out, "\"lifetime_us\":%llu,\"bytes_sent\":%llu,"
-			"\"bytes_received\":%llu,",
-			(unsigned long long)t->duration_ns / 1000,
-			(unsigned long long)t->bytes_sent,
-			(unsigned long long)t->bytes_received);
+		put(l, "\"lifetime_us\":");
+		put_u64(l, t->duration_ns / 1000);
+		put(l, ",\"bytes_sent\":");
+		put_u64(l, t->bytes_sent);
+		put(l, ",\"bytes_received\":");
+		put_u64(l, t->bytes_received);
+		put(l, ",");
 		break;
 	}
-	fprintf(out, "\"cookie\":%llu,", (unsigned long long)t->cookie);
+	put(l, "\"cookie\":");
+	put_u64(l, t->cookie);
+	put(l, ",");
 }
 
 static void event_json(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
 	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
+	struct line l;		/* not zeroed: 8 KiB a line would show */
 
+	l.n = 0;
 	format_rfc3339(n->wall_ns, when, sizeof(when));
+	put(&l, "{\"time\":\"");
+	put(&l, when);
 	if (e->kind == NFSG_EV_CGROUP_ADDED || e->kind == NFSG_EV_CGROUP_REMOVED) {
-		fprintf(out, "{\"time\":\"%s\",\"type\":\"cgroup\","
-			"\"action\":\"%s\",\"policy\":",
-			when, cgroup_action(e->kind));
-		format_json_string(out, n->policy, strlen(n->policy));
-		fprintf(out, ",\"cgroup_id\":%llu,\"cgroup\":",
-			(unsigned long long)e->cgroup_id);
-		format_json_string(out, n->cgroup, strlen(n->cgroup));
-		fprintf(out, ",\"pid\":%u,\"comm\":", e->pid);
-		format_json_string(out, e->comm, NFSG_COMM_LEN);
-		fputs("}\n", out);
+		put(&l, "\",\"type\":\"cgroup\",\"action\":\"");
+		put(&l, cgroup_action(e->kind));
+		put(&l, "\",\"policy\":");
+		put_json(&l, n->policy, strlen(n->policy));
+		put(&l, ",\"cgroup_id\":");
+		put_u64(&l, e->cgroup_id);
+		put(&l, ",\"cgroup\":");
+		put_json(&l, n->cgroup, strlen(n->cgroup));
+		put(&l, ",\"pid\":");
+		put_u64(&l, e->pid);
+		put(&l, ",\"comm\":");
+		put_json(&l, e->comm, NFSG_COMM_LEN);
+		put(&l, "}");
+		put_end(&l, out);
 		return;
 	}
 	if (e->suppressed) {
-		fprintf(out, "{\"time\":\"%s\",\"type\":\"suppressed\","
-			"\"count\":%u,\"uid\":%u,\"cgroup_id\":%llu,\"cgroup\":",
-			when, e->suppressed, e->uid,
-			(unsigned long long)e->cgroup_id);
-		format_json_string(out, n->cgroup, strlen(n->cgroup));
-		fputs("}\n", out);
+		put(&l, "\",\"type\":\"suppressed\",\"count\":");
+		put_u64(&l, e->suppressed);
+		put(&l, ",\"uid\":");
+		put_u64(&l, e->uid);
+		put(&l, ",\"cgroup_id\":");
+		put_u64(&l, e->cgroup_id);
+		put(&l, ",\"cgroup\":");
+		put_json(&l, n->cgroup, strlen(n->cgroup));
+		put(&l, "}\n{\"time\":\"");
+		put(&l, when);
 	}
 	format_addr(e, addr, sizeof(addr));
-	fprintf(out, "{\"time\":\"%s\",\"type\":\"%s\",\"verdict\":\"%s\",",
-		when, e->kind == NFSG_EV_CLOSED ? "close" : "connect",
-		verdict_name(e->verdict));
+	put(&l, "\",\"type\":\"");
+	put(&l, e->kind == NFSG_EV_CLOSED ? "close" : "connect");
+	put(&l, "\",\"verdict\":\"");
+	put(&l, verdict_name(e->verdict));
+	put(&l, "\",");
 	if (is_trace(e->kind))
-		trace_json_fields(out, (const struct nfsg_trace_event *)e);
-	fputs("\"policy\":", out);
-	format_json_string(out, n->policy, strlen(n->policy));
-	fprintf(out, ",\"pid\":%u,\"tid\":%u,\"uid\":%u,\"gid\":%u,\"comm\":",
-		e->pid, e->tid, e->uid, e->gid);
-	format_json_string(out, e->comm, NFSG_COMM_LEN);
-	fprintf(out, ",\"cgroup_id\":%llu,\"cgroup\":",
-		(unsigned long long)e->cgroup_id);
-	format_json_string(out, n->cgroup, strlen(n->cgroup));
-	fprintf(out,
-		",\"family\":\"%s\",\"daddr\":\"%s\",\"dport\":%u,"
-		"\"protocol\":\"%s\"}\n",
-		family_name(e->family), addr, e->dport,
-		format_protocol(e->protocol, proto, sizeof(proto)));
+		put_trace_fields(&l, (const struct nfsg_trace_event *)e);
+	put(&l, "\"policy\":");
+	put_json(&l, n->policy, strlen(n->policy));
+	put(&l, ",\"pid\":");
+	put_u64(&l, e->pid);
+	put(&l, ",\"tid\":");
+	put_u64(&l, e->tid);
+	put(&l, ",\"uid\":");
+	put_u64(&l, e->uid);
+	put(&l, ",\"gid\":");
+	put_u64(&l, e->gid);
+	put(&l, ",\"comm\":");
+	put_json(&l, e->comm, NFSG_COMM_LEN);
+	put(&l, ",\"cgroup_id\":");
+	put_u64(&l, e->cgroup_id);
+	put(&l, ",\"cgroup\":");
+	put_json(&l, n->cgroup, strlen(n->cgroup));
+	put(&l, ",\"family\":\"");
+	put(&l, family_name(e->family));
+	put(&l, "\",\"daddr\":\"");
+	put(&l, addr);
+	put(&l, "\",\"dport\":");
+	put_u64(&l, e->dport);
+	put(&l, ",\"protocol\":\"");
+	put(&l, format_protocol(e->protocol, proto, sizeof(proto)));
+	put(&l, "\"}");
+	put_end(&l, out);
+}
+
+void format_json_string(FILE *out, const char *s, size_t max)
+{
+	struct line l;
+
+	l.n = 0;
+	put_json(&l, s, max);
+	fwrite(l.buf, 1, l.n, out);
 }
 
 void format_event(FILE *out, enum format_kind kind,
