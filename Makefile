@@ -109,12 +109,12 @@ helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(VARIANTS)
 
 # The configuration parser under libFuzzer and AddressSanitizer.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz_config.c user/config.c user/parse.c user/policy.c
+FUZZ_SRCS := tests/fuzz/fuzz_config.c user/config.c user/log.c user/parse.c user/policy.c
 $(OUTPUT)/tests/fuzz_config: $(FUZZ_SRCS) | $(OUTPUT)/tests
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -std=gnu11 \
-		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags inih) $(FUZZ_SRCS) \
-		$(shell $(PKG_CONFIG) --libs inih) -o $@
+		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags inih libbpf) $(FUZZ_SRCS) \
+		$(shell $(PKG_CONFIG) --libs inih libbpf) -o $@
 
 fuzz: $(OUTPUT)/tests/fuzz_config
 	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus

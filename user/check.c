@@ -52,7 +52,7 @@ int cmd_check(int argc, char **argv)
 
 	if (argp_parse(&check_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
-	if (run_load_config(o.file, &set, false))
+	if (config_load(o.file, &set))
 		return EXIT_FAILURE;
 	printf("%s: valid, %zu polic%s\n", o.file ? o.file : CONFIG_DEFAULT_PATH,
 	       set.n, set.n == 1 ? "y" : "ies");

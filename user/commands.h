@@ -15,11 +15,5 @@ int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 
-struct policy_set;
-/*
- * The configured policy set: path, else the default file if it exists,
- * else the embedded default. Prints every problem, one line each.
- */
-int run_load_config(const char *path, struct policy_set *s, bool quiet);
 
 #endif

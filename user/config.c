@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "config.h"
+#include "log.h"
 #include "parse.h"
 
 #define SECTION_POLICY "policy "
@@ -705,4 +706,27 @@ int config_read_stream(FILE *f, const char *path, struct policy_set *out,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int config_load(const char *path, struct policy_set *out)
+{
+	struct config_errors errs = {};
+	const char *file = path ? path : CONFIG_DEFAULT_PATH;
+	size_t i;
+	int err;
+
+	err = config_read(file, out, &errs);
+	if (err == -ENOENT && !path) {
+		log_info("no %s: the embedded default policy applies", file);
+		return policy_set_default(out);
+	}
+	if (err == -ENOENT) {
+		log_err("%s: no such file: create it or leave out --config for the default policy",
+			file);
+		return err;
+	}
+	for (i = 0; i < errs.n; i++)
+		log_err("%s", errs.msg[i]);
+	config_errors_free(&errs);
+	return err;
 }

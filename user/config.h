@@ -41,5 +41,11 @@ int config_read(const char *path, struct policy_set *out,
 int config_read_stream(FILE *f, const char *name, struct policy_set *out,
 		       struct config_errors *errs);
 void config_errors_free(struct config_errors *errs);
+/*
+ * The configured policy set: path, else the default file if it exists,
+ * else the embedded default. Prints every problem, one line each, and
+ * returns 0 or -errno.
+ */
+int config_load(const char *path, struct policy_set *out);
 
 #endif

@@ -248,35 +248,6 @@ static const struct argp trace_argp = {
 	.doc = trace_doc,
 };
 
-/*
- * The configured policy set: the file given, else the default file, else
- * the embedded default. Every problem is printed, one line each.
- */
-int run_load_config(const char *path, struct policy_set *s, bool quiet)
-{
-	struct config_errors errs = {};
-	const char *file = path ? path : CONFIG_DEFAULT_PATH;
-	size_t i;
-	int err;
-
-	err = config_read(file, s, &errs);
-	if (err == -ENOENT && !path) {
-		if (!quiet)
-			log_info("no %s: enforcing the embedded default policy",
-				 file);
-		return policy_set_default(s);
-	}
-	if (err == -ENOENT) {
-		log_err("%s: no such file: create it or leave out --config for the default policy",
-			file);
-		return err;
-	}
-	for (i = 0; i < errs.n; i++)
-		log_err("%s", errs.msg[i]);
-	config_errors_free(&errs);
-	return err;
-}
-
 static __u64 clock_ns(clockid_t clk)
 {
 	struct timespec ts;
@@ -408,7 +379,7 @@ static void do_reload(struct run_state *s)
 
 	log_info("reloading the configuration");
 	notify("RELOADING=1");
-	if (run_load_config(s->o->config, &fresh, false)) {
+	if (config_load(s->o->config, &fresh)) {
 		log_err("configuration invalid: keeping the running policy");
 		notify("READY=1");
 		return;
@@ -578,7 +549,7 @@ static int enforce(struct run_state *s)
 	err = probe_kernel();
 	if (err)
 		goto out;
-	err = run_load_config(s->o->config, &policy, false);
+	err = config_load(s->o->config, &policy);
 	if (err)
 		goto out;
 	if (s->o->persist) {
