@@ -55,7 +55,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$
 .DELETE_ON_ERROR:
 # Skeletons and objects are wanted, not intermediate: keep them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps deps-test run test unit-tests helpers install uninstall fuzz bench
+.PHONY: all clean deps deps-test deps-kernels run test test-kernels unit-tests helpers install uninstall fuzz bench
 
 all: $(OUTPUT)/nfsguard
 	@:
@@ -138,6 +138,18 @@ run: deps
 test: deps-test
 	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config
 	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
+
+# The kernel matrix (tools/kernels/): Debian's 5.10, 6.1 and 6.12, and the
+# running kernel when /boot has it, each booted under qemu on this
+# machine's root to run the suite's real cases. KERNELS picks some, e.g.
+# KERNELS="bullseye trixie"; KERNEL_TESTS and KERNEL_TIMEOUT also apply.
+KERNELS ?=
+deps-kernels:
+	$(Q)tools/deps.sh build test kernels
+
+test-kernels: deps-kernels
+	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests
+	$(Q)tools/kernels/matrix.sh $(OUTPUT) $(KERNELS)
 
 # The benchmark (bench/): workload tools, and a null cgroup program with
 # its loader, the floor that any connect4/connect6 program pays.

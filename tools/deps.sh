@@ -1,15 +1,18 @@
 #!/bin/sh
 # Install the Debian packages nfsguard needs, when they are missing, and
-# say what was installed.  Usage: tools/deps.sh build [test] [bench]
+# say what was installed.  Usage: tools/deps.sh build [test] [bench] [kernels]
 #   build: what 'make' and 'nfsguard run' need
 #   test:  what 'make test' needs on top (namespaces, uids, NFS server, client)
 #   bench: what 'make bench' needs on top (namespaces, uids, the firewalls
 #          it compares nfsguard with)
+#   kernels: what 'make test-kernels' needs on top (qemu, an initramfs of
+#          busybox, the guests' modprobe and the kernel NFS client's mount)
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev bpftool"
 TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils"
 BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
+KERNELS_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd nfs-common debian-archive-keyring"
 
 want=""
 for set in "$@"; do
@@ -17,7 +20,8 @@ for set in "$@"; do
 	build) want="$want $BUILD_PKGS" ;;
 	test) want="$want $TEST_PKGS" ;;
 	bench) want="$want $BENCH_PKGS" ;;
-	*) echo "deps: unknown package set '$set': use build, test and/or bench" >&2; exit 2 ;;
+	kernels) want="$want $KERNELS_PKGS" ;;
+	*) echo "deps: unknown package set '$set': use build, test, bench and/or kernels" >&2; exit 2 ;;
 	esac
 done
 
