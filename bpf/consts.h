@@ -3,6 +3,7 @@
 #ifndef NFSGUARD_BPF_CONSTS_H
 #define NFSGUARD_BPF_CONSTS_H
 
+#define AF_UNSPEC 0
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_STREAM 1

@@ -28,12 +28,12 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 					 const struct bpf_sock_addr *ctx,
 					 const struct sock *sk, __u16 family,
 					 __u16 port, __u16 protocol, __u32 uid,
-					 __u8 verdict)
+					 __u8 verdict, int how)
 {
 	__u32 *a = (__u32 *)e->daddr;
 
 	e->uid = uid;
-	e->gid = socket_gid(sk);
+	e->gid = socket_gid(sk, how);
 	e->family = family;
 	e->dport = port;
 	e->protocol = protocol;
@@ -57,19 +57,19 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 static __always_inline void report(struct bpf_sock_addr *ctx,
 				   const struct sock *sk, __u16 family,
 				   __u16 port, __u16 protocol, __u32 uid,
-				   __u32 gen, __u32 idx, __u8 verdict)
+				   __u32 gen, __u32 idx, __u8 verdict, int how)
 {
-	__u64 cgid = socket_cgroup(sk)->kn->id;
+	__u64 cgid = cgroup_id(socket_cgroup(sk, how), how);
 	struct nfsg_event tmpl = {}, *e;
 	__u32 suppressed;
 
-	if (!filters_match(ctx, sk, family, port, uid) ||
+	if (!filters_match(ctx, sk, family, port, uid, how) ||
 	    !rl_admit(cgid, uid, &suppressed))
 		return;
 	if (verdict == NFSG_VERDICT_ALLOW && protocol != NFSG_PROTO_UDP) {
 		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, gen, idx);
 		fill_connect(&tmpl, ctx, sk, family, port, protocol, uid,
-			     verdict);
+			     verdict, how);
 		tmpl.suppressed = suppressed;
 		trace_follow(ctx, &tmpl);
 		return;
@@ -77,23 +77,29 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, gen, idx);
 	if (!e)
 		return;
-	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict);
+	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict, how);
 	e->suppressed = suppressed;
 	event_submit(e);
 }
 
-static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
+/*
+ * The one decision, for every hook and kernel; how says only how socket
+ * facts are read (bpf/socket.h).
+ */
+static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
+				  int how)
 {
-	__u32 protocol = ctx->protocol, gen, idx, uid;
+	__u32 protocol = ctx->protocol, gen, idx, uid, p;
 	const struct nfsg_policy *pol;
 	const struct sock *sk, *owner;
 	bool privileged;
 	__u8 govern, verdict;
 	__u16 port;
 
-	/* The fast path: a port no policy governs costs one bitmap test,
-	 * and is not even counted. */
-	if (ctx->user_family != family)
+	/* A family the kernel will not treat as the hook's is refused by
+	 * the kernel after this program (see include/guard.h); AF_UNSPEC,
+	 * which udp_sendmsg() takes as AF_INET, is decided as the hook's. */
+	if (ctx->user_family != family && ctx->user_family != AF_UNSPEC)
 		return SK_VERDICT_PASS;
 	if (ctx->type == SOCK_STREAM &&
 	    (protocol == NFSG_PROTO_TCP || protocol == NFSG_PROTO_MPTCP))
@@ -102,14 +108,19 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		govern = NFSG_GOVERN_UDP;
 	else
 		return SK_VERDICT_PASS;
-	/* user_port holds the port in network order in its low 16 bits. */
-	port = bpf_ntohs((__u16)ctx->user_port);
+	/* user_port holds the port in network order in its low 16 bits.
+	 * Verifiers before 6.13 lose a byte swap's bounds: mask again. */
+	p = bpf_ntohs((__u16)ctx->user_port);
+	barrier_var(p);
+	port = p & 0xffff;
+	/* The fast path: a port no policy governs costs one bitmap test,
+	 * and is not even counted. */
 	if (!port_filtered(govern, port))
 		return SK_VERDICT_PASS;
 
-	sk = sock_of(ctx->sk);
-	owner = kernel_socket(sk) && protocol == NFSG_PROTO_TCP ?
-			mptcp_owner(sk) : NULL;
+	sk = sock_of(ctx, how);
+	owner = kernel_socket(sk, how) && protocol == NFSG_PROTO_TCP ?
+			mptcp_owner(sk, how) : NULL;
 	if (owner) {
 		/* Judge, and report, the subflow as its MPTCP socket. */
 		sk = owner;
@@ -118,7 +129,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 	/* The kernel's own sockets pass: the in-kernel NFS client's, made in
 	 * a kworker. A kernel socket a user's request made (SMC's TCP socket,
 	 * say) carries that user's uid, and is judged like any other. */
-	if (kernel_socket(sk) && socket_uid(sk) == 0)
+	uid = socket_uid(sk, how);
+	if (kernel_socket(sk, how) && uid == 0)
 		goto pass;
 
 	gen = active_gen();
@@ -126,7 +138,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 	pol = policy_get(gen, idx);
 	/* With no cgroup named, every socket has the default: no walk. */
 	if (pol && !(pol->flags & NFSG_POLICY_SOLE)) {
-		idx = policy_index(socket_cgroup(sk), gen);
+		idx = policy_index(socket_cgroup(sk, how), gen, how);
 		if (idx != NFSG_DEFAULT_POLICY) {
 			pol = policy_get(gen, idx);
 			if (!pol) {
@@ -141,17 +153,17 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 	    (!in_ranges(pol->ports, pol->n_ports, port) && !extra_port(port)))
 		goto pass;
 
-	uid = socket_uid(sk);
-	privileged = in_ranges(pol->uids, pol->n_uids, uid) ||
+	/* An unreadable uid or gid is NFSG_ID_UNKNOWN: never privileged. */
+	privileged = id_privileged(pol->uids, pol->n_uids, uid) ||
 		     (pol->n_gids &&
-		      in_ranges(pol->gids, pol->n_gids, socket_gid(sk)));
+		      id_privileged(pol->gids, pol->n_gids, socket_gid(sk, how)));
 	if (privileged && (!(pol->flags & NFSG_POLICY_ALLOWLIST) ||
 			   dest_allowed(ctx, family, gen, idx))) {
 		count(NFSG_CTR_ALLOWED);
 		count_policy(gen, idx, NFSG_PCTR_ALLOWED);
 		if (trace_enabled)
 			report(ctx, sk, family, port, protocol, uid, gen, idx,
-			       NFSG_VERDICT_ALLOW);
+			       NFSG_VERDICT_ALLOW, how);
 		return SK_VERDICT_PASS;
 	}
 
@@ -164,7 +176,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family)
 		count(NFSG_CTR_REFUSED);
 		count_policy(gen, idx, NFSG_PCTR_REFUSED);
 	}
-	report(ctx, sk, family, port, protocol, uid, gen, idx, verdict);
+	report(ctx, sk, family, port, protocol, uid, gen, idx, verdict, how);
 	return verdict == NFSG_VERDICT_AUDIT ? SK_VERDICT_PASS
 					     : SK_VERDICT_REFUSE;
 pass:
@@ -172,28 +184,56 @@ pass:
 	return SK_VERDICT_PASS;
 }
 
+/*
+ * The hooks, each in two builds: direct reads (Linux 6.7 and later) and
+ * probed reads (5.10 and later). The agent loads one set (user/probe.c).
+ */
 SEC("cgroup/connect4")
 int nfsg_connect4(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET);
+	return decide(ctx, AF_INET, NFSG_READ_CAST);
 }
 
 SEC("cgroup/connect6")
 int nfsg_connect6(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6);
+	return decide(ctx, AF_INET6, NFSG_READ_CAST);
 }
 
 SEC("cgroup/sendmsg4")
 int nfsg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET);
+	return decide(ctx, AF_INET, NFSG_READ_CAST);
 }
 
 SEC("cgroup/sendmsg6")
 int nfsg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6);
+	return decide(ctx, AF_INET6, NFSG_READ_CAST);
+}
+
+SEC("cgroup/connect4")
+int nfsg_connect4_p(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET, NFSG_READ_PROBE);
+}
+
+SEC("cgroup/connect6")
+int nfsg_connect6_p(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET6, NFSG_READ_PROBE);
+}
+
+SEC("cgroup/sendmsg4")
+int nfsg_sendmsg4_p(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET, NFSG_READ_PROBE);
+}
+
+SEC("cgroup/sendmsg6")
+int nfsg_sendmsg6_p(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET6, NFSG_READ_PROBE);
 }
 
 /* cgroup2 is the default hierarchy, whose id is 0; v1 ones count from 1. */

@@ -52,48 +52,22 @@ static __always_inline bool in_ranges(const struct nfsg_range *r, __u8 n,
 	return false;
 }
 
-/* cg's ancestor at level (its own level or above), or NULL. */
-static __always_inline const struct cgroup *
-cgroup_ancestor(const struct cgroup *cg, __u32 level)
+/* An owner's uid or gid that could not be read is never privileged. */
+static __always_inline bool id_privileged(const struct nfsg_range *r, __u8 n,
+					  __u32 id)
 {
-	const struct cgroup *anc = NULL;
-	__u64 slot;
-
-	/* ancestors[level] is a flexible array: read the slot by address. */
-	slot = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) +
-	       level * sizeof(anc);
-	if (bpf_probe_read_kernel(&anc, sizeof(anc), (void *)slot) || !anc)
-		return NULL;
-	return bpf_rdonly_cast(anc, bpf_core_type_id_kernel(struct cgroup));
-}
-
-static __always_inline __u64 cgroup_ancestor_id(const struct cgroup *cg,
-						__u32 level)
-{
-	const struct cgroup *anc = cgroup_ancestor(cg, level);
-
-	return anc ? anc->kn->id : 0;
-}
-
-/* cg's parent cgroup: the cgroup its self css's parent is the self of. */
-static __always_inline const struct cgroup *
-cgroup_parent(const struct cgroup *cg)
-{
-	__u64 css = (__u64)cg->self.parent;
-
-	if (!css)
-		return NULL;
-	return bpf_rdonly_cast((void *)(css - bpf_core_field_offset(struct cgroup,
-								    self)),
-			       bpf_core_type_id_kernel(struct cgroup));
+	return id != NFSG_ID_UNKNOWN && in_ranges(r, n, id);
 }
 
 /*
  * The policy index for a socket of cgroup cg: the policy named for cg or
  * its nearest ancestor, else the default. Policies exist only down to
- * NFSG_MAX_DEPTH, so a deeper cgroup starts its walk there.
+ * NFSG_MAX_DEPTH, so a deeper cgroup starts its walk there. Direct reads
+ * follow parent pointers (plain loads, no helper call a level); probed
+ * reads take each level's id from cg's ancestors.
  */
-static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen)
+static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen,
+					  int how)
 {
 	void *cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
 	__u32 level, i, *idx;
@@ -102,23 +76,27 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen)
 
 	if (!cgroups || !cg)
 		return NFSG_DEFAULT_POLICY;
-	level = cg->level;
+	level = cgroup_level(cg, how);
 	if (level > NFSG_MAX_DEPTH) {
-		/* Rare: no policy lives down here, start at the deepest one
-		 * that may. */
-		cg = cgroup_ancestor(cg, NFSG_MAX_DEPTH);
+		/* Rare: no policy lives down here; start at the deepest level
+		 * that may hold one. */
 		level = NFSG_MAX_DEPTH;
+		if (how == NFSG_READ_CAST)
+			cg = cgroup_ancestor(cg, NFSG_MAX_DEPTH, how);
 	}
-	/* Up through the parents: plain loads, no helper call a level. */
-	for (i = 0; i < NFSG_MAX_DEPTH && cg; i++) {
+	for (i = 0; i < NFSG_MAX_DEPTH; i++) {
 		l = (int)level - (int)i;
-		if (l < 1)
+		if (l < 1 || !cg)
 			break;		/* the root: the default's */
-		id = cg->kn->id;
+		if (how == NFSG_READ_CAST) {
+			id = cgroup_id(cg, how);
+			cg = cgroup_parent(cg, how);
+		} else {
+			id = cgroup_ancestor_id(cg, l, how);
+		}
 		idx = bpf_map_lookup_elem(cgroups, &id);
 		if (idx)
 			return *idx;
-		cg = cgroup_parent(cg);
 	}
 	return NFSG_DEFAULT_POLICY;
 }

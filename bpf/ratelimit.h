@@ -9,6 +9,13 @@
  * the key's theoretical arrival time (tat) one interval on; an event that
  * would put it more than a burst ahead of now is held back. One cmpxchg,
  * no lock.
+ *
+ * Kernels before 5.12 have no BPF compare-and-exchange (the agent probes
+ * for it and sets rl_atomic): there, tat and the held-back count are read
+ * and written with plain loads and stores, so two CPUs admitting events
+ * of one key at the same instant may both pass, or lose a held-back
+ * count. The limit stays a limit; only its exactness under contention
+ * differs.
  */
 #ifndef NFSGUARD_BPF_RATELIMIT_H
 #define NFSGUARD_BPF_RATELIMIT_H
@@ -16,6 +23,7 @@
 /* Events per second per key, and the burst; rl_rate 0 turns it off. */
 const volatile __u32 rl_rate = 0;
 const volatile __u32 rl_burst = 1;
+const volatile bool rl_atomic = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -46,6 +54,15 @@ static __always_inline bool rl_admit(__u64 cgid, __u32 uid, __u32 *suppressed)
 		bpf_map_update_elem(&nfsg_ratelimit, &key, &fresh, BPF_NOEXIST);
 		return true;
 	}
+	if (!rl_atomic) {
+		tat = b->tat < now ? now : b->tat;
+		if (tat - now > (__u64)(rl_burst - 1) * interval)
+			goto hold;
+		b->tat = tat + interval;
+		*suppressed = b->suppressed;
+		b->suppressed = 0;
+		return true;
+	}
 	/* Another CPU may move tat meanwhile: retry a few times. */
 	for (tries = 0; tries < 4; tries++) {
 		old = *(volatile __u64 *)&b->tat;
@@ -58,6 +75,7 @@ static __always_inline bool rl_admit(__u64 cgid, __u32 uid, __u32 *suppressed)
 			return true;
 		}
 	}
+hold:
 	__sync_fetch_and_add(&b->suppressed, 1);
 	return false;
 }

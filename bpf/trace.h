@@ -65,7 +65,7 @@ static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
 /* Does this attempt pass the trace filters? All of them must match. */
 static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
 					  const struct sock *sk, __u16 family,
-					  __u16 port, __u32 uid)
+					  __u16 port, __u32 uid, int how)
 {
 	char comm[NFSG_COMM_LEN];
 	const struct cgroup *cg;
@@ -93,9 +93,9 @@ static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
 	}
 	if (filter_on & NFSG_FILTER_CGROUP) {
 		/* In the subtree: its ancestor at the filter's level is it. */
-		cg = socket_cgroup(sk);
-		if ((__u32)cg->level < filter_cgroup_level ||
-		    cgroup_ancestor_id(cg, filter_cgroup_level) !=
+		cg = socket_cgroup(sk, how);
+		if (cgroup_level(cg, how) < filter_cgroup_level ||
+		    cgroup_ancestor_id(cg, filter_cgroup_level, how) !=
 			    filter_cgroup_id)
 			return false;
 	}

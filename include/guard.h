@@ -78,6 +78,10 @@
 #define NFSG_ABI_VERSION 1
 #endif
 
+/* An owner's uid or gid that could not be read for certain (the kernel's
+ * INVALID_UID): never privileged, whatever a policy lists. */
+#define NFSG_ID_UNKNOWN 0xffffffffU
+
 /* IANA protocol numbers (vmlinux.h has no macros). */
 #define NFSG_PROTO_TCP 6
 #define NFSG_PROTO_UDP 17

@@ -14,6 +14,7 @@ int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 
 #endif

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "discover.h"
+#include "guard_prog.h"
 #include "guard.h"
 
 static int prog_name(__u32 id, char *name, size_t len)
@@ -101,7 +102,7 @@ static void scan_process(pid_t pid, struct agent *a)
 		    read_link(pid, d->d_name, &l) ||
 		    strncmp(l.prog_name, "nfsg_", 5))
 			continue;
-		if (!strcmp(l.prog_name, "nfsg_connect4")) {
+		if (guard_hook_of(l.prog_name) == GUARD_CONNECT4) {
 			a->connect4_prog = l.prog_id;
 			a->cgroup_id = l.cgroup_id;
 		}

@@ -126,6 +126,25 @@ int guard_set_gen(const struct guard *g, __u32 gen)
 	return 0;
 }
 
+/* Hook i's program of the direct-read build, or of the probed-read one. */
+static struct bpf_program *hook_progs(const struct guard *g, int i, bool direct)
+{
+	struct bpf_program *direct_progs[GUARD_HOOKS] = {
+		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
+		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
+		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
+		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
+	};
+	struct bpf_program *probed_progs[GUARD_HOOKS] = {
+		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_p,
+		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_p,
+		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_p,
+		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_p,
+	};
+
+	return direct ? direct_progs[i] : probed_progs[i];
+}
+
 /* The tracing programs, in the order of g->trace. */
 static struct bpf_program **trace_progs(struct guard *g, int i)
 {
@@ -189,11 +208,20 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	g->skel->rodata->rl_rate = o->rl_rate;
 	g->skel->rodata->rl_burst = o->rl_burst ? o->rl_burst : 1;
+	g->skel->rodata->rl_atomic = o->plan->rl_exact;
 	g->skel->rodata->trace_enabled = o->trace;
 	set_filters(g, o);
+	/* One build of the hooks: the one this kernel's verifier takes. */
+	g->direct_reads = o->plan->direct_reads;
+	for (i = 0; i < GUARD_HOOKS; i++) {
+		bpf_program__set_autoload(hook_progs(g, i, true), g->direct_reads);
+		bpf_program__set_autoload(hook_progs(g, i, false), !g->direct_reads);
+	}
 	/* Tracing programs load only when asked for: they may not load. */
 	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
+	if (o->trace && !o->plan->trace_errors)
+		bpf_program__set_autoload(g->skel->progs.nfsg_tr_error, false);
 	err = bpf_map__set_max_entries(g->skel->maps.nfsg_events,
 				       o->ringbuf_bytes);
 	if (err) {
@@ -214,10 +242,18 @@ fail:
 
 int guard_load(struct guard *g)
 {
-	int err = nfsg_guard__load(g->skel);
+	char prog[64], why[512];
+	int err;
 
-	if (err)
-		log_err("kernel refused to load the programs: %s: rerun with -v to see the verifier log",
+	log_libbpf_forget();
+	err = nfsg_guard__load(g->skel);
+	if (!err)
+		return 0;
+	if (log_verifier_tail(prog, sizeof(prog), why, sizeof(why)))
+		log_err("kernel refused to load program %s: %s; the verifier's last lines: %s; rerun with -v for the whole log",
+			prog, strerror(-err), why);
+	else
+		log_err("kernel refused to load the programs: %s: rerun with -v to see libbpf's messages",
 			strerror(-err));
 	return err;
 }
@@ -265,14 +301,36 @@ fail:
 
 struct bpf_program *guard_hook_prog(const struct guard *g, enum guard_hook i)
 {
-	struct bpf_program *progs[GUARD_HOOKS] = {
-		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
-		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
-		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
-		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
-	};
+	return hook_progs(g, i, g->direct_reads);
+}
 
-	return progs[i];
+static const char *const hook_names[GUARD_HOOKS] = {
+	[GUARD_CONNECT4] = "connect4",
+	[GUARD_CONNECT6] = "connect6",
+	[GUARD_SENDMSG4] = "sendmsg4",
+	[GUARD_SENDMSG6] = "sendmsg6",
+};
+
+const char *guard_hook_name(enum guard_hook i)
+{
+	return hook_names[i];
+}
+
+int guard_hook_of(const char *prog_name)
+{
+	size_t n;
+	int i;
+
+	if (strncmp(prog_name, "nfsg_", 5))
+		return -1;
+	prog_name += 5;
+	for (i = 0; i < GUARD_HOOKS; i++) {
+		n = strlen(hook_names[i]);
+		if (!strncmp(prog_name, hook_names[i], n) &&
+		    (!prog_name[n] || !strcmp(prog_name + n, "_p")))
+			return i;
+	}
+	return -1;
 }
 
 int guard_attach(struct guard *g, int cgroup_fd)

@@ -9,6 +9,7 @@
 #include <linux/types.h>
 #include "guard.h"
 #include "trace.h"
+#include "probe.h"
 
 struct nfsg_guard;
 struct bpf_link;
@@ -45,6 +46,7 @@ struct guard {
 	struct bpf_link *mkdir, *rmdir;
 	struct bpf_link *trace[GUARD_TRACE_PROGS]; /* if tracing is loaded */
 	struct guard_inner_def inner[GUARD_INNERS];
+	bool direct_reads;	/* which build of the hooks is loaded */
 };
 
 struct guard_opts {
@@ -55,6 +57,7 @@ struct guard_opts {
 	const struct trace_filters *filters;	/* NULL: none */
 	__u64 filter_cgroup_id;	/* with filters->cgroup: its id ... */
 	__u32 filter_cgroup_level;	/* ... and depth */
+	const struct kplan *plan;	/* what this kernel supports */
 };
 
 /* Open and configure the programs; maps may then be reused. */
@@ -79,8 +82,12 @@ int guard_set_gen(const struct guard *g, __u32 gen);
 int guard_attach_trace(struct guard *g);
 /* Follow cgroups as they are created and removed. */
 int guard_watch_cgroups(struct guard *g);
-/* The program for hook i. */
+/* The program for hook i, of the build that is loaded. */
 struct bpf_program *guard_hook_prog(const struct guard *g, enum guard_hook i);
+/* Hook i's name ("connect4"). */
+const char *guard_hook_name(enum guard_hook i);
+/* The hook a kernel program name of either build is for, or -1. */
+int guard_hook_of(const char *prog_name);
 /* Attach the four hooks to the cgroup; all or none. */
 int guard_attach(struct guard *g, int cgroup_fd);
 /* Detach the hooks (and only them). */

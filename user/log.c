@@ -2,19 +2,47 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <bpf/libbpf.h>
+#include "escape.h"
 #include "log.h"
 
 bool log_verbose;
 
-/* Keeps errno: callers may log, then return -errno. */
+/*
+ * Keeps errno: callers may log, then return -errno. A message may quote
+ * what a user controls (a cgroup name, a file name, a configuration
+ * value): every byte of it is escaped (escape.h), so that one message is
+ * one line no user can rewrite on screen.
+ */
 static void vlog(const char *fmt, va_list ap)
 {
-	int saved = errno;
+	char stack[1024], *msg = stack, esc[ESC_MAX];
+	int saved = errno, n;
+	size_t i;
+	va_list again;
 
+	va_copy(again, ap);
+	n = vsnprintf(stack, sizeof(stack), fmt, ap);
+	if (n >= (int)sizeof(stack)) {
+		msg = malloc(n + 1);
+		if (msg)
+			vsnprintf(msg, n + 1, fmt, again);
+		else
+			msg = stack;	/* cut short, still escaped */
+	}
+	va_end(again);
 	fputs("nfsguard: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	for (i = 0; n > 0 && msg[i]; i++) {
+		if (esc_safe(msg[i], 0))
+			fputc(msg[i], stderr);
+		else
+			fwrite(esc, 1, esc_byte(msg[i], esc), stderr);
+	}
 	fputc('\n', stderr);
+	if (msg != stack)
+		free(msg);
 	errno = saved;
 }
 
@@ -36,12 +64,54 @@ void log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * libbpf's last warnings, kept so that a rejected program can be named
+ * with the verifier's last words even without -v. A load failure prints
+ * "prog 'NAME': BPF program load failed" and then the verifier's log.
+ */
+static char last_warn[16384];
+static size_t last_len;
+static bool libbpf_quiet;
+
+static void keep_warning(const char *fmt, va_list ap)
+{
+	char msg[8192];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	if (last_len + n >= sizeof(last_warn)) {
+		/* Keep the newer half: the log's end says why. */
+		size_t keep = sizeof(last_warn) / 2;
+
+		if (keep > last_len)
+			keep = last_len;
+		memmove(last_warn, last_warn + last_len - keep, keep);
+		last_len = keep;
+	}
+	if (last_len + n >= sizeof(last_warn))
+		last_len = 0;
+	memcpy(last_warn + last_len, msg, n);
+	last_len += n;
+	last_warn[last_len] = '\0';
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	va_list copy;
+
+	if (libbpf_quiet)
+		return 0;
+	if (level == LIBBPF_WARN) {
+		va_copy(copy, ap);
+		keep_warning(fmt, copy);
+		va_end(copy);
+	}
 	/* Even warnings stay quiet without -v: the agent reports each failure
 	 * itself, with its cause and fix, in one line. */
-	(void)level;
 	if (!log_verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -50,4 +120,73 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 void log_setup_libbpf(void)
 {
 	libbpf_set_print(libbpf_print);
+}
+
+bool log_libbpf_quiet(bool quiet)
+{
+	bool was = libbpf_quiet;
+
+	libbpf_quiet = quiet;
+	return was;
+}
+
+void log_libbpf_forget(void)
+{
+	last_len = 0;
+	last_warn[0] = '\0';
+}
+
+/* The last (at most 4) non-empty lines of s[0..len), joined by " | ". */
+static void tail_lines(const char *s, size_t len, int want, char *out,
+		       size_t out_len)
+{
+	size_t from[4], to[4], end = len, b, o = 0;
+	int n = 0, i;
+
+	while (end > 0 && n < want && n < 4) {
+		while (end > 0 && s[end - 1] == '\n')
+			end--;
+		for (b = end; b > 0 && s[b - 1] != '\n'; b--)
+			;
+		if (end > b) {
+			from[n] = b;
+			to[n++] = end;
+		}
+		end = b;
+	}
+	out[0] = '\0';
+	for (i = n - 1; i >= 0 && o < out_len; i--)
+		o += snprintf(out + o, out_len - o, "%s%.*s", i == n - 1 ? "" : " | ",
+			      (int)(to[i] - from[i]), s + from[i]);
+	for (o = 0; out[o]; o++)	/* the log quotes user input, maybe */
+		if ((unsigned char)out[o] < 0x20 || (unsigned char)out[o] >= 0x7f)
+			out[o] = '?';
+}
+
+bool log_verifier_tail(char *prog, size_t prog_len, char *lines,
+		       size_t lines_len)
+{
+	const char *p, *q, *begin, *end;
+
+	static const char failed[] = "': BPF program load failed";
+
+	p = NULL;
+	for (q = strstr(last_warn, "prog '"); q; q = strstr(q + 1, "prog '")) {
+		end = strchr(q + 6, '\'');
+		if (end && !strncmp(end, failed, sizeof(failed) - 1))
+			p = q;
+	}
+	if (!p)
+		return false;
+	q = strchr(p + 6, '\'');
+	snprintf(prog, prog_len, "%.*s", (int)(q - p - 6), p + 6);
+	begin = strstr(p, "-- BEGIN PROG LOAD LOG --");
+	end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	if (!begin || !end) {
+		snprintf(lines, lines_len, "no verifier log");
+		return true;
+	}
+	begin += strlen("-- BEGIN PROG LOAD LOG --");
+	tail_lines(begin, end - begin, 3, lines, lines_len);
+	return true;
 }

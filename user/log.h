@@ -7,11 +7,25 @@
 
 extern bool log_verbose;
 
-/* "nfsguard: <message>\n" on stderr. The log calls leave errno as it was. */
+/*
+ * "nfsguard: <message>\n" on stderr, every byte outside printable ASCII
+ * (and the backslash) escaped as escape.h says: one line, whatever the
+ * message quotes. The log calls leave errno as it was.
+ */
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same for news that is not an error (progress, state). */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Route libbpf's own messages through log_verbose. */
 void log_setup_libbpf(void);
+/* Silence libbpf entirely (probes expect failures); returns the old state. */
+bool log_libbpf_quiet(bool quiet);
+/* Forget the libbpf warnings kept so far. */
+void log_libbpf_forget(void);
+/*
+ * The program the kernel last refused to load, and the verifier's last
+ * lines, from libbpf's warnings since log_libbpf_forget(). False if none.
+ */
+bool log_verifier_tail(char *prog, size_t prog_len, char *lines,
+		       size_t lines_len);
 
 #endif

@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
 	{ "uninstall", cmd_uninstall },
+	{ "probe", cmd_probe },
 };
 
 static const char doc[] =
@@ -33,6 +34,7 @@ static const char doc[] =
 	"  status   show running agents: hooks, active policy, counters\n"
 	"  reload   make running agents re-read their configuration\n"
 	"  uninstall  remove what 'run --persist' pinned, detaching it\n"
+	"  probe    show what this kernel offers nfsguard, and what it uses\n"
 	"\n"
 	"Run 'nfsguard COMMAND --help' for a command's options.\n"
 	"\n"

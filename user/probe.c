@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include "probe.skel.h"
 #include "log.h"
 #include "probe.h"
 
@@ -18,6 +21,51 @@
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
+
+/*
+ * Each feature: its name in 'nfsguard probe', the first mainline kernel
+ * that has it (for messages only: the probe decides, not the version),
+ * and what nfsguard does without it. A NULL 'without' marks it required.
+ */
+static const struct {
+	const char *name;
+	const char *what;
+	const char *since;
+	const char *without;
+} features[KF_COUNT] = {
+	[KF_BTF] = { "btf", "kernel BTF at " VMLINUX_BTF, "5.4 with CONFIG_DEBUG_INFO_BTF=y", NULL },
+	[KF_SOCK_ADDR] = { "sock_addr", "cgroup connect and sendmsg programs", "4.17 with CONFIG_CGROUP_BPF=y", NULL },
+	[KF_RINGBUF] = { "ringbuf", "the BPF ring buffer", "5.8", NULL },
+	[KF_CGROUP_TP] = { "cgroup_tracepoints", "BTF tracepoints cgroup_mkdir and cgroup_rmdir", "5.5", NULL },
+	[KF_DIRECT_READS] = { "direct_reads", "bpf_rdonly_cast in sock_addr programs", "6.7",
+			      "socket facts read with bpf_probe_read_kernel: the same decisions, a few helper calls more per governed connect" },
+	[KF_ATOMICS] = { "atomics", "BPF compare-and-exchange", "5.12",
+			 "the event rate limit is approximate when CPUs race for one cgroup and uid" },
+	[KF_TRACE] = { "tracing", "socket cookies in BTF tracepoints", "5.12",
+		       "no tracing of allowed connects (--trace, 'nfsguard trace')" },
+	[KF_TRACE_ERRORS] = { "trace_errors", "the inet_sk_error_report tracepoint", "5.15",
+			      "a traced failure's errno comes only from the socket's last error" },
+};
+
+const char *kfeature_name(enum kfeature k)
+{
+	return features[k].name;
+}
+
+const char *kfeature_what(enum kfeature k)
+{
+	return features[k].what;
+}
+
+const char *kfeature_since(enum kfeature k)
+{
+	return features[k].since;
+}
+
+const char *kfeature_without(enum kfeature k)
+{
+	return features[k].without;
+}
 
 static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
 {
@@ -61,33 +109,101 @@ int probe_btf(void)
 	return -ENOENT;
 }
 
-int probe_kernel(void)
+/* Does the verifier accept probe program name, loaded on its own? */
+static bool prog_loads(const char *name)
 {
-	struct btf *vmlinux;
-	int id, err;
+	struct nfsg_probe *skel = nfsg_probe__open();
+	struct bpf_program *p;
+	bool ok = false;
 
-	err = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL);
-	if (err <= 0) {
-		log_err("kernel cannot load cgroup sock_addr programs: use Linux 6.2 or later with CONFIG_CGROUP_BPF=y");
-		return err < 0 ? err : -EOPNOTSUPP;
+	if (!skel)
+		return false;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	ok = !nfsg_probe__load(skel);
+	nfsg_probe__destroy(skel);
+	return ok;
+}
+
+static bool btf_has(const struct btf *vmlinux, const char *name, int kind)
+{
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
+}
+
+void probe_features(struct kfeatures *f)
+{
+	struct btf *vmlinux = NULL;
+	bool quiet = log_libbpf_quiet(true);
+
+	memset(f, 0, sizeof(*f));
+	f->have[KF_BTF] = access(VMLINUX_BTF, R_OK) == 0;
+	if (f->have[KF_BTF])
+		vmlinux = btf__load_vmlinux_btf();
+	f->have[KF_BTF] = vmlinux != NULL;
+	f->have[KF_SOCK_ADDR] =
+		libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, NULL) > 0;
+	f->have[KF_RINGBUF] =
+		libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	f->have[KF_CGROUP_TP] =
+		btf_has(vmlinux, "btf_trace_cgroup_mkdir", BTF_KIND_TYPEDEF) &&
+		btf_has(vmlinux, "btf_trace_cgroup_rmdir", BTF_KIND_TYPEDEF);
+	if (f->have[KF_BTF] && f->have[KF_SOCK_ADDR]) {
+		f->have[KF_DIRECT_READS] = prog_loads("nfsg_pr_cast");
+		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
+		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
 	}
-	err = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
-	if (err <= 0) {
-		log_err("kernel has no BPF ring buffer: use Linux 6.2 or later");
-		return err < 0 ? err : -EOPNOTSUPP;
-	}
-	vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		err = -errno;
-		log_err("cannot read kernel BTF: %s: boot a kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			strerror(-err));
-		return err;
-	}
-	id = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC);
+	f->have[KF_TRACE_ERRORS] =
+		btf_has(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
 	btf__free(vmlinux);
-	if (id < 0) {
-		log_err("kernel lacks the bpf_rdonly_cast kfunc needed to read the socket owner: use Linux 6.2 or later");
-		return -EOPNOTSUPP;
+	/* Reserved for the tests: the paths of older kernels, on this one.
+	 * Each only takes a feature away; the decisions stay the same. */
+	if (getenv("NFSG_TEST_NO_DIRECT_READS"))
+		f->have[KF_DIRECT_READS] = false;
+	if (getenv("NFSG_TEST_NO_ATOMICS"))
+		f->have[KF_ATOMICS] = false;
+	log_libbpf_quiet(quiet);
+}
+
+void probe_plan(const struct kfeatures *f, struct kplan *p)
+{
+	p->enforce = f->have[KF_BTF] && f->have[KF_SOCK_ADDR] &&
+		     f->have[KF_RINGBUF] && f->have[KF_CGROUP_TP];
+	p->direct_reads = f->have[KF_DIRECT_READS];
+	p->rl_exact = f->have[KF_ATOMICS];
+	p->trace = f->have[KF_TRACE];
+	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
+}
+
+int probe_kernel(struct kplan *p)
+{
+	char without[1024] = "";
+	struct kfeatures f;
+	struct utsname u;
+	size_t n = 0;
+	int k;
+
+	probe_features(&f);
+	probe_plan(&f, p);
+	for (k = 0; k < KF_COUNT; k++) {
+		if (f.have[k])
+			continue;
+		if (!features[k].without) {
+			log_err("kernel lacks %s (%s), which nfsguard needs: use Linux %s or later",
+				features[k].name, features[k].what,
+				features[k].since);
+			return -EOPNOTSUPP;
+		}
+		if (k == KF_TRACE_ERRORS && !f.have[KF_TRACE])
+			continue;	/* said with tracing */
+		n += snprintf(without + n, n < sizeof(without) ? sizeof(without) - n : 0,
+			      "%s%s (%s needs Linux %s): %s", n ? "; " : "",
+			      features[k].name, features[k].what,
+			      features[k].since, features[k].without);
+	}
+	if (n) {
+		if (uname(&u))
+			snprintf(u.release, sizeof(u.release), "?");
+		log_info("kernel %s runs nfsguard without %s", u.release, without);
 	}
 	return 0;
 }

@@ -1,16 +1,59 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Checks run before the agent promises enforcement. Each failing check
+ * What the running kernel offers nfsguard, found by probing (what the
+ * verifier accepts, which BTF types exist), never by its version; and the
+ * one decision of how the agent uses it. Each failing required check
  * prints one line naming the cause and the fix, and returns -errno.
  */
 #ifndef NFSGUARD_PROBE_H
 #define NFSGUARD_PROBE_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
+enum kfeature {
+	KF_BTF,			/* kernel BTF, for CO-RE */
+	KF_SOCK_ADDR,		/* cgroup sock_addr programs */
+	KF_RINGBUF,		/* the BPF ring buffer */
+	KF_CGROUP_TP,		/* tp_btf/cgroup_mkdir and _rmdir */
+	KF_DIRECT_READS,	/* bpf_rdonly_cast in sock_addr programs */
+	KF_ATOMICS,		/* BPF compare-and-exchange */
+	KF_TRACE,		/* socket cookies in BTF tracepoints */
+	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
+	KF_COUNT,
+};
+
+struct kfeatures {
+	bool have[KF_COUNT];
+};
+
+/* How the agent runs on this kernel: the one decision (probe_plan). */
+struct kplan {
+	bool enforce;		/* every required feature is there */
+	bool direct_reads;	/* the hooks' direct-read build, else probed */
+	bool rl_exact;		/* the rate limit with atomics */
+	bool trace;		/* tracing of allowed connects can load */
+	bool trace_errors;	/* ... with the errors sockets report */
+};
+
 /* Capabilities needed to load, read kernel memory via BTF, and attach. */
 int probe_privileges(void);
 /* Kernel BTF, needed for CO-RE and the socket-owner reads. */
 int probe_btf(void);
-/* Program and map types, and the kfunc the kernel side calls. */
-int probe_kernel(void);
-
+/* Probe every feature; prints nothing. */
+void probe_features(struct kfeatures *f);
+/* The one decision: what to use, from what the kernel has. */
+void probe_plan(const struct kfeatures *f, struct kplan *p);
+/*
+ * Probe and decide for the agent: -EOPNOTSUPP after one line naming the
+ * first missing required feature and the kernel that has it; else one
+ * line for what this kernel runs without (if anything) and 0.
+ */
+int probe_kernel(struct kplan *p);
+/* For 'nfsguard probe': a feature's name, what it is, the first mainline
+ * kernel with it, and what nfsguard does without it (NULL: required). */
+const char *kfeature_name(enum kfeature k);
+const char *kfeature_what(enum kfeature k);
+const char *kfeature_since(enum kfeature k);
+const char *kfeature_without(enum kfeature k);
 #endif

@@ -54,6 +54,7 @@ struct run_state {
 	struct cgroup2 cg;
 	struct guard g;
 	struct persist pin;	/* with --persist */
+	struct kplan plan;	/* what this kernel supports, and so uses */
 	struct policy_set sets[NFSG_GENERATIONS]; /* by generation */
 	__u32 gen;		/* the active one */
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
@@ -368,7 +369,8 @@ static void describe_policy(const struct policy_set *set)
 
 static const char *pin_dir(const struct run_state *s)
 {
-	return s->o->persist ? s->pin.dir : NULL;
+	/* Through the checked directory's fd, never its path again. */
+	return s->o->persist ? s->pin.pins.at : NULL;
 }
 
 /* SIGHUP: the new file, in the idle generation, then one switch. */
@@ -488,12 +490,15 @@ static int load_and_build(struct run_state *s, struct policy_set *policy,
 		.wakeup_bytes = WAKEUP_BYTES,
 		.rl_rate = s->o->rl_rate,
 		.rl_burst = s->o->rl_burst,
-		.trace = s->o->trace,
+		.trace = s->o->trace && s->plan.trace,
 		.filters = &s->o->filters,
+		.plan = &s->plan,
 	};
 	int err;
 
 	*gen = 0;
+	if (s->o->trace && !s->plan.trace)
+		log_err("tracing unavailable on this kernel (it needs socket cookies in BTF tracepoints, Linux 5.12): enforcing without it");
 	err = filter_cgroup(s, &gopts);
 	if (!err)
 		err = open_and_load(s, &gopts);
@@ -513,7 +518,7 @@ static int load_and_build(struct run_state *s, struct policy_set *policy,
 		if (err)
 			goto fail;
 		/* The adopted generation's names, for its buffered events. */
-		if (policy_maps_read_pinned(s->pin.dir, s->gen, &s->sets[s->gen]))
+		if (policy_maps_read_pinned(s->pin.pins.at, s->gen, &s->sets[s->gen]))
 			log_info("the adopted policy's names are unknown: its buffered events show policy '?'");
 		*gen = s->gen ^ 1;
 	}
@@ -546,7 +551,7 @@ static int enforce(struct run_state *s)
 		err = -EBUSY;
 		goto out;
 	}
-	err = probe_kernel();
+	err = probe_kernel(&s->plan);
 	if (err)
 		goto out;
 	err = config_load(s->o->config, &policy);
@@ -662,7 +667,6 @@ static int run_main(int argc, char **argv, bool trace_cmd)
 		return EXIT_FAILURE;
 	}
 	s->o = &o;
-	s->pin.lock_fd = -1;
 	err = cgroup2_open(&s->cg);
 	if (err == -ENOENT) {
 		log_err("no cgroup2 file system is mounted: mount one, e.g. mount -t cgroup2 none /sys/fs/cgroup/unified");

@@ -17,6 +17,7 @@
 #include "discover.h"
 #include "format.h"
 #include "guard.h"
+#include "guard_prog.h"
 #include "log.h"
 #include "persist.h"
 #include "policy.h"
@@ -78,9 +79,15 @@ struct view {
 	__u32 n_policies;
 };
 
+/* "connect4" for either build of a hook; "cg_mkdir" for a watcher. */
 static void hook_name(const char *prog, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s", strncmp(prog, "nfsg_", 5) ? prog : prog + 5);
+	int hook = guard_hook_of(prog);
+
+	if (hook >= 0)
+		snprintf(buf, len, "%s", guard_hook_name(hook));
+	else
+		snprintf(buf, len, "%s", strncmp(prog, "nfsg_", 5) ? prog : prog + 5);
 }
 
 static void json_str(const char *s)

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "commands.h"
 #include "discover.h"
@@ -63,15 +65,19 @@ static const struct argp uninstall_argp = {
 	.doc = uninstall_doc,
 };
 
-/* The id of the link pinned at dir/name, or 0. */
-static __u32 pinned_link_id(const char *dir, const char *name)
+/* The id of the link pinned in d under name, or 0. */
+static __u32 pinned_link_id(const struct pin_dir *d, const char *name)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
+	struct stat st;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* Only a regular pin: never follow a link planted under our name. */
+	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+		return 0;
+	pin_dir_path(d, name, path, sizeof(path));
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -99,10 +105,10 @@ static bool alive(pid_t pid)
 }
 
 /* SIGTERM each agent holding the pinned connect4 link; wait for it. */
-static int stop_holders(const char *dir)
+static int stop_holders(const struct pin_dir *d)
 {
 	struct timespec nap = { .tv_nsec = 10 * 1000000 };
-	__u32 id = pinned_link_id(dir, "link_connect4");
+	__u32 id = pinned_link_id(d, "link_connect4");
 	struct agent *agents = NULL;
 	size_t n = 0, i, l;
 	int waited, err;
@@ -138,22 +144,30 @@ static int stop_holders(const char *dir)
 int cmd_uninstall(int argc, char **argv)
 {
 	struct uninstall_opts o = { .pin_dir = PERSIST_DEFAULT_DIR };
-	int n;
+	struct pin_dir d = {};
+	int n, err, status = EXIT_FAILURE;
 
 	if (argp_parse(&uninstall_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
 	if (probe_privileges())
 		return EXIT_FAILURE;
-	if (access(o.pin_dir, F_OK)) {
+	/* Checked as 'run --persist' checks it; then used only by its fd. */
+	err = pin_dir_open(&d, o.pin_dir, PIN_DIR_EXISTING);
+	if (err == -ENOENT) {
 		printf("nothing pinned in %s\n", o.pin_dir);
 		return EXIT_SUCCESS;
 	}
-	if (stop_holders(o.pin_dir))
+	if (err)
 		return EXIT_FAILURE;
-	n = persist_remove(o.pin_dir);
+	if (stop_holders(&d))
+		goto out;
+	n = persist_remove(&d, o.pin_dir);
 	if (n < 0)
-		return EXIT_FAILURE;
+		goto out;
 	printf("removed %d pins and %s: nfsguard's hooks are detached\n", n,
 	       o.pin_dir);
-	return EXIT_SUCCESS;
+	status = EXIT_SUCCESS;
+out:
+	pin_dir_close(&d);
+	return status;
 }

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * probe.bpf.c - one tiny program per kernel feature the agent may use.
+ * user/probe.c loads each alone: whether the verifier accepts it is the
+ * answer, whatever the kernel's version says. None is ever attached.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} nfsg_pr_word SEC(".maps");
+
+/* Direct reads of the socket in a sock_addr program (Linux 6.7). */
+SEC("cgroup/connect4")
+int nfsg_pr_cast(struct bpf_sock_addr *ctx)
+{
+	const struct sock *sk;
+
+	sk = bpf_rdonly_cast(ctx->sk, bpf_core_type_id_kernel(struct sock));
+	return sk->sk_uid.val == 0xfffffffe ? 0 : 1;
+}
+
+/* Compare-and-exchange and exchange on a map value (Linux 5.12). */
+SEC("cgroup/connect4")
+int nfsg_pr_atomic(struct bpf_sock_addr *ctx)
+{
+	__u32 zero = 0;
+	__u64 *w = bpf_map_lookup_elem(&nfsg_pr_word, &zero);
+
+	if (w && __sync_val_compare_and_swap(w, 0, 1) == 0)
+		__sync_lock_test_and_set(w, 0);
+	return 1;
+}
+
+/* Socket cookies in BTF tracepoints (Linux 5.12): tracing needs them. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(nfsg_pr_cookie, const struct sock *sk)
+{
+	return bpf_get_socket_cookie((void *)sk) == 0;
+}

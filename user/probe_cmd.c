@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* nfsguard probe: what this kernel offers nfsguard, and what it uses. */
+#include <argp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include "commands.h"
+#include "format.h"
+#include "log.h"
+#include "probe.h"
+
+struct probe_opts {
+	bool json;
+};
+
+static const char probe_doc[] =
+	"Probe the running kernel for every feature nfsguard may use: whether "
+	"the verifier accepts it, whether the agent would use it and, if not, "
+	"what it does instead. Probing loads small programs and attaches "
+	"nothing. Exit status 0 if nfsguard can enforce on this kernel, 1 if "
+	"a required feature is missing."
+	"\v"
+	"Examples:\n"
+	"  nfsguard probe                        # a table\n"
+	"  nfsguard probe --json                 # one JSON object\n";
+
+static const struct argp_option probe_options[] = {
+	{ "json", 'j', NULL, 0, "One JSON object instead of a table", 0 },
+	{ 0 },
+};
+
+static error_t parse_probe(int key, char *arg, struct argp_state *state)
+{
+	struct probe_opts *o = state->input;
+
+	(void)arg;
+	switch (key) {
+	case 'j':
+		o->json = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const struct argp probe_argp = {
+	.options = probe_options,
+	.parser = parse_probe,
+	.doc = probe_doc,
+};
+
+/* Is feature k in use under plan p? */
+static bool in_use(const struct kplan *p, enum kfeature k)
+{
+	switch (k) {
+	case KF_DIRECT_READS:
+		return p->direct_reads;
+	case KF_ATOMICS:
+		return p->rl_exact;
+	case KF_TRACE:
+		return p->trace;
+	case KF_TRACE_ERRORS:
+		return p->trace_errors;
+	default:
+		return p->enforce;
+	}
+}
+
+static void json_str(const char *s)
+{
+	format_json_string(stdout, s, strlen(s));
+}
+
+static void print_json(const struct kfeatures *f, const struct kplan *p,
+		       const char *release)
+{
+	const char *without;
+	int k;
+
+	printf("{\"kernel\":");
+	json_str(release);
+	printf(",\"enforce\":%s,\"socket_reads\":\"%s\",\"features\":[",
+	       p->enforce ? "true" : "false", p->direct_reads ? "direct" : "probed");
+	for (k = 0; k < KF_COUNT; k++) {
+		without = kfeature_without(k);
+		printf("%s{\"name\":\"%s\",\"available\":%s,\"in_use\":%s,\"required\":%s,\"since\":",
+		       k ? "," : "", kfeature_name(k), f->have[k] ? "true" : "false",
+		       in_use(p, k) ? "true" : "false", without ? "false" : "true");
+		json_str(kfeature_since(k));
+		printf(",\"what\":");
+		json_str(kfeature_what(k));
+		if (!in_use(p, k)) {
+			printf(",\"without\":");
+			json_str(without ? without : "nfsguard cannot enforce");
+		}
+		printf("}");
+	}
+	printf("]}\n");
+}
+
+static void print_text(const struct kfeatures *f, const struct kplan *p,
+		       const char *release)
+{
+	const char *without;
+	int k;
+
+	printf("kernel %s: %s, socket facts read %s\n", release,
+	       p->enforce ? "nfsguard can enforce" : "nfsguard cannot enforce",
+	       p->direct_reads ? "directly" : "with probed reads");
+	printf("%-19s %-5s %-5s %s\n", "FEATURE", "HAVE", "USED", "NOTE");
+	for (k = 0; k < KF_COUNT; k++) {
+		without = kfeature_without(k);
+		printf("%-19s %-5s %-5s ", kfeature_name(k),
+		       f->have[k] ? "yes" : "no", in_use(p, k) ? "yes" : "no");
+		if (in_use(p, k))
+			printf("%s\n", kfeature_what(k));
+		else if (!without)
+			printf("required: %s (Linux %s)\n", kfeature_what(k),
+			       kfeature_since(k));
+		else
+			printf("without %s (Linux %s): %s\n", kfeature_what(k),
+			       kfeature_since(k), without);
+	}
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	struct probe_opts o = {};
+	struct kfeatures f;
+	struct kplan p;
+	struct utsname u;
+
+	if (argp_parse(&probe_argp, argc, argv, 0, NULL, &o))
+		return EXIT_USAGE;
+	log_setup_libbpf();
+	if (probe_privileges())
+		return EXIT_FAILURE;
+	if (uname(&u))
+		snprintf(u.release, sizeof(u.release), "?");
+	probe_features(&f);
+	probe_plan(&f, &p);
+	if (o.json)
+		print_json(&f, &p, u.release);
+	else
+		print_text(&f, &p, u.release);
+	return p.enforce ? EXIT_SUCCESS : EXIT_FAILURE;
+}
