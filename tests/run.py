@@ -17,7 +17,8 @@ sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
 
-MODULES = ["test_enforce", "test_cli", "test_policy", "test_lifecycle", "test_trace", "test_nfs"]
+MODULES = ["test_enforce", "test_cli", "test_policy", "test_lifecycle", "test_trace", "test_nfs",
+           "test_kernel_nfs"]
 
 
 def unit_tests(results, build):
