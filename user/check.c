@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "commands.h"
 #include "config.h"
+#include "format.h"
 #include "log.h"
 #include "policy.h"
 
@@ -47,6 +49,7 @@ int cmd_check(int argc, char **argv)
 {
 	struct check_opts o = {};
 	struct policy_set set;
+	const char *file;
 	char what[512];
 	size_t i, j;
 
@@ -54,13 +57,19 @@ int cmd_check(int argc, char **argv)
 		return EXIT_USAGE;
 	if (config_load(o.file, &set))
 		return EXIT_FAILURE;
-	printf("%s: valid, %zu polic%s\n", o.file ? o.file : CONFIG_DEFAULT_PATH,
-	       set.n, set.n == 1 ? "y" : "ies");
+	/* Nothing of the file's goes out raw: its name and paths escaped. */
+	file = o.file ? o.file : CONFIG_DEFAULT_PATH;
+	format_text_string(stdout, file, strlen(file), 0);
+	printf(": valid, %zu polic%s\n", set.n, set.n == 1 ? "y" : "ies");
 	for (i = 0; i < set.n; i++) {
 		policy_describe(&set.p[i], what, sizeof(what));
 		printf("  %-16s %s\n", set.p[i].k.name, what);
-		for (j = 0; j < set.p[i].n_cgroups; j++)
-			printf("  %-16s   cgroup %s\n", "", set.p[i].cgroups[j]);
+		for (j = 0; j < set.p[i].n_cgroups; j++) {
+			printf("  %-16s   cgroup ", "");
+			format_text_string(stdout, set.p[i].cgroups[j],
+					   strlen(set.p[i].cgroups[j]), 0);
+			putchar('\n');
+		}
 		for (j = 0; j < set.p[i].n_dests; j++) {
 			policy_format_cidr(&set.p[i].dests[j], what, sizeof(what));
 			printf("  %-16s   allow %s\n", "", what);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <time.h>
@@ -117,17 +119,61 @@ void format_rfc3339(__u64 wall_ns, char *buf, size_t len)
 	buf[n + 8] = '\0';
 }
 
-/* comm is chosen by the process: keep the column readable. */
-static void text_comm(const char *comm, char *buf, size_t len)
+void format_text_string(FILE *out, const char *s, size_t max, unsigned flags)
 {
-	size_t i;
+	size_t i, start = 0;
+	char esc[ESC_MAX];
 
-	for (i = 0; i + 1 < len && i < NFSG_COMM_LEN && comm[i]; i++) {
-		unsigned char c = comm[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : c == ' ' ? '_' : c;
+	for (i = 0; i < max && s[i]; i++) {
+		if (esc_safe(s[i], flags))
+			continue;
+		fwrite(s + start, 1, i - start, out);
+		fwrite(esc, 1, esc_byte(s[i], esc), out);
+		start = i + 1;
 	}
-	buf[i] = '\0';
+	fwrite(s + start, 1, i - start, out);
+}
+
+/* How long s (from its byte i on) is once escaped. */
+static size_t escaped_len(const char *s, size_t i, size_t max, unsigned flags)
+{
+	char esc[ESC_MAX];
+	size_t n = 0;
+
+	for (; i < max && s[i]; i++)
+		n += esc_safe(s[i], flags) ? 1 : esc_byte(s[i], esc);
+	return n;
+}
+
+const char *format_escape(const char *s, size_t max, unsigned flags,
+			  char *buf, size_t len)
+{
+	size_t i, n = 0, k, room;
+	char esc[ESC_MAX];
+
+	if (!len)
+		return buf;
+	room = len - 1;
+	for (i = 0; i < max && s[i]; i++) {
+		if (esc_safe(s[i], flags)) {
+			esc[0] = s[i];
+			k = 1;
+		} else {
+			k = esc_byte(s[i], esc);
+		}
+		/* Keep room for "..." unless the rest fits as it is. */
+		if (n + k + 3 > room && n + escaped_len(s, i, max, flags) > room) {
+			if (n + 3 <= room) {
+				memcpy(buf + n, "...", 3);
+				n += 3;
+			}
+			break;
+		}
+		memcpy(buf + n, esc, k);
+		n += k;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 void format_header(FILE *out, enum format_kind kind)
@@ -170,28 +216,46 @@ static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 	}
 }
 
+/* comm, a blank-free column: every byte is the user's choice. */
+static void text_comm(const char *comm, char *buf, size_t len)
+{
+	format_escape(comm, NFSG_COMM_LEN, ESC_BLANK, buf, len);
+}
+
+/* The last column, the cgroup path, escaped; no blank in it either. */
+static void text_cgroup(FILE *out, const char *path)
+{
+	format_text_string(out, path, strlen(path), ESC_BLANK);
+}
+
 static void event_text(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
-	char addr[INET6_ADDRSTRLEN], comm[NFSG_COMM_LEN + 1], hms[16];
+	char addr[INET6_ADDRSTRLEN], comm[4 * NFSG_COMM_LEN + 1], hms[16];
 
 	text_time(n->wall_ns, hms, sizeof(hms));
 	text_comm(e->comm, comm, sizeof(comm));
-	if (e->suppressed)
-		fprintf(out, "%-8s %u similar attempts suppressed (uid %u, cgroup %s)\n",
-			hms, e->suppressed, e->uid, n->cgroup);
+	if (e->suppressed) {
+		fprintf(out, "%-8s %u similar attempts suppressed (uid %u, cgroup ",
+			hms, e->suppressed, e->uid);
+		text_cgroup(out, n->cgroup);
+		fputs(")\n", out);
+	}
 	if (e->kind == NFSG_EV_CGROUP_ADDED || e->kind == NFSG_EV_CGROUP_REMOVED) {
-		fprintf(out, "%-8s %-7u %-15s %-6s %-15s %-5s %-7s %-8s %s\n",
+		fprintf(out, "%-8s %-7u %-15s %-6s %-15s %-5s %-7s %-8s ",
 			hms, e->pid, comm, "-", "-", "-",
-			cgroup_action(e->kind), n->policy, n->cgroup);
+			cgroup_action(e->kind), n->policy);
+		text_cgroup(out, n->cgroup);
+		fputc('\n', out);
 		return;
 	}
 	format_addr(e, addr, sizeof(addr));
-	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s %s", hms,
+	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s ", hms,
 		e->pid, comm, e->uid, addr, e->dport,
 		is_trace(e->kind) ? outcome_name(e->kind)
 				  : verdict_name(e->verdict),
-		n->policy, n->cgroup);
+		n->policy);
+	text_cgroup(out, n->cgroup);
 	if (is_trace(e->kind))
 		trace_text_tail(out, (const struct nfsg_trace_event *)e);
 	fputc('\n', out);
@@ -200,18 +264,63 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 /*
  * A JSON line is built in memory and written once: under a flood the
  * agent formats hundreds of thousands of events a second, and printf's
- * machinery was most of its time.
+ * machinery was most of its time. It starts on the stack and grows on
+ * the heap, with no cap: every escaped byte of a long cgroup path fits.
  */
 struct line {
-	/* Room for every field at its longest: a cgroup path is PATH_MAX. */
-	char buf[2 * PATH_MAX];
-	size_t n;		/* never past sizeof(buf) - 1 */
+	char *buf;		/* stack, or the heap once it grew */
+	size_t n, cap;
+	bool failed;		/* out of memory: a note replaces the line */
+	char stack[2048];	/* not zeroed: that would show per event */
 };
+
+static void line_init(struct line *l)
+{
+	l->buf = l->stack;
+	l->cap = sizeof(l->stack);
+	l->n = 0;
+	l->failed = false;
+}
+
+static void line_free(struct line *l)
+{
+	if (l->buf != l->stack)
+		free(l->buf);
+	l->buf = l->stack;
+}
+
+/* Room for k more bytes, or false (and the line failed). */
+static bool reserve(struct line *l, size_t k)
+{
+	size_t cap = l->cap;
+	char *grown;
+
+	if (l->failed)
+		return false;
+	if (k <= l->cap - l->n)
+		return true;
+	while (cap - l->n < k) {
+		if (cap > SIZE_MAX / 2)
+			goto fail;
+		cap *= 2;
+	}
+	grown = l->buf == l->stack ? malloc(cap) : realloc(l->buf, cap);
+	if (!grown)
+		goto fail;
+	if (l->buf == l->stack)
+		memcpy(grown, l->stack, l->n);
+	l->buf = grown;
+	l->cap = cap;
+	return true;
+fail:
+	l->failed = true;
+	return false;
+}
 
 static void put_n(struct line *l, const char *s, size_t k)
 {
-	if (k > sizeof(l->buf) - 1 - l->n)
-		k = sizeof(l->buf) - 1 - l->n;
+	if (!reserve(l, k))
+		return;
 	memcpy(l->buf + l->n, s, k);
 	l->n += k;
 }
@@ -272,10 +381,18 @@ static void put_json(struct line *l, const char *s, size_t max)
 	put(l, "\"");
 }
 
+/* The line, always one valid JSON line, and its memory released. */
 static void put_end(struct line *l, FILE *out)
 {
+	static const char oom[] =
+		"{\"type\":\"error\",\"error\":\"out of memory: an event was not shown\"}\n";
+
 	put(l, "\n");
-	fwrite(l->buf, 1, l->n, out);
+	if (l->failed)
+		fwrite(oom, 1, sizeof(oom) - 1, out);
+	else
+		fwrite(l->buf, 1, l->n, out);
+	line_free(l);
 }
 
 /* Each field followed by a comma. */
@@ -324,9 +441,9 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
 	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
-	struct line l;		/* not zeroed: 8 KiB a line would show */
+	struct line l;
 
-	l.n = 0;
+	line_init(&l);
 	format_rfc3339(n->wall_ns, when, sizeof(when));
 	put(&l, "{\"time\":\"");
 	put(&l, when);
@@ -399,9 +516,14 @@ void format_json_string(FILE *out, const char *s, size_t max)
 {
 	struct line l;
 
-	l.n = 0;
+	line_init(&l);
 	put_json(&l, s, max);
-	fwrite(l.buf, 1, l.n, out);
+	/* Part of a larger document: keep it valid even then. */
+	if (l.failed)
+		fputs("\"?\"", out);
+	else
+		fwrite(l.buf, 1, l.n, out);
+	line_free(&l);
 }
 
 void format_event(FILE *out, enum format_kind kind,

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <linux/types.h>
+#include "escape.h"
 #include "guard.h"
 
 enum format_kind {
@@ -43,7 +44,22 @@ void format_addr(const struct nfsg_event *e, char *buf, size_t len);
 const char *format_protocol(__u16 protocol, char *buf, size_t len);
 /* RFC 3339 UTC with microseconds: 2026-11-26T13:40:01.123456Z */
 void format_rfc3339(__u64 wall_ns, char *buf, size_t len);
-/* s as a JSON string, quotes included, with every byte kept readable. */
+/*
+ * s (at most max bytes, up to a NUL) as a JSON string, quotes included:
+ * '"' and '\\' escaped, and every byte below 0x20, 0x7f and every byte of
+ * 0x80 and above as \u00XX, the byte's value. The line stays valid JSON
+ * and UTF-8 whatever s holds; a reader gets each byte back as one code
+ * point below 256.
+ */
 void format_json_string(FILE *out, const char *s, size_t max);
+
+/* s (at most max bytes, up to a NUL) escaped onto out (escape.h), uncut. */
+void format_text_string(FILE *out, const char *s, size_t max, unsigned flags);
+/*
+ * The same into buf: at most len - 1 bytes and a NUL, never cutting an
+ * escape; if it does not all fit, it ends with "...". Returns buf.
+ */
+const char *format_escape(const char *s, size_t max, unsigned flags,
+			  char *buf, size_t len);
 
 #endif

@@ -95,9 +95,18 @@ static void json_str(const char *s)
 	format_json_string(stdout, s, strlen(s));
 }
 
+/* A cgroup path for text: a user may have named it, so escaped. */
+static const char *text_path(const char *s, char *buf, size_t len)
+{
+	return format_escape(s, strlen(s), ESC_BLANK, buf, len);
+}
+
+/* Room for a cgroup path of PATH_MAX bytes, escaped. */
+#define TEXT_PATH_LEN (ESC_MAX * PATH_MAX + 1)
+
 static void print_hooks(const struct view *v, bool json)
 {
-	char name[24];
+	char name[24], path[TEXT_PATH_LEN];
 	size_t i;
 	bool first = true;
 
@@ -120,7 +129,8 @@ static void print_hooks(const struct view *v, bool json)
 			       l->prog_id);
 		} else if (l->cgroup_id) {
 			printf("  %-10s on cgroup %s (id %llu), link %u, program %u\n",
-			       name, cgroup_path(v->cg, l->cgroup_id),
+			       name, text_path(cgroup_path(v->cg, l->cgroup_id),
+						path, sizeof(path)),
 			       (unsigned long long)l->cgroup_id, l->link_id,
 			       l->prog_id);
 		} else {
@@ -135,6 +145,7 @@ static void print_hooks(const struct view *v, bool json)
 static void print_cgroups(const struct view *v, __u32 idx, bool json)
 {
 	struct nfsg_path_key key, next;
+	char path[TEXT_PATH_LEN];
 	__u32 pidx, cidx;
 	__u64 id;
 	bool first = true, named;
@@ -160,10 +171,12 @@ static void print_cgroups(const struct view *v, __u32 idx, bool json)
 			else
 				printf(",\"id\":null}");
 		} else if (named) {
-			printf("      cgroup %s (id %llu)\n", key.path,
+			printf("      cgroup %s (id %llu)\n",
+			       text_path(key.path, path, sizeof(path)),
 			       (unsigned long long)id);
 		} else {
-			printf("      cgroup %s (not created yet)\n", key.path);
+			printf("      cgroup %s (not created yet)\n",
+			       text_path(key.path, path, sizeof(path)));
 		}
 		first = false;
 	}
@@ -250,6 +263,7 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 	__u32 len = sizeof(info), idx, shown;
 	struct nfsg_policy k;
 	__u64 c[NFSG_CTR_MAX] = {};
+	char path[TEXT_PATH_LEN];
 	int i, err;
 
 	err = discover_maps(a, &m);
@@ -299,7 +313,8 @@ static int print_agent(struct agent *a, struct cgroup2 *cg, bool json,
 		printf("},\"policies\":[");
 	} else {
 		printf("%sagent %d: enforcing on cgroup %s (id %llu), generation %u\n",
-		       first ? "" : "\n", a->pid, cgroup_path(cg, a->cgroup_id),
+		       first ? "" : "\n", a->pid,
+		       text_path(cgroup_path(cg, a->cgroup_id), path, sizeof(path)),
 		       (unsigned long long)a->cgroup_id, v.gen);
 		print_hooks(&v, false);
 		printf("  counters: passed %llu, allowed %llu, refused %llu, audited %llu, events dropped %llu\n",

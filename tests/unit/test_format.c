@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Event formatting: addresses, names, times, escaping, whole lines. */
 #include <arpa/inet.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include "format.h"
 #include "unit.h"
@@ -156,14 +158,14 @@ TEST(text_event_line)
 	struct nfsg_event e = sample(2, "192.0.2.1");
 	char *out = NULL;
 
-	/* Control bytes and spaces in comm would break the columns. */
+	/* Control bytes and blanks in comm would break the columns. */
 	memcpy(e.comm, "a b\tc", 6);
 	setenv("TZ", "UTC", 1);
 	struct format_names n = { 1795700401ULL * 1000000000ULL, "/kube",
 				  "default" };
 
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
-	CHECK_STR(out, "13:40:01 1234    a_b?c           1000   192.0.2.1       "
+	CHECK_STR(out, "13:40:01 1234    a\\x20b\\x09c     1000   192.0.2.1       "
 		       "2049  refused default  /kube\n");
 	free(out);
 }
@@ -179,5 +181,133 @@ TEST(text_header_fits_80_columns)
 	free(out);
 	CAPTURE(out, format_header(f_, FORMAT_JSON));
 	CHECK_STR(out, "");
+	free(out);
+}
+
+TEST(escape_every_unsafe_byte)
+{
+	const char evil[] = "ok \r\x1b[2J\\\"'\x7f\x80\xc3\xa9/";
+	char buf[128];
+
+	CHECK_STR(format_escape(evil, sizeof(evil), 0, buf, sizeof(buf)),
+		  "ok \\x0d\\x1b[2J\\\\\"'\\x7f\\x80\\xc3\\xa9/");
+	CHECK_STR(format_escape("a b", 3, ESC_BLANK, buf, sizeof(buf)),
+		  "a\\x20b");
+	CHECK_STR(format_escape("", 1, 0, buf, sizeof(buf)), "");
+}
+
+TEST(escape_stops_at_max_and_nul)
+{
+	/* A comm of 16 bytes with no terminator must not be overrun. */
+	const char comm[NFSG_COMM_LEN] = "0123456789abcde\n";
+	char buf[128];
+
+	CHECK_STR(format_escape(comm, sizeof(comm), 0, buf, sizeof(buf)),
+		  "0123456789abcde\\x0a");
+	CHECK_STR(format_escape("ab\0cd", 5, 0, buf, sizeof(buf)), "ab");
+}
+
+TEST(escape_cut_never_splits_an_escape)
+{
+	char buf[12];
+
+	/* 11 bytes of room: "ab" then "\x01" would leave no room for "...". */
+	CHECK_STR(format_escape("ab\x01\x02\x03", 5, 0, buf, sizeof(buf)),
+		  "ab\\x01...");
+	/* What fits exactly is not cut. */
+	CHECK_STR(format_escape("abcdefghijk", 11, 0, buf, sizeof(buf)),
+		  "abcdefghijk");
+	CHECK_STR(format_escape("abcdefghijkl", 12, 0, buf, sizeof(buf)),
+		  "abcdefgh...");
+	CHECK_STR(format_escape("\x01\x02\x03", 3, 0, buf, 4), "...");
+	CHECK_STR(format_escape("\x01", 1, 0, buf, 3), "");
+}
+
+TEST(text_string_uncut)
+{
+	char in[5000], *out = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(in) - 1; i++)
+		in[i] = i % 2 ? '\x1b' : '\\';
+	in[sizeof(in) - 1] = '\0';
+	CAPTURE(out, format_text_string(f_, in, sizeof(in), ESC_BLANK));
+	CHECK(strlen(out) == 2500 * 2 + 2499 * 4);
+	for (i = 0; out[i]; i++)
+		CHECK(out[i] >= 0x21 && out[i] < 0x7f);
+	free(out);
+}
+
+/* No byte below 0x20 but the final newline, and no byte of 0x80 up. */
+static bool one_clean_line(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (!n || s[n - 1] != '\n')
+		return false;
+	for (i = 0; i + 1 < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+TEST(text_event_hostile_names)
+{
+	struct nfsg_event e = sample(2, "192.0.2.1");
+	char path[300], *out = NULL;
+
+	memcpy(e.comm, "\rallowed\x1b[1A\\", 13);
+	snprintf(path, sizeof(path), "/u/\r\x1b[2K%s\"q\\", "allowed ");
+	struct format_names n = { 0, path, "default" };
+
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(one_clean_line(out));
+	CHECK(strstr(out, "\\x0dallowed\\x1b[1A\\\\ "));
+	CHECK(strstr(out, " refused default  /u/\\x0d\\x1b[2Kallowed\\x20\"q\\\\\n"));
+	free(out);
+	e.kind = NFSG_EV_CGROUP_ADDED;
+	e.suppressed = 3;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(!strchr(out, '\r') && !strchr(out, '\x1b'));
+	free(out);
+}
+
+TEST(json_event_long_hostile_path_is_one_valid_line)
+{
+	struct nfsg_event e = sample(2, "192.0.2.1");
+	char *path = malloc(PATH_MAX), *out = NULL, *cg;
+	size_t i;
+
+	CHECK(path);
+	/* Control bytes all the way: six bytes of JSON for each. */
+	path[0] = '/';
+	for (i = 1; i < PATH_MAX - 1; i++)
+		path[i] = i % 256 == 0 ? '/' : (char)(1 + i % 31);
+	path[PATH_MAX - 1] = '\0';
+	struct format_names n = { 0, path, "default" };
+
+	e.suppressed = 2;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &e, &n));
+	/* Two lines, the suppressed record and the event, each whole. */
+	cg = strchr(out, '\n');
+	CHECK(cg && cg[1] == '{' && strchr(cg + 1, '\n'));
+	CHECK(strchr(cg + 1, '\n')[1] == '\0');
+	CHECK(strstr(cg + 1, "\"protocol\":\"tcp\"}\n"));
+	for (i = 0; out[i]; i++)
+		CHECK(out[i] == '\n' || ((unsigned char)out[i] >= 0x20 &&
+					 (unsigned char)out[i] < 0x7f));
+	CHECK(strstr(out, "\"cgroup\":\"/\\u0002\\u0003"));
+	CHECK(strlen(out) > 2 * 6 * (PATH_MAX - 300));
+	free(out);
+	free(path);
+}
+
+TEST(json_high_bytes_are_code_points)
+{
+	char *out = NULL;
+	const char s[] = "\xc3\xa9\x80";
+
+	CAPTURE(out, format_json_string(f_, s, sizeof(s)));
+	CHECK_STR(out, "\"\\u00c3\\u00a9\\u0080\"");
 	free(out);
 }
