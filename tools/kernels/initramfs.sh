@@ -21,7 +21,7 @@ busybox=/bin/busybox
 }
 
 tmp=$(mktemp -d)
-cleanup() { rm -rf "$tmp"; }
+cleanup() { rm -rf "$tmp" "$out.tmp"; }
 trap cleanup EXIT
 
 mkdir -p "$tmp"/{bin,dev,proc,sys,modules}
