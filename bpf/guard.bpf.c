@@ -64,7 +64,7 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 	__u32 suppressed;
 
 	if (!filters_match(ctx, sk, family, port, uid, how) ||
-	    !rl_admit(cgid, uid, &suppressed))
+	    !rl_admit(cgid, uid, &suppressed, how))
 		return;
 	if (verdict == NFSG_VERDICT_ALLOW && protocol != NFSG_PROTO_UDP) {
 		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, gen, idx);
@@ -185,55 +185,88 @@ pass:
 }
 
 /*
- * The hooks, each in two builds: direct reads (Linux 6.7 and later) and
- * probed reads (5.10 and later). The agent loads one set (user/probe.c).
+ * Builds: every hook in three builds, of which the agent loads one
+ * (user/probe.c chooses by what the verifier accepts):
+ *   nfsg_<hook>    direct reads, atomics: Linux 6.7 and later;
+ *   nfsg_<hook>_p  probed reads, atomics: 5.12 and later;
+ *   nfsg_<hook>_l  probed reads, no atomics: 5.10 and 5.11, whose verifier
+ *                  refuses atomic instructions even where they cannot run.
+ * They differ only in how they read facts; the decision is decide().
  */
+#define NFSG_BUILD_DIRECT 0
+#define NFSG_BUILD_PROBED NFSG_READ_PROBE
+#define NFSG_BUILD_LEGACY (NFSG_READ_PROBE | NFSG_NO_ATOMICS)
+
 SEC("cgroup/connect4")
 int nfsg_connect4(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET, NFSG_READ_CAST);
+	return decide(ctx, AF_INET, NFSG_BUILD_DIRECT);
 }
 
 SEC("cgroup/connect6")
 int nfsg_connect6(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6, NFSG_READ_CAST);
+	return decide(ctx, AF_INET6, NFSG_BUILD_DIRECT);
 }
 
 SEC("cgroup/sendmsg4")
 int nfsg_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET, NFSG_READ_CAST);
+	return decide(ctx, AF_INET, NFSG_BUILD_DIRECT);
 }
 
 SEC("cgroup/sendmsg6")
 int nfsg_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6, NFSG_READ_CAST);
+	return decide(ctx, AF_INET6, NFSG_BUILD_DIRECT);
 }
 
 SEC("cgroup/connect4")
 int nfsg_connect4_p(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET, NFSG_READ_PROBE);
+	return decide(ctx, AF_INET, NFSG_BUILD_PROBED);
 }
 
 SEC("cgroup/connect6")
 int nfsg_connect6_p(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6, NFSG_READ_PROBE);
+	return decide(ctx, AF_INET6, NFSG_BUILD_PROBED);
 }
 
 SEC("cgroup/sendmsg4")
 int nfsg_sendmsg4_p(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET, NFSG_READ_PROBE);
+	return decide(ctx, AF_INET, NFSG_BUILD_PROBED);
 }
 
 SEC("cgroup/sendmsg6")
 int nfsg_sendmsg6_p(struct bpf_sock_addr *ctx)
 {
-	return decide(ctx, AF_INET6, NFSG_READ_PROBE);
+	return decide(ctx, AF_INET6, NFSG_BUILD_PROBED);
+}
+
+SEC("cgroup/connect4")
+int nfsg_connect4_l(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET, NFSG_BUILD_LEGACY);
+}
+
+SEC("cgroup/connect6")
+int nfsg_connect6_l(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET6, NFSG_BUILD_LEGACY);
+}
+
+SEC("cgroup/sendmsg4")
+int nfsg_sendmsg4_l(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET, NFSG_BUILD_LEGACY);
+}
+
+SEC("cgroup/sendmsg6")
+int nfsg_sendmsg6_l(struct bpf_sock_addr *ctx)
+{
+	return decide(ctx, AF_INET6, NFSG_BUILD_LEGACY);
 }
 
 /* cgroup2 is the default hierarchy, whose id is 0; v1 ones count from 1. */

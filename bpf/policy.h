@@ -81,14 +81,14 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen,
 		/* Rare: no policy lives down here; start at the deepest level
 		 * that may hold one. */
 		level = NFSG_MAX_DEPTH;
-		if (how == NFSG_READ_CAST)
+		if (direct_reads(how))
 			cg = cgroup_ancestor(cg, NFSG_MAX_DEPTH, how);
 	}
 	for (i = 0; i < NFSG_MAX_DEPTH; i++) {
 		l = (int)level - (int)i;
 		if (l < 1 || !cg)
 			break;		/* the root: the default's */
-		if (how == NFSG_READ_CAST) {
+		if (direct_reads(how)) {
 			id = cgroup_id(cg, how);
 			cg = cgroup_parent(cg, how);
 		} else {

@@ -10,9 +10,10 @@
  * would put it more than a burst ahead of now is held back. One cmpxchg,
  * no lock.
  *
- * Kernels before 5.12 have no BPF compare-and-exchange (the agent probes
- * for it and sets rl_atomic): there, tat and the held-back count are read
- * and written with plain loads and stores, so two CPUs admitting events
+ * Kernels before 5.12 have no BPF compare-and-exchange, and their verifier
+ * refuses its instructions even in dead code: their build of the hooks
+ * (NFSG_NO_ATOMICS) reads and writes tat and the held-back count with
+ * plain loads and stores, so two CPUs admitting events
  * of one key at the same instant may both pass, or lose a held-back
  * count. The limit stays a limit; only its exactness under contention
  * differs.
@@ -23,7 +24,6 @@
 /* Events per second per key, and the burst; rl_rate 0 turns it off. */
 const volatile __u32 rl_rate = 0;
 const volatile __u32 rl_burst = 1;
-const volatile bool rl_atomic = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -36,7 +36,8 @@ struct {
  * May an event for (cgid, uid) go out now? If so, *suppressed says how
  * many were held back before it; if not, this one is counted as held back.
  */
-static __always_inline bool rl_admit(__u64 cgid, __u32 uid, __u32 *suppressed)
+static __always_inline bool rl_admit(__u64 cgid, __u32 uid, __u32 *suppressed,
+				     int how)
 {
 	struct nfsg_rl_key key = { .cgroup_id = cgid, .uid = uid };
 	struct nfsg_rl_bucket fresh = {}, *b;
@@ -54,7 +55,7 @@ static __always_inline bool rl_admit(__u64 cgid, __u32 uid, __u32 *suppressed)
 		bpf_map_update_elem(&nfsg_ratelimit, &key, &fresh, BPF_NOEXIST);
 		return true;
 	}
-	if (!rl_atomic) {
+	if (how & NFSG_NO_ATOMICS) {
 		tat = b->tat < now ? now : b->tat;
 		if (tat - now > (__u64)(rl_burst - 1) * interval)
 			goto hold;

@@ -6,23 +6,26 @@
  *
  * Kernels differ only in how these facts can be read, never in what they
  * mean. Each accessor takes how (a compile-time constant, so every program
- * is built for one way) and reads:
+ * is built for one way, see "Builds" in bpf/guard.bpf.c) and reads:
  *
- *   NFSG_READ_CAST:  with direct loads through bpf_rdonly_cast(), which
- *                    cgroup sock_addr programs may call from Linux 6.7.
- *   NFSG_READ_PROBE: with bpf_probe_read_kernel(), from Linux 5.10 (and
- *                    earlier); one helper call a field.
+ *   direct (how without NFSG_READ_PROBE): with loads through
+ *            bpf_rdonly_cast(), which cgroup sock_addr programs may call
+ *            from Linux 6.7;
+ *   probed (NFSG_READ_PROBE): with bpf_probe_read_kernel(), from Linux
+ *            5.10 (and earlier); one helper call a field.
  *
- * The agent loads the programs of one way only, chosen by probing what the
- * verifier accepts (user/probe.c). A fact that cannot be read for certain
+ * The agent loads the programs of one build only, chosen by probing what
+ * the verifier accepts (user/probe.c). A fact that cannot be read for certain
  * reads as NFSG_ID_UNKNOWN, which no privileged range may match, or as
  * "not a kernel socket", which is judged (see include/guard.h).
  */
 #ifndef NFSGUARD_BPF_SOCKET_H
 #define NFSGUARD_BPF_SOCKET_H
 
-#define NFSG_READ_CAST 0
-#define NFSG_READ_PROBE 1
+/* Bits of how: a build of the hooks. */
+#define NFSG_READ_PROBE 0x1	/* probed reads, else direct */
+#define NFSG_NO_ATOMICS 0x2	/* no BPF atomics but add (bpf/ratelimit.h) */
+#define direct_reads(how) (!((how) & NFSG_READ_PROBE))
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
@@ -46,7 +49,7 @@ static __always_inline const struct sock *sock_of(struct bpf_sock_addr *ctx,
 {
 	const struct sock *sk = NULL;
 
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return bpf_rdonly_cast(ctx->sk,
 				       bpf_core_type_id_kernel(struct sock));
 	/* The kernel's context (struct bpf_sock_addr_kern) holds it. */
@@ -60,7 +63,7 @@ static __always_inline const struct sock *sock_of(struct bpf_sock_addr *ctx,
 /* Made by the kernel (sock_create_kern)? Unreadable: no, so it is judged. */
 static __always_inline bool kernel_socket(const struct sock *sk, int how)
 {
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return BPF_CORE_READ_BITFIELD(sk, sk_kern_sock);
 	return sk && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_kern_sock);
 }
@@ -70,7 +73,7 @@ static __always_inline __u32 socket_uid(const struct sock *sk, int how)
 {
 	__u32 uid;
 
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return sk->sk_uid.val;
 	if (!sk || !probe_word(uid, &sk->sk_uid.val))
 		return NFSG_ID_UNKNOWN;
@@ -92,7 +95,7 @@ static __always_inline __u32 socket_gid(const struct sock *sk, int how)
 	const struct inode *inode;
 	__u32 gid;
 
-	if (how == NFSG_READ_CAST) {
+	if (direct_reads(how)) {
 		sock = sk->sk_socket;
 		if (!sock)
 			return NFSG_ID_UNKNOWN;
@@ -123,7 +126,7 @@ static __always_inline const struct sock *mptcp_owner(const struct sock *sk,
 
 	if (!bpf_core_field_exists(tp->is_mptcp))
 		return NULL;
-	if (how == NFSG_READ_CAST) {
+	if (direct_reads(how)) {
 		tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 		if (!tp->is_mptcp)
 			return NULL;
@@ -150,7 +153,7 @@ static __always_inline const struct cgroup *socket_cgroup(const struct sock *sk,
 	const struct cgroup *cg = NULL;
 	__u64 v;
 
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return sk->sk_cgrp_data.cgroup;
 	if (!sk)
 		return NULL;
@@ -175,7 +178,7 @@ static __always_inline __u64 cgroup_id(const struct cgroup *cg, int how)
 
 	if (!cg)
 		return NFSG_ROOT_CGROUP_ID;
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return cg->kn->id;
 	if (!probe_word(kn, &cg->kn) || !kn || !probe_word(id, &kn->id))
 		return NFSG_ROOT_CGROUP_ID;
@@ -188,7 +191,7 @@ static __always_inline __u32 cgroup_level(const struct cgroup *cg, int how)
 
 	if (!cg)
 		return 0;
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return cg->level;
 	if (!probe_word(level, &cg->level) || level < 0)
 		return 0;
@@ -204,13 +207,13 @@ static __always_inline const struct cgroup *cgroup_parent(const struct cgroup *c
 
 	if (!cg)
 		return NULL;
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		css = (__u64)cg->self.parent;
 	else if (!probe_word(css, &cg->self.parent))
 		return NULL;
 	if (!css)
 		return NULL;
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return bpf_rdonly_cast((void *)(css - off),
 				       bpf_core_type_id_kernel(struct cgroup));
 	return (const struct cgroup *)(css - off);
@@ -231,7 +234,7 @@ cgroup_ancestor(const struct cgroup *cg, __u32 level, int how)
 					    level * sizeof(anc)) ||
 	    !anc)
 		return NULL;
-	if (how == NFSG_READ_CAST)
+	if (direct_reads(how))
 		return bpf_rdonly_cast(anc, bpf_core_type_id_kernel(struct cgroup));
 	return anc;
 }

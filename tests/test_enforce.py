@@ -59,7 +59,7 @@ def family_of(addr):
 
 def attempt(addr, port, uid=None, mode="block", expect="EPERM", extra=(),
             event_uid=None, event_gid=None, setuid=False, proto="tcp",
-            in_cgroup=True):
+            in_cgroup=True, event_proto=None):
     """A row's action: one attempt, its outcome, and its events checked."""
 
     def act(env):
@@ -88,7 +88,7 @@ def attempt(addr, port, uid=None, mode="block", expect="EPERM", extra=(),
                 "gid": event_gid, "comm": "nfsg-connect",
                 "cgroup": env.cgroup.rel, "cgroup_id": env.cgroup_id,
                 "family": family_of(addr),
-                "dport": port, "protocol": proto,
+                "dport": port, "protocol": event_proto or proto,
             }
             for k, v in want.items():
                 check_eq(e.get(k), v, f"event field {k}")
@@ -125,7 +125,9 @@ ROWS = [
     Row("root_nonblock_allowed",
         attempt(V6, NFS_PORT, mode="nonblock", expect="ok")),
     # SMC connects through a kernel TCP socket it makes for the user.
-    Row("unpriv_smc_refused", refused(V4, proto="smc")),
+    # SMC connects through a kernel TCP socket made for the user: judged,
+    # and reported, as that TCP socket, with the user's uid and gid.
+    Row("unpriv_smc_refused", refused(V4, proto="smc", event_proto="tcp")),
     Row("root_mptcp_allowed",
         attempt(V6, NFS_PORT, proto="mptcp", expect="ok")),
     Row("root_fastopen_allowed",

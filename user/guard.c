@@ -126,23 +126,32 @@ int guard_set_gen(const struct guard *g, __u32 gen)
 	return 0;
 }
 
-/* Hook i's program of the direct-read build, or of the probed-read one. */
-static struct bpf_program *hook_progs(const struct guard *g, int i, bool direct)
+/* Hook i's program of a build (see "Builds" in bpf/guard.bpf.c). */
+static struct bpf_program *hook_progs(const struct guard *g, int i,
+				      enum hook_build b)
 {
-	struct bpf_program *direct_progs[GUARD_HOOKS] = {
-		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
-		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
-		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
-		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
-	};
-	struct bpf_program *probed_progs[GUARD_HOOKS] = {
-		[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_p,
-		[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_p,
-		[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_p,
-		[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_p,
+	struct bpf_program *progs[HOOK_BUILDS][GUARD_HOOKS] = {
+		[HOOKS_DIRECT] = {
+			[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4,
+			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
+			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
+			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
+		},
+		[HOOKS_PROBED] = {
+			[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_p,
+			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_p,
+			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_p,
+			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_p,
+		},
+		[HOOKS_LEGACY] = {
+			[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_l,
+			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_l,
+			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_l,
+			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_l,
+		},
 	};
 
-	return direct ? direct_progs[i] : probed_progs[i];
+	return progs[b][i];
 }
 
 /* The tracing programs, in the order of g->trace. */
@@ -196,6 +205,7 @@ static void set_filters(struct guard *g, const struct guard_opts *o)
 
 int guard_open(struct guard *g, const struct guard_opts *o)
 {
+	enum hook_build b;
 	int err, i;
 
 	memset(g, 0, sizeof(*g));
@@ -208,15 +218,13 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->skel->rodata->wakeup_bytes = o->wakeup_bytes;
 	g->skel->rodata->rl_rate = o->rl_rate;
 	g->skel->rodata->rl_burst = o->rl_burst ? o->rl_burst : 1;
-	g->skel->rodata->rl_atomic = o->plan->rl_exact;
 	g->skel->rodata->trace_enabled = o->trace;
 	set_filters(g, o);
 	/* One build of the hooks: the one this kernel's verifier takes. */
-	g->direct_reads = o->plan->direct_reads;
-	for (i = 0; i < GUARD_HOOKS; i++) {
-		bpf_program__set_autoload(hook_progs(g, i, true), g->direct_reads);
-		bpf_program__set_autoload(hook_progs(g, i, false), !g->direct_reads);
-	}
+	g->build = o->plan->hooks;
+	for (b = 0; b < HOOK_BUILDS; b++)
+		for (i = 0; i < GUARD_HOOKS; i++)
+			bpf_program__set_autoload(hook_progs(g, i, b), b == g->build);
 	/* Tracing programs load only when asked for: they may not load. */
 	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
@@ -301,7 +309,7 @@ fail:
 
 struct bpf_program *guard_hook_prog(const struct guard *g, enum guard_hook i)
 {
-	return hook_progs(g, i, g->direct_reads);
+	return hook_progs(g, i, g->build);
 }
 
 static const char *const hook_names[GUARD_HOOKS] = {
@@ -327,7 +335,8 @@ int guard_hook_of(const char *prog_name)
 	for (i = 0; i < GUARD_HOOKS; i++) {
 		n = strlen(hook_names[i]);
 		if (!strncmp(prog_name, hook_names[i], n) &&
-		    (!prog_name[n] || !strcmp(prog_name + n, "_p")))
+		    (!prog_name[n] || !strcmp(prog_name + n, "_p") ||
+		     !strcmp(prog_name + n, "_l")))
 			return i;
 	}
 	return -1;

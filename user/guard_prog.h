@@ -46,7 +46,7 @@ struct guard {
 	struct bpf_link *mkdir, *rmdir;
 	struct bpf_link *trace[GUARD_TRACE_PROGS]; /* if tracing is loaded */
 	struct guard_inner_def inner[GUARD_INNERS];
-	bool direct_reads;	/* which build of the hooks is loaded */
+	enum hook_build build;	/* which build of the hooks is loaded */
 };
 
 struct guard_opts {

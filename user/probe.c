@@ -168,8 +168,12 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 {
 	p->enforce = f->have[KF_BTF] && f->have[KF_SOCK_ADDR] &&
 		     f->have[KF_RINGBUF] && f->have[KF_CGROUP_TP];
-	p->direct_reads = f->have[KF_DIRECT_READS];
-	p->rl_exact = f->have[KF_ATOMICS];
+	if (!f->have[KF_ATOMICS])
+		p->hooks = HOOKS_LEGACY;
+	else if (!f->have[KF_DIRECT_READS])
+		p->hooks = HOOKS_PROBED;
+	else
+		p->hooks = HOOKS_DIRECT;
 	p->trace = f->have[KF_TRACE];
 	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
 }

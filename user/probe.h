@@ -27,11 +27,18 @@ struct kfeatures {
 	bool have[KF_COUNT];
 };
 
+/* The builds of the hooks (see "Builds" in bpf/guard.bpf.c). */
+enum hook_build {
+	HOOKS_DIRECT,		/* direct reads, atomics (nfsg_<hook>) */
+	HOOKS_PROBED,		/* probed reads, atomics (nfsg_<hook>_p) */
+	HOOKS_LEGACY,		/* probed reads, no atomics (nfsg_<hook>_l) */
+	HOOK_BUILDS,
+};
+
 /* How the agent runs on this kernel: the one decision (probe_plan). */
 struct kplan {
 	bool enforce;		/* every required feature is there */
-	bool direct_reads;	/* the hooks' direct-read build, else probed */
-	bool rl_exact;		/* the rate limit with atomics */
+	enum hook_build hooks;	/* the build of the hooks to load */
 	bool trace;		/* tracing of allowed connects can load */
 	bool trace_errors;	/* ... with the errors sockets report */
 };

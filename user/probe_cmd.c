@@ -57,9 +57,9 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 {
 	switch (k) {
 	case KF_DIRECT_READS:
-		return p->direct_reads;
+		return p->hooks == HOOKS_DIRECT;
 	case KF_ATOMICS:
-		return p->rl_exact;
+		return p->hooks != HOOKS_LEGACY;
 	case KF_TRACE:
 		return p->trace;
 	case KF_TRACE_ERRORS:
@@ -83,7 +83,8 @@ static void print_json(const struct kfeatures *f, const struct kplan *p,
 	printf("{\"kernel\":");
 	json_str(release);
 	printf(",\"enforce\":%s,\"socket_reads\":\"%s\",\"features\":[",
-	       p->enforce ? "true" : "false", p->direct_reads ? "direct" : "probed");
+	       p->enforce ? "true" : "false",
+	       p->hooks == HOOKS_DIRECT ? "direct" : "probed");
 	for (k = 0; k < KF_COUNT; k++) {
 		without = kfeature_without(k);
 		printf("%s{\"name\":\"%s\",\"available\":%s,\"in_use\":%s,\"required\":%s,\"since\":",
@@ -109,7 +110,7 @@ static void print_text(const struct kfeatures *f, const struct kplan *p,
 
 	printf("kernel %s: %s, socket facts read %s\n", release,
 	       p->enforce ? "nfsguard can enforce" : "nfsguard cannot enforce",
-	       p->direct_reads ? "directly" : "with probed reads");
+	       p->hooks == HOOKS_DIRECT ? "directly" : "with probed reads");
 	printf("%-19s %-5s %-5s %s\n", "FEATURE", "HAVE", "USED", "NOTE");
 	for (k = 0; k < KF_COUNT; k++) {
 		without = kfeature_without(k);

@@ -551,12 +551,15 @@ static int enforce(struct run_state *s)
 		err = -EBUSY;
 		goto out;
 	}
-	err = probe_kernel(&s->plan);
-	if (err)
-		goto out;
+	/* The file first: a bad one is the one line said. */
 	err = config_load(s->o->config, &policy);
 	if (err)
 		goto out;
+	err = probe_kernel(&s->plan);
+	if (err) {
+		policy_set_free(&policy);
+		goto out;
+	}
 	if (s->o->persist) {
 		err = persist_open(&s->pin, s->o->pin_dir);
 		if (!err && s->pin.cgroup_id && s->pin.cgroup_id != cgid) {
