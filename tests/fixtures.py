@@ -216,12 +216,23 @@ def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None):
         raise AssertionError(f"nfsg-connect said {r.stdout!r} {r.stderr!r}")
 
 
+HOOK_NAMES = ("nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4", "nfsg_sendmsg6")
+
+
+def hook_name(name):
+    """A hook program's name whatever its build: nfsg_connect4_p (probed
+    reads) and nfsg_connect4_l (no atomics) are nfsg_connect4."""
+    base, _, suffix = name.rpartition("_")
+    return base if base in HOOK_NAMES and suffix in ("p", "l") else name
+
+
 def attached_progs(cgroup):
-    """{program name: id} bpftool sees attached to the cgroup."""
+    """{program name: id} bpftool sees attached to the cgroup; hooks by
+    their build-independent name (hook_name)."""
     r = sh("bpftool", "-j", "cgroup", "show", cgroup.path, check=False)
     if r.returncode != 0 or not r.stdout.strip():
         return {}
-    return {p["name"]: p["id"] for p in json.loads(r.stdout)}
+    return {hook_name(p["name"]): p["id"] for p in json.loads(r.stdout)}
 
 
 def progs_of(pid):
@@ -241,7 +252,7 @@ def progs_of(pid):
     names = {}
     for i in ids:
         r = sh("bpftool", "-j", "prog", "show", "id", str(i))
-        names[json.loads(r.stdout)["name"]] = i
+        names[hook_name(json.loads(r.stdout)["name"])] = i
     return names
 
 

@@ -14,7 +14,8 @@ import threading
 import time
 
 from fixtures import (Agent, BUILD, Cgroup, CONTROL_PORT, Listener, NFS_PORT,
-                      Netns, UNPRIV, connect, nfsguard, progs_of, sh, unique)
+                      Netns, UNPRIV, connect, hook_name, nfsguard, progs_of, sh,
+                      unique)
 from harness import case, check, check_eq
 
 V4 = "127.0.0.1"
@@ -82,7 +83,8 @@ def env():
 def attached_ids(cg):
     """{program id: name} on the cgroup's hooks."""
     r = sh("bpftool", "-j", "cgroup", "show", cg.path)
-    return {p["id"]: p["name"] for p in json.loads(r.stdout.strip() or "[]")}
+    return {p["id"]: hook_name(p["name"])
+            for p in json.loads(r.stdout.strip() or "[]")}
 
 
 def attached(cg):
