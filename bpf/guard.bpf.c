@@ -28,10 +28,11 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 					 const struct bpf_sock_addr *ctx,
 					 const struct sock *sk, __u16 family,
 					 __u16 port, __u16 protocol, __u32 uid,
-					 __u8 verdict, int how)
+					 __u8 verdict, __u8 reason, int how)
 {
 	__u32 *a = (__u32 *)e->daddr;
 
+	e->reason = reason;
 	e->uid = uid;
 	e->gid = socket_gid(sk, how);
 	e->family = family;
@@ -57,7 +58,8 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 static __always_inline void report(struct bpf_sock_addr *ctx,
 				   const struct sock *sk, __u16 family,
 				   __u16 port, __u16 protocol, __u32 uid,
-				   __u32 gen, __u32 idx, __u8 verdict, int how)
+				   __u32 gen, __u32 idx, __u8 verdict, __u8 reason,
+				   int how)
 {
 	__u64 cgid = cgroup_id(socket_cgroup(sk, how), how);
 	struct nfsg_event tmpl = {}, *e;
@@ -69,7 +71,7 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 	if (verdict == NFSG_VERDICT_ALLOW && protocol != NFSG_PROTO_UDP) {
 		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, gen, idx);
 		fill_connect(&tmpl, ctx, sk, family, port, protocol, uid,
-			     verdict, how);
+			     verdict, reason, how);
 		tmpl.suppressed = suppressed;
 		trace_follow(ctx, &tmpl);
 		return;
@@ -77,7 +79,8 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, gen, idx);
 	if (!e)
 		return;
-	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict, how);
+	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict, reason,
+		     how);
 	e->suppressed = suppressed;
 	event_submit(e);
 }
@@ -93,7 +96,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 	const struct nfsg_policy *pol;
 	const struct sock *sk, *owner;
 	bool privileged;
-	__u8 govern, verdict;
+	__u8 govern, verdict, reason;
 	__u16 port;
 
 	/* A family the kernel will not treat as the hook's is refused by
@@ -163,9 +166,10 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 		count_policy(gen, idx, NFSG_PCTR_ALLOWED);
 		if (trace_enabled)
 			report(ctx, sk, family, port, protocol, uid, gen, idx,
-			       NFSG_VERDICT_ALLOW, how);
+			       NFSG_VERDICT_ALLOW, NFSG_REASON_NONE, how);
 		return SK_VERDICT_PASS;
 	}
+	reason = privileged ? NFSG_REASON_DESTINATION : NFSG_REASON_OWNER;
 
 	if (pol->mode == NFSG_MODE_AUDIT) {
 		verdict = NFSG_VERDICT_AUDIT;
@@ -176,7 +180,8 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 		count(NFSG_CTR_REFUSED);
 		count_policy(gen, idx, NFSG_PCTR_REFUSED);
 	}
-	report(ctx, sk, family, port, protocol, uid, gen, idx, verdict, how);
+	report(ctx, sk, family, port, protocol, uid, gen, idx, verdict, reason,
+	       how);
 	return verdict == NFSG_VERDICT_AUDIT ? SK_VERDICT_PASS
 					     : SK_VERDICT_REFUSE;
 pass:

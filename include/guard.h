@@ -122,6 +122,15 @@ enum nfsg_mode {
 #define NFSG_POLICY_ALLOWLIST 0x1 /* destinations limited by nfsg_dests */
 #define NFSG_POLICY_SOLE 0x2	/* (default) no cgroup is named at all */
 
+/* Why an attempt was refused (or audited): nfsg_event.reason. */
+enum nfsg_reason {
+	NFSG_REASON_NONE = 0,		/* allowed */
+	NFSG_REASON_OWNER = 1,		/* the owner's uid and gid are not
+					 * privileged (or could not be read) */
+	NFSG_REASON_DESTINATION = 2,	/* a privileged owner, but the
+					 * destination is not in the allow-list */
+};
+
 /* What the kernel side decided. */
 enum nfsg_verdict {
 	NFSG_VERDICT_ALLOW = 1,
@@ -226,7 +235,8 @@ struct nfsg_event {
 	char comm[NFSG_COMM_LEN]; /* calling task's comm */
 	__u32 suppressed;	/* events of the same cgroup and uid the rate
 				 * limit held back since the last one sent */
-	__u32 __pad;
+	__u8 reason;		/* enum nfsg_reason: why refused or audited */
+	__u8 __pad[3];
 };
 
 /*

@@ -83,7 +83,8 @@ def attempt(addr, port, uid=None, mode="block", expect="EPERM", extra=(),
             check_eq(len(mine), 1, "events for one refused connect")
             e = mine[0]
             want = {
-                "verdict": "refused", "type": "connect", "policy": "default",
+                "verdict": "refused", "reason": "owner", "type": "connect",
+                "policy": "default",
                 "tid": r["pid"], "uid": event_uid,
                 "gid": event_gid, "comm": "nfsg-connect",
                 "cgroup": env.cgroup.rel, "cgroup_id": env.cgroup_id,

@@ -215,12 +215,17 @@ allow_destinations = 127.0.0.1/32, ::1
                      "root to an unlisted address")
         expect(e.attempt("backup", "::ffff:127.0.0.2", uid=None), "EPERM",
                "root to an unlisted address, v4-mapped")
-        expect(e.attempt("backup", V4), "EPERM", "uid 1000 to a listed one")
+        unpriv = expect(e.attempt("backup", V4), "EPERM",
+                        "uid 1000 to a listed one")
         expect(e.attempt("backup", V4B, port=CONTROL_PORT, uid=None),
                "ECONNREFUSED", "an ungoverned port is not limited")
-        ev = events_of(e.events(), pid)
-        check_eq([(x["uid"], x["daddr"], x["policy"]) for x in ev],
-                 [(0, V4B, "backup")], "event of the unlisted address")
+        ev = e.events()
+        check_eq([(x["uid"], x["daddr"], x["policy"], x["reason"])
+                  for x in events_of(ev, pid)],
+                 [(0, V4B, "backup", "destination")],
+                 "event of the unlisted address")
+        check_eq([x["reason"] for x in events_of(ev, unpriv)], ["owner"],
+                 "reason of uid 1000's refusal")
 
 
 @case

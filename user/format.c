@@ -44,6 +44,17 @@ static const char *verdict_name(__u8 verdict)
 	return "unknown";
 }
 
+const char *format_reason(__u8 reason)
+{
+	switch (reason) {
+	case NFSG_REASON_OWNER:
+		return "owner";
+	case NFSG_REASON_DESTINATION:
+		return "destination";
+	}
+	return NULL;
+}
+
 static const char *cgroup_action(__u8 kind)
 {
 	return kind == NFSG_EV_CGROUP_ADDED ? "added" : "removed";
@@ -481,6 +492,10 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 	put(&l, e->kind == NFSG_EV_CLOSED ? "close" : "connect");
 	put(&l, "\",\"verdict\":\"");
 	put(&l, verdict_name(e->verdict));
+	if (format_reason(e->reason)) {
+		put(&l, "\",\"reason\":\"");
+		put(&l, format_reason(e->reason));
+	}
 	put(&l, "\",");
 	if (is_trace(e->kind))
 		put_trace_fields(&l, (const struct nfsg_trace_event *)e);
