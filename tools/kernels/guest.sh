@@ -5,6 +5,8 @@
 # say 'nfsg-guest: exit N', and power off.
 #   guest.sh REPO BUILD [FILTER ...]
 # Everything goes to the serial console, where the host reads it.
+# Not -e: whatever fails, the host must get a status line and a powered-off
+# guest (the trap).
 set -u
 exec </dev/null >/dev/console 2>&1
 poweroff() {
