@@ -20,173 +20,223 @@
 #include "events.h"
 #include "ratelimit.h"
 #include "trace.h"
+#include "packet.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* What is decided: a connect, a sendmsg, or a SYN on its way out. */
+struct attempt {
+	const struct sock *sk;
+	__u32 daddr[4];		/* v4-mapped for IPv4, network order */
+	__u16 family;		/* the address's: AF_INET or AF_INET6 */
+	__u16 port;		/* destination port, host order */
+	__u16 protocol;		/* NFSG_PROTO_*; a subflow becomes MPTCP */
+	__u8 govern;		/* NFSG_GOVERN_TCP or _UDP */
+};
+
+/* What judge() found. */
+struct judgement {
+	__u32 gen, idx, uid;
+	__u8 flags;		/* the policy's NFSG_POLICY_* */
+	__u8 verdict;		/* 0: not governed, else enum nfsg_verdict */
+	__u8 reason;		/* enum nfsg_reason */
+};
+
+/*
+ * The one decision, for every hook and kernel (include/guard.h): is this
+ * attempt governed, and if so allowed, refused or audited, by which policy
+ * and why. Counting and reporting are the callers'; how says only how
+ * socket facts are read (bpf/socket.h).
+ */
+static __always_inline void judge(struct attempt *a, struct judgement *j,
+				  int how)
+{
+	const struct nfsg_policy *pol;
+	const struct sock *owner;
+	bool privileged;
+
+	j->verdict = 0;
+	j->flags = 0;
+	j->reason = NFSG_REASON_NONE;
+	owner = kernel_socket(a->sk, how) && a->protocol == NFSG_PROTO_TCP ?
+			mptcp_owner(a->sk, how) : NULL;
+	if (owner) {
+		/* Judge, and report, the subflow as its MPTCP socket. */
+		a->sk = owner;
+		a->protocol = NFSG_PROTO_MPTCP;
+	}
+	/* The kernel's own sockets pass: the in-kernel NFS client's, made in
+	 * a kworker. A kernel socket a user's request made (SMC's TCP socket,
+	 * say) carries that user's uid, and is judged like any other. */
+	j->uid = socket_uid(a->sk, how);
+	if (kernel_socket(a->sk, how) && j->uid == 0)
+		return;
+
+	j->gen = active_gen();
+	j->idx = NFSG_DEFAULT_POLICY;
+	pol = policy_get(j->gen, j->idx);
+	/* With no cgroup named, every socket has the default: no walk. */
+	if (pol && !(pol->flags & NFSG_POLICY_SOLE)) {
+		j->idx = policy_index(socket_cgroup(a->sk, how), j->gen, how);
+		if (j->idx != NFSG_DEFAULT_POLICY) {
+			pol = policy_get(j->gen, j->idx);
+			if (!pol) {
+				/* An index the generation lacks: fail closed,
+				 * to the default. */
+				j->idx = NFSG_DEFAULT_POLICY;
+				pol = policy_get(j->gen, j->idx);
+			}
+		}
+	}
+	if (pol)
+		j->flags = pol->flags;
+	if (!pol || pol->mode == NFSG_MODE_OFF ||
+	    !(pol->protocols & a->govern) ||
+	    !in_ranges(pol->ports, pol->n_ports, a->port))
+		return;
+
+	/* An unreadable uid or gid is NFSG_ID_UNKNOWN: never privileged. */
+	privileged = id_privileged(pol->uids, pol->n_uids, j->uid) ||
+		     (pol->n_gids &&
+		      id_privileged(pol->gids, pol->n_gids,
+				    socket_gid(a->sk, how)));
+	if (privileged && (!(pol->flags & NFSG_POLICY_ALLOWLIST) ||
+			   dest_allowed(a->daddr, j->gen, j->idx))) {
+		j->verdict = NFSG_VERDICT_ALLOW;
+		return;
+	}
+	j->reason = privileged ? NFSG_REASON_DESTINATION : NFSG_REASON_OWNER;
+	j->verdict = pol->mode == NFSG_MODE_AUDIT ? NFSG_VERDICT_AUDIT
+						  : NFSG_VERDICT_REFUSE;
+}
+
+/* Count a governed attempt's verdict, in total and for its policy. */
+static __always_inline void count_verdict(const struct judgement *j)
+{
+	switch (j->verdict) {
+	case NFSG_VERDICT_ALLOW:
+		count(NFSG_CTR_ALLOWED);
+		count_policy(j->gen, j->idx, NFSG_PCTR_ALLOWED);
+		break;
+	case NFSG_VERDICT_AUDIT:
+		count(NFSG_CTR_AUDITED);
+		count_policy(j->gen, j->idx, NFSG_PCTR_AUDITED);
+		break;
+	default:
+		count(NFSG_CTR_REFUSED);
+		count_policy(j->gen, j->idx, NFSG_PCTR_REFUSED);
+	}
+}
+
 /* The fields of a connect event (the common ones are set already). */
 static __always_inline void fill_connect(struct nfsg_event *e,
-					 const struct bpf_sock_addr *ctx,
-					 const struct sock *sk, __u16 family,
-					 __u16 port, __u16 protocol, __u32 uid,
-					 __u8 verdict, __u8 reason, int how)
+					 const struct attempt *a,
+					 const struct judgement *j, int how)
 {
-	__u32 *a = (__u32 *)e->daddr;
+	__u32 *d = (__u32 *)e->daddr;
 
-	e->reason = reason;
-	e->uid = uid;
-	e->gid = socket_gid(sk, how);
-	e->family = family;
-	e->dport = port;
-	e->protocol = protocol;
-	e->verdict = verdict;
-	if (family == AF_INET) {
-		a[0] = ctx->user_ip4;
+	e->reason = j->reason;
+	e->uid = j->uid;
+	e->gid = socket_gid(a->sk, how);
+	e->family = a->family;
+	e->dport = a->port;
+	e->protocol = a->protocol;
+	e->verdict = j->verdict;
+	if (a->family == AF_INET) {
+		d[0] = a->daddr[3];
 	} else {
-		/* user_ip6 allows 4-byte loads only: copy word by word. */
-		a[0] = ctx->user_ip6[0];
-		a[1] = ctx->user_ip6[1];
-		a[2] = ctx->user_ip6[2];
-		a[3] = ctx->user_ip6[3];
+		d[0] = a->daddr[0];
+		d[1] = a->daddr[1];
+		d[2] = a->daddr[2];
+		d[3] = a->daddr[3];
 	}
 }
 
 /*
- * Report a governed attempt: at once (refused, audited, or allowed UDP),
- * or, for an allowed TCP connect, once its outcome is known. The trace
- * filters and the rate limit come first; the counters were kept already.
+ * Report a governed attempt at connect or sendmsg: at once (refused,
+ * audited, or allowed UDP), or, for an allowed TCP connect, once its
+ * outcome is known. The trace filters and the rate limit come first; the
+ * counters were kept already.
  */
 static __always_inline void report(struct bpf_sock_addr *ctx,
-				   const struct sock *sk, __u16 family,
-				   __u16 port, __u16 protocol, __u32 uid,
-				   __u32 gen, __u32 idx, __u8 verdict, __u8 reason,
-				   int how)
+				   const struct attempt *a,
+				   const struct judgement *j, int how)
 {
-	__u64 cgid = cgroup_id(socket_cgroup(sk, how), how);
+	__u64 cgid = cgroup_id(socket_cgroup(a->sk, how), how);
 	struct nfsg_event tmpl = {}, *e;
 	__u32 suppressed;
 
-	if (!filters_match(ctx, sk, family, port, uid, how) ||
-	    !rl_admit(cgid, uid, &suppressed, how))
+	if (!filters_match(a->daddr, a->port, j->uid, cgid, a->sk, how) ||
+	    !rl_admit(cgid, j->uid, &suppressed, how))
 		return;
-	if (verdict == NFSG_VERDICT_ALLOW && protocol != NFSG_PROTO_UDP) {
-		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, gen, idx);
-		fill_connect(&tmpl, ctx, sk, family, port, protocol, uid,
-			     verdict, reason, how);
+	if (j->verdict == NFSG_VERDICT_ALLOW &&
+	    a->protocol != NFSG_PROTO_UDP) {
+		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, j->gen, j->idx);
+		fill_connect(&tmpl, a, j, how);
 		tmpl.suppressed = suppressed;
 		trace_follow(ctx, &tmpl);
 		return;
 	}
-	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, gen, idx);
+	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, j->gen, j->idx);
 	if (!e)
 		return;
-	fill_connect(e, ctx, sk, family, port, protocol, uid, verdict, reason,
-		     how);
+	fill_connect(e, a, j, how);
 	e->suppressed = suppressed;
 	event_submit(e);
 }
 
-/*
- * The one decision, for every hook and kernel; how says only how socket
- * facts are read (bpf/socket.h).
- */
+/* The protocol a sock_addr program's socket is governed as, or 0. */
+static __always_inline __u8 governed_as(const struct bpf_sock_addr *ctx)
+{
+	__u32 protocol = ctx->protocol;
+
+	if (ctx->type == SOCK_STREAM &&
+	    (protocol == NFSG_PROTO_TCP || protocol == NFSG_PROTO_MPTCP))
+		return NFSG_GOVERN_TCP;
+	if (ctx->type == SOCK_DGRAM && protocol == NFSG_PROTO_UDP)
+		return NFSG_GOVERN_UDP;
+	return 0;
+}
+
+/* A connect or sendmsg, at its hook of family family. */
 static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 				  int how)
 {
-	__u32 protocol = ctx->protocol, gen, idx, uid, p;
-	const struct nfsg_policy *pol;
-	const struct sock *sk, *owner;
-	bool privileged;
-	__u8 govern, verdict, reason;
-	__u16 port;
+	struct attempt a = { .family = family };
+	struct judgement j;
+	__u32 p;
 
 	/* A family the kernel will not treat as the hook's is refused by
 	 * the kernel after this program (see include/guard.h); AF_UNSPEC,
 	 * which udp_sendmsg() takes as AF_INET, is decided as the hook's. */
 	if (ctx->user_family != family && ctx->user_family != AF_UNSPEC)
 		return SK_VERDICT_PASS;
-	if (ctx->type == SOCK_STREAM &&
-	    (protocol == NFSG_PROTO_TCP || protocol == NFSG_PROTO_MPTCP))
-		govern = NFSG_GOVERN_TCP;
-	else if (ctx->type == SOCK_DGRAM && protocol == NFSG_PROTO_UDP)
-		govern = NFSG_GOVERN_UDP;
-	else
+	a.govern = governed_as(ctx);
+	if (!a.govern)
 		return SK_VERDICT_PASS;
 	/* user_port holds the port in network order in its low 16 bits.
 	 * Verifiers before 6.13 lose a byte swap's bounds: mask again. */
 	p = bpf_ntohs((__u16)ctx->user_port);
 	barrier_var(p);
-	port = p & 0xffff;
+	a.port = p & 0xffff;
 	/* The fast path: a port no policy governs costs one bitmap test,
 	 * and is not even counted. */
-	if (!port_filtered(govern, port))
+	if (!port_filtered(a.govern, a.port))
 		return SK_VERDICT_PASS;
 
-	sk = sock_of(ctx, how);
-	owner = kernel_socket(sk, how) && protocol == NFSG_PROTO_TCP ?
-			mptcp_owner(sk, how) : NULL;
-	if (owner) {
-		/* Judge, and report, the subflow as its MPTCP socket. */
-		sk = owner;
-		protocol = NFSG_PROTO_MPTCP;
-	}
-	/* The kernel's own sockets pass: the in-kernel NFS client's, made in
-	 * a kworker. A kernel socket a user's request made (SMC's TCP socket,
-	 * say) carries that user's uid, and is judged like any other. */
-	uid = socket_uid(sk, how);
-	if (kernel_socket(sk, how) && uid == 0)
-		goto pass;
-
-	gen = active_gen();
-	idx = NFSG_DEFAULT_POLICY;
-	pol = policy_get(gen, idx);
-	/* With no cgroup named, every socket has the default: no walk. */
-	if (pol && !(pol->flags & NFSG_POLICY_SOLE)) {
-		idx = policy_index(socket_cgroup(sk, how), gen, how);
-		if (idx != NFSG_DEFAULT_POLICY) {
-			pol = policy_get(gen, idx);
-			if (!pol) {
-				/* An index the generation lacks: fail closed,
-				 * to the default. */
-				idx = NFSG_DEFAULT_POLICY;
-				pol = policy_get(gen, idx);
-			}
-		}
-	}
-	if (!pol || pol->mode == NFSG_MODE_OFF || !(pol->protocols & govern) ||
-	    (!in_ranges(pol->ports, pol->n_ports, port) && !extra_port(port)))
-		goto pass;
-
-	/* An unreadable uid or gid is NFSG_ID_UNKNOWN: never privileged. */
-	privileged = id_privileged(pol->uids, pol->n_uids, uid) ||
-		     (pol->n_gids &&
-		      id_privileged(pol->gids, pol->n_gids, socket_gid(sk, how)));
-	if (privileged && (!(pol->flags & NFSG_POLICY_ALLOWLIST) ||
-			   dest_allowed(ctx, family, gen, idx))) {
-		count(NFSG_CTR_ALLOWED);
-		count_policy(gen, idx, NFSG_PCTR_ALLOWED);
-		if (trace_enabled)
-			report(ctx, sk, family, port, protocol, uid, gen, idx,
-			       NFSG_VERDICT_ALLOW, NFSG_REASON_NONE, how);
+	a.protocol = ctx->protocol;
+	a.sk = sock_of(ctx, how);
+	mapped_daddr(ctx, family, a.daddr);
+	judge(&a, &j, how);
+	if (!j.verdict) {
+		count(NFSG_CTR_PASSED);
 		return SK_VERDICT_PASS;
 	}
-	reason = privileged ? NFSG_REASON_DESTINATION : NFSG_REASON_OWNER;
-
-	if (pol->mode == NFSG_MODE_AUDIT) {
-		verdict = NFSG_VERDICT_AUDIT;
-		count(NFSG_CTR_AUDITED);
-		count_policy(gen, idx, NFSG_PCTR_AUDITED);
-	} else {
-		verdict = NFSG_VERDICT_REFUSE;
-		count(NFSG_CTR_REFUSED);
-		count_policy(gen, idx, NFSG_PCTR_REFUSED);
-	}
-	report(ctx, sk, family, port, protocol, uid, gen, idx, verdict, reason,
-	       how);
-	return verdict == NFSG_VERDICT_AUDIT ? SK_VERDICT_PASS
-					     : SK_VERDICT_REFUSE;
-pass:
-	count(NFSG_CTR_PASSED);
-	return SK_VERDICT_PASS;
+	count_verdict(&j);
+	if (j.verdict != NFSG_VERDICT_ALLOW || trace_enabled)
+		report(ctx, &a, &j, how);
+	return j.verdict == NFSG_VERDICT_REFUSE ? SK_VERDICT_REFUSE
+						: SK_VERDICT_PASS;
 }
 
 /*
@@ -272,6 +322,133 @@ SEC("cgroup/sendmsg6")
 int nfsg_sendmsg6_l(struct bpf_sock_addr *ctx)
 {
 	return decide(ctx, AF_INET6, NFSG_BUILD_LEGACY);
+}
+
+/* The socket's own addresses, for the agent to find it again. */
+static __always_inline void fill_egress(struct nfsg_egress_event *r,
+					const struct tcp_sock *tp)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 *d = (__u32 *)r->sock_daddr, *s = (__u32 *)r->sock_saddr;
+
+	/* The ring buffer's memory is not zeroed: every byte is set. */
+	__builtin_memset((void *)r + sizeof(r->e), 0, sizeof(*r) - sizeof(r->e));
+	r->sock_family = c->skc_family;
+	r->sock_dport = bpf_ntohs(c->skc_dport);
+	r->sock_sport = c->skc_num;
+	r->netns = c->skc_net.net->ns.inum;
+	if (r->sock_family == AF_INET) {
+		d[0] = c->skc_daddr;
+		s[0] = c->skc_rcv_saddr;
+	} else {
+		BPF_CORE_READ_INTO(&r->sock_daddr, c, skc_v6_daddr);
+		BPF_CORE_READ_INTO(&r->sock_saddr, c, skc_v6_rcv_saddr);
+	}
+}
+
+/* The socket's own destination, as its connect hook judged it. */
+static __always_inline void socket_dest(struct attempt *a,
+					const struct tcp_sock *tp)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+
+	a->family = c->skc_family;
+	a->port = bpf_ntohs(c->skc_dport);
+	if (a->family == AF_INET) {
+		a->daddr[2] = bpf_htonl(0xffff);
+		a->daddr[3] = c->skc_daddr;
+	} else {
+		BPF_CORE_READ_INTO(&a->daddr, c, skc_v6_daddr);
+	}
+}
+
+/* Does the packet's destination differ from the socket's (NAT)? */
+static __always_inline bool dest_differs(const struct attempt *a,
+					 const struct tcp_sock *tp)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 v6[4];
+
+	if (a->port != bpf_ntohs(c->skc_dport))
+		return true;
+	if (a->family == AF_INET)
+		return a->daddr[3] != c->skc_daddr;
+	BPF_CORE_READ_INTO(&v6, c, skc_v6_daddr);
+	return a->daddr[0] != v6[0] || a->daddr[1] != v6[1] ||
+	       a->daddr[2] != v6[2] || a->daddr[3] != v6[3];
+}
+
+/*
+ * The backstop: a SYN on its way out, after NAT and after any other
+ * cgroup program rewrote the connect's address, judged by the same
+ * decision on the destination it really goes to. Every other packet costs
+ * two loads and a test. A refused SYN is dropped; the agent aborts its
+ * socket on the event, so connect() fails at once (ECONNABORTED).
+ */
+static __always_inline int backstop(struct __sk_buff *skb, int how)
+{
+	struct attempt a = { .protocol = NFSG_PROTO_TCP,
+			     .govern = NFSG_GOVERN_TCP };
+	struct nfsg_egress_event *r;
+	struct bpf_sock *bs = skb->sk;
+	const struct tcp_sock *tp;
+	struct judgement j;
+	__u64 cookie, cgid;
+	bool rewritten;
+	__u8 *seen;
+
+	if (!bs || bs->state != BPF_TCP_SYN_SENT)
+		return SK_VERDICT_PASS;
+	tp = bpf_skc_to_tcp_sock(bs);
+	if (!tp)
+		return SK_VERDICT_PASS;
+	/* Headers we cannot read for certain: the socket's own
+	 * destination, the one its connect hook judged. */
+	if (!packet_dest(skb, a.daddr, &a.family, &a.port))
+		socket_dest(&a, tp);
+	rewritten = dest_differs(&a, tp);
+	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
+		return SK_VERDICT_PASS;
+
+	cookie = bpf_get_socket_cookie(skb);
+	seen = bpf_map_lookup_elem(&nfsg_egress_seen, &cookie);
+	if (seen)	/* a retransmission: judged already */
+		return *seen == NFSG_VERDICT_REFUSE ? SK_VERDICT_REFUSE
+						    : SK_VERDICT_PASS;
+	a.sk = (const struct sock *)tp;
+	judge(&a, &j, how);
+	/* An audited connect to the address its hook saw was reported
+	 * there; only a refusal must be acted on whatever happened. */
+	if (!j.verdict || j.verdict == NFSG_VERDICT_ALLOW ||
+	    (j.flags & NFSG_POLICY_NO_BACKSTOP) ||
+	    (j.verdict == NFSG_VERDICT_AUDIT && !rewritten))
+		return SK_VERDICT_PASS;
+	bpf_map_update_elem(&nfsg_egress_seen, &cookie, &j.verdict, BPF_ANY);
+	count_verdict(&j);
+	/* Not rate-limited: the agent needs every record to abort. */
+	cgid = cgroup_id(socket_cgroup(a.sk, how), how);
+	r = (void *)event_start(sizeof(*r), NFSG_EV_EGRESS, cgid, j.gen, j.idx);
+	if (r) {
+		fill_connect(&r->e, &a, &j, how);
+		fill_egress(r, tp);
+		r->cookie = cookie;
+		bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	}
+	return j.verdict == NFSG_VERDICT_REFUSE ? SK_VERDICT_REFUSE
+						: SK_VERDICT_PASS;
+}
+
+/* The backstop in two builds: with atomics, and without (Linux 5.10). */
+SEC("cgroup_skb/egress")
+int nfsg_egress(struct __sk_buff *skb)
+{
+	return backstop(skb, NFSG_BUILD_PROBED);
+}
+
+SEC("cgroup_skb/egress")
+int nfsg_egress_l(struct __sk_buff *skb)
+{
+	return backstop(skb, NFSG_BUILD_LEGACY);
 }
 
 /* cgroup2 is the default hierarchy, whose id is 0; v1 ones count from 1. */

@@ -99,6 +99,15 @@ struct {
 	__type(value, __u64);
 } nfsg_counters SEC(".maps");
 
+/* Sockets the backstop has judged already: their SYN's retransmissions
+ * are dropped (or passed, audited) without another count or event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);	/* socket cookie */
+	__type(value, __u8);	/* enum nfsg_verdict */
+} nfsg_egress_seen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);	/* resized by the agent before load */

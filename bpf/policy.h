@@ -127,18 +127,23 @@ static __always_inline void mapped_daddr(const struct bpf_sock_addr *ctx,
 	}
 }
 
-/* Is daddr (in the ctx) in the policy's allow-list? */
-static __always_inline bool dest_allowed(const struct bpf_sock_addr *ctx,
-					 __u16 family, __u32 gen, __u32 idx)
+/* Is daddr (16 bytes, v4-mapped for IPv4) in the policy's allow-list? */
+static __always_inline bool dest_allowed(const __u32 *daddr, __u32 gen,
+					 __u32 idx)
 {
 	void *dests = bpf_map_lookup_elem(&nfsg_dests, &gen);
 	struct nfsg_dest_key key = {
 		.prefixlen = 32 + 128,
 		.policy = bpf_htonl(idx),
 	};
+	__u32 *k = (__u32 *)key.addr;
+
 	if (!dests)
 		return false;
-	mapped_daddr(ctx, family, (__u32 *)key.addr);
+	k[0] = daddr[0];
+	k[1] = daddr[1];
+	k[2] = daddr[2];
+	k[3] = daddr[3];
 	return bpf_map_lookup_elem(dests, &key);
 }
 

@@ -41,13 +41,11 @@ struct {
 	__type(value, struct nfsg_conn);
 } nfsg_conns SEC(".maps");
 
-static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
-					  __u16 family)
+static __always_inline bool daddr_matches(const __u32 *a)
 {
-	__u32 a[4], want, mask, bits;
+	__u32 want, mask, bits;
 	int i;
 
-	mapped_daddr(ctx, family, a);
 	for (i = 0; i < 4; i++) {
 		bits = filter_prefixlen > (__u32)i * 32 ?
 			       filter_prefixlen - i * 32 : 0;
@@ -62,10 +60,13 @@ static __always_inline bool daddr_matches(const struct bpf_sock_addr *ctx,
 	return true;
 }
 
-/* Does this attempt pass the trace filters? All of them must match. */
-static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
-					  const struct sock *sk, __u16 family,
-					  __u16 port, __u32 uid, int how)
+/*
+ * Does this attempt pass the trace filters? All of them must match.
+ * daddr: 16 bytes, v4-mapped for IPv4; cgid: the socket's cgroup.
+ */
+static __always_inline bool filters_match(const __u32 *daddr, __u16 port,
+					  __u32 uid, __u64 cgid,
+					  const struct sock *sk, int how)
 {
 	char comm[NFSG_COMM_LEN];
 	const struct cgroup *cg;
@@ -80,7 +81,7 @@ static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
 		return false;
 	if ((filter_on & NFSG_FILTER_PORT) && port != filter_port)
 		return false;
-	if ((filter_on & NFSG_FILTER_DADDR) && !daddr_matches(ctx, family))
+	if ((filter_on & NFSG_FILTER_DADDR) && !daddr_matches(daddr))
 		return false;
 	if (filter_on & NFSG_FILTER_COMM) {
 		bpf_get_current_comm(comm, sizeof(comm));
@@ -94,9 +95,10 @@ static __always_inline bool filters_match(const struct bpf_sock_addr *ctx,
 	if (filter_on & NFSG_FILTER_CGROUP) {
 		/* In the subtree: its ancestor at the filter's level is it. */
 		cg = socket_cgroup(sk, how);
-		if (cgroup_level(cg, how) < filter_cgroup_level ||
-		    cgroup_ancestor_id(cg, filter_cgroup_level, how) !=
-			    filter_cgroup_id)
+		if (cgid != filter_cgroup_id &&
+		    (cgroup_level(cg, how) < filter_cgroup_level ||
+		     cgroup_ancestor_id(cg, filter_cgroup_level, how) !=
+			     filter_cgroup_id))
 			return false;
 	}
 	return true;

@@ -121,6 +121,7 @@ enum nfsg_mode {
 /* Bits of nfsg_policy.flags. */
 #define NFSG_POLICY_ALLOWLIST 0x1 /* destinations limited by nfsg_dests */
 #define NFSG_POLICY_SOLE 0x2	/* (default) no cgroup is named at all */
+#define NFSG_POLICY_NO_BACKSTOP 0x4 /* backstop = off: SYNs not judged again */
 
 /* Why an attempt was refused (or audited): nfsg_event.reason. */
 enum nfsg_reason {
@@ -148,6 +149,10 @@ enum nfsg_event_kind {
 	NFSG_EV_TIMEOUT = 6,		/* no answer: SYN retries ran out */
 	NFSG_EV_FAILED = 7,		/* another error; error holds it */
 	NFSG_EV_CLOSED = 8,		/* duration: lifetime; byte counts */
+	/* The backstop (struct nfsg_egress_event): a SYN judged on its way
+	 * out, after NAT and any other program's rewrite; refused (dropped,
+	 * and the agent aborts the socket) or audited. */
+	NFSG_EV_EGRESS = 9,
 };
 
 /* An inclusive range [lo, hi] of ports, uids or gids. */
@@ -261,6 +266,28 @@ struct nfsg_trace_event {
 	__u64 bytes_received;	/* closed: payload bytes received */
 	__s32 error;		/* failed: the socket's errno, or 0 */
 	__u32 __pad;
+};
+
+/*
+ * A backstop record: a TCP SYN judged in cgroup_skb/egress, where the
+ * destination is the one the packet really goes to, after NAT (a DNAT in
+ * nat/OUTPUT) and after any other cgroup program rewrote the connect's
+ * address. e holds that final destination; the socket's own view follows,
+ * for the agent to find and abort the socket (sock_diag SOCK_DESTROY in
+ * the socket's network namespace, matched by cookie). Addresses in
+ * network order (IPv4: first 4 bytes), ports in host order. One record
+ * per socket: the SYN's retransmissions are dropped without one.
+ */
+struct nfsg_egress_event {
+	struct nfsg_event e;
+	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
+	__u8 sock_daddr[16];	/* the socket's destination */
+	__u8 sock_saddr[16];	/* and source */
+	__u32 netns;		/* inode number of its network namespace */
+	__u16 sock_family;	/* AF_INET or AF_INET6 */
+	__u16 sock_dport;
+	__u16 sock_sport;
+	__u8 __pad[6];
 };
 
 /* Bits of the trace filters (filter_on in bpf/trace.h). */

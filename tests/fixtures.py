@@ -216,7 +216,8 @@ def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None):
         raise AssertionError(f"nfsg-connect said {r.stdout!r} {r.stderr!r}")
 
 
-HOOK_NAMES = ("nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4", "nfsg_sendmsg6")
+HOOK_NAMES = ("nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4", "nfsg_sendmsg6",
+              "nfsg_egress")
 
 
 def hook_name(name):

@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
 MODULES = ["test_enforce", "test_cli", "test_policy", "test_lifecycle", "test_trace", "test_nfs",
-           "test_kernel_nfs", "test_hardening"]
+           "test_kernel_nfs", "test_hardening", "test_backstop"]
 
 
 def unit_tests(results, build):

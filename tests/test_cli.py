@@ -16,7 +16,8 @@ from fixtures import (Agent, Cgroup, NFS_PORT, Netns, UNPRIV, attached_progs,
 from harness import Row, case, check, check_eq, table
 
 V4 = "127.0.0.1"
-HOOKS = ["nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4", "nfsg_sendmsg6"]
+HOOKS = ["nfsg_connect4", "nfsg_connect6", "nfsg_egress", "nfsg_sendmsg4",
+         "nfsg_sendmsg6"]
 WATCHERS = ["nfsg_cg_mkdir", "nfsg_cg_rmdir"]
 
 # Shell prologues run in a private mount namespace (unshare -m) before the

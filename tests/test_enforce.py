@@ -125,7 +125,6 @@ ROWS = [
     Row("root_mapped_allowed", attempt(MAPPED, NFS_PORT, expect="ok")),
     Row("root_nonblock_allowed",
         attempt(V6, NFS_PORT, mode="nonblock", expect="ok")),
-    # SMC connects through a kernel TCP socket it makes for the user.
     # SMC connects through a kernel TCP socket made for the user: judged,
     # and reported, as that TCP socket, with the user's uid and gid.
     Row("unpriv_smc_refused", refused(V4, proto="smc", event_proto="tcp")),

@@ -20,7 +20,8 @@ from harness import case, check, check_eq
 
 V4 = "127.0.0.1"
 FOREIGN_PORT = 4049
-HOOKS = ["nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4", "nfsg_sendmsg6"]
+HOOKS = ["nfsg_connect4", "nfsg_connect6", "nfsg_egress", "nfsg_sendmsg4",
+         "nfsg_sendmsg6"]
 BPFFS = "/sys/fs/bpf"
 
 
@@ -202,7 +203,8 @@ def uninstall_leaves_nothing_behind():
     with env() as e:
         a = e.agent()
         ids = set(progs_of(a.proc.pid).values())
-        check_eq(len(ids), 6, "the agent's programs (hooks and watchers)")
+        check_eq(len(ids), len(HOOKS) + 2,
+                 "the agent's programs (hooks and watchers)")
         a.stop(signal.SIGTERM)
         r = e.uninstall()
         check_eq(r.returncode, 0, f"uninstall: {r.stderr}")

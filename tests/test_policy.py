@@ -267,19 +267,29 @@ protocols = tcp, udp
 """
 
 
-def udp_row(addr, mode, uid, result):
+def udp_row(addr, mode, uid, result, extra=()):
     def act(e):
         r = e.attempt(None, addr, uid=uid,
-                      extra=["--proto", "udp", "--mode", mode])
+                      extra=["--proto", "udp", "--mode", mode] + list(extra))
         check_eq(r["result"], result, f"udp {mode} to {addr} as {uid}")
+        if result == "EPERM":
+            e.refused_pids.append(r["pid"])
     return act
+
+
+def udp_events_counted(e):
+    """Every refused UDP attempt, AF_UNSPEC ones too, has its event."""
+    ev = e.agent.events()
+    got = sorted(x["pid"] for x in ev if x.get("verdict") == "refused")
+    check_eq(got, sorted(e.refused_pids), "refused UDP attempts with events")
 
 
 @contextlib.contextmanager
 def udp_env():
     with env() as e:
         e.start(UDP_CONF)
-        e.finish = lambda: None
+        e.refused_pids = []
+        e.finish = e.agent.stop  # every event printed before the checks
         yield e
 
 
@@ -288,6 +298,13 @@ table("udp_governance", udp_env, [
     for name, addr in (("v4", V4), ("v6", V6), ("mapped", "::ffff:127.0.0.1"))
     for mode in ("block", "sendto")
     for who, uid, result in (("unpriv", UNPRIV, "EPERM"), ("root", None, "ok"))
+] + [
+    # udp_sendmsg() takes AF_UNSPEC as AF_INET: so must the guard.
+    Row("unpriv_sendto_v4_af_unspec",
+        udp_row(V4, "sendto", UNPRIV, "EPERM", ["--unspec", "yes"])),
+    Row("root_sendto_v4_af_unspec",
+        udp_row(V4, "sendto", None, "ok", ["--unspec", "yes"])),
+    Row("every_refusal_reported", lambda e: udp_events_counted),
 ])
 
 
@@ -443,7 +460,7 @@ allow_destinations = 127.0.0.1
                  for h in st["hooks"]}
         check_eq(hooks, {"connect4": e.top.rel, "connect6": e.top.rel,
                          "sendmsg4": e.top.rel, "sendmsg6": e.top.rel,
-                         "cg_mkdir": "cgroup_mkdir",
+                         "egress": e.top.rel, "cg_mkdir": "cgroup_mkdir",
                          "cg_rmdir": "cgroup_rmdir"}, "hooks")
         pol = {p["name"]: p for p in st["policies"]}
         check_eq(sorted(pol), ["default", "kube"], "policies")

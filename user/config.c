@@ -298,6 +298,7 @@ enum key {
 	KEY_GIDS,
 	KEY_DESTS,
 	KEY_MODE,
+	KEY_BACKSTOP,
 	KEY_CGROUPS,
 	KEY_MAX,
 };
@@ -309,6 +310,7 @@ static const char *const key_names[KEY_MAX] = {
 	[KEY_GIDS] = "privileged_gids",
 	[KEY_DESTS] = "allow_destinations",
 	[KEY_MODE] = "mode",
+	[KEY_BACKSTOP] = "backstop",
 	[KEY_CGROUPS] = "cgroups",
 };
 
@@ -495,7 +497,7 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 	if (k == KEY_MAX || (k == KEY_CGROUPS && is_default)) {
 		BAD(b, e, "unknown key '%s'%s", e->key,
 		    k == KEY_CGROUPS ? ": [default] applies to every cgroup without a policy"
-				     : ": expected ports, protocols, privileged_uids, privileged_gids, allow_destinations, mode or cgroups");
+				     : ": expected ports, protocols, privileged_uids, privileged_gids, allow_destinations, mode, backstop or cgroups");
 		return;
 	}
 	if (!*e->value) {
@@ -542,6 +544,15 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 			p->k.mode = NFSG_MODE_OFF;
 		else
 			BAD(b, e, "mode: invalid value '%s': expected enforce, audit or off",
+			    e->value);
+		break;
+	case KEY_BACKSTOP:
+		if (!strcmp(e->value, "on"))
+			p->k.flags &= ~NFSG_POLICY_NO_BACKSTOP;
+		else if (!strcmp(e->value, "off"))
+			p->k.flags |= NFSG_POLICY_NO_BACKSTOP;
+		else
+			BAD(b, e, "backstop: invalid value '%s': expected on or off",
 			    e->value);
 		break;
 	case KEY_CGROUPS:

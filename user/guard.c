@@ -13,6 +13,7 @@
 /* The ABI in include/guard.h: the kernel side writes exactly these. */
 _Static_assert(sizeof(struct nfsg_event) == 88, "nfsg_event layout");
 _Static_assert(sizeof(struct nfsg_trace_event) == 128, "nfsg_trace_event layout");
+_Static_assert(sizeof(struct nfsg_egress_event) == 144, "nfsg_egress_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
@@ -136,18 +137,21 @@ static struct bpf_program *hook_progs(const struct guard *g, int i,
 			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6,
 			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4,
 			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6,
+			[GUARD_EGRESS] = g->skel->progs.nfsg_egress,
 		},
 		[HOOKS_PROBED] = {
 			[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_p,
 			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_p,
 			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_p,
 			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_p,
+			[GUARD_EGRESS] = g->skel->progs.nfsg_egress,
 		},
 		[HOOKS_LEGACY] = {
 			[GUARD_CONNECT4] = g->skel->progs.nfsg_connect4_l,
 			[GUARD_CONNECT6] = g->skel->progs.nfsg_connect6_l,
 			[GUARD_SENDMSG4] = g->skel->progs.nfsg_sendmsg4_l,
 			[GUARD_SENDMSG6] = g->skel->progs.nfsg_sendmsg6_l,
+			[GUARD_EGRESS] = g->skel->progs.nfsg_egress_l,
 		},
 	};
 
@@ -224,7 +228,9 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->build = o->plan->hooks;
 	for (b = 0; b < HOOK_BUILDS; b++)
 		for (i = 0; i < GUARD_HOOKS; i++)
-			bpf_program__set_autoload(hook_progs(g, i, b), b == g->build);
+			bpf_program__set_autoload(hook_progs(g, i, b), false);
+	for (i = 0; i < GUARD_HOOKS; i++)
+		bpf_program__set_autoload(hook_progs(g, i, g->build), true);
 	/* Tracing programs load only when asked for: they may not load. */
 	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
@@ -317,6 +323,7 @@ static const char *const hook_names[GUARD_HOOKS] = {
 	[GUARD_CONNECT6] = "connect6",
 	[GUARD_SENDMSG4] = "sendmsg4",
 	[GUARD_SENDMSG6] = "sendmsg6",
+	[GUARD_EGRESS] = "egress",
 };
 
 const char *guard_hook_name(enum guard_hook i)

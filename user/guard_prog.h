@@ -14,12 +14,13 @@
 struct nfsg_guard;
 struct bpf_link;
 
-/* The cgroup hooks, in the order they are attached. */
+/* The cgroup hooks, in the order they are attached (the backstop last). */
 enum guard_hook {
 	GUARD_CONNECT4,
 	GUARD_CONNECT6,
 	GUARD_SENDMSG4,
 	GUARD_SENDMSG6,
+	GUARD_EGRESS,		/* the backstop: cgroup_skb/egress */
 	GUARD_HOOKS,
 };
 

@@ -25,6 +25,7 @@ static const char *const hook_pins[GUARD_HOOKS] = {
 	[GUARD_CONNECT6] = "link_connect6",
 	[GUARD_SENDMSG4] = "link_sendmsg4",
 	[GUARD_SENDMSG6] = "link_sendmsg6",
+	[GUARD_EGRESS] = "link_egress",
 };
 #define MKDIR_PIN "link_cg_mkdir"
 #define RMDIR_PIN "link_cg_rmdir"

@@ -213,4 +213,6 @@ void policy_describe(const struct policy *p, char *buf, size_t len)
 	if (p->n_dests)
 		append(buf, len, &off, ", %zu allowed destination%s",
 		       p->n_dests, p->n_dests == 1 ? "" : "s");
+	if (p->k.flags & NFSG_POLICY_NO_BACKSTOP)
+		append(buf, len, &off, ", backstop off");
 }

@@ -15,6 +15,8 @@
  * --count N      N attempts, each on a new socket; the report then counts
  *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3}
  * --seconds S    with --count, stop early once S seconds have passed
+ * --unspec yes   the address's family says AF_UNSPEC (the rest as for
+ *                AF_INET), which udp_sendmsg() takes as AF_INET
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +45,7 @@ struct args {
 	const char *mode;
 	int type, proto;
 	long seteuid_to, handoff_to, count, seconds;
+	int unspec;		/* --unspec yes */
 };
 
 static void usage(void)
@@ -199,6 +202,8 @@ int main(int argc, char **argv)
 			a.count = number(argv[++i], 100000000);
 		else if (!strcmp(argv[i], "--seconds"))
 			a.seconds = number(argv[++i], 3600);
+		else if (!strcmp(argv[i], "--unspec") && !strcmp(argv[i + 1], "yes"))
+			a.unspec = 1, i++;
 		else
 			usage();
 	}
@@ -207,6 +212,8 @@ int main(int argc, char **argv)
 		usage();
 
 	family = make_addr(a.addr, a.port, &ss, &len);
+	if (a.unspec)
+		ss.ss_family = AF_UNSPEC;
 	if (a.count)
 		return repeat(&a, family, &ss, len);
 	if (a.seteuid_to >= 0 && seteuid(a.seteuid_to) < 0) {

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * sock_diag (NETLINK_SOCK_DIAG) through libmnl: abort one TCP socket in a
+ * network namespace, found by its addresses and checked by its cookie.
+ */
+#ifndef NFSGUARD_SOCKDIAG_H
+#define NFSGUARD_SOCKDIAG_H
+
+#include <linux/types.h>
+
+/* One TCP socket as the kernel's diag tables know it. */
+struct sockdiag_sock {
+	__u64 cookie;		/* bpf_get_socket_cookie(), checked */
+	__u8 saddr[16];		/* network order; IPv4: first 4 bytes */
+	__u8 daddr[16];
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 sport;		/* host order */
+	__u16 dport;
+};
+
+/*
+ * A netlink sock_diag socket in network namespace netns (an fd of
+ * /proc/PID/ns/net, or -1 for the agent's own): entering another one needs
+ * CAP_SYS_ADMIN, for a moment, in this thread only. Returns the fd or
+ * -errno.
+ */
+int sockdiag_open(int netns);
+/*
+ * SOCK_DESTROY: the socket is aborted (its owner sees ECONNABORTED) if it
+ * still exists and still has the cookie. 0, or -errno (-ENOENT: gone;
+ * -EOPNOTSUPP: a kernel without CONFIG_INET_DIAG_DESTROY).
+ */
+int sockdiag_destroy(int fd, const struct sockdiag_sock *s);
+
+#endif
