@@ -239,6 +239,15 @@ static void text_cgroup(FILE *out, const char *path)
 	format_text_string(out, path, strlen(path), ESC_BLANK);
 }
 
+/* The destination a backstop record's socket connected to. */
+static void egress_socket_addr(const struct nfsg_egress_event *r, char *buf,
+			       size_t len)
+{
+	if (!inet_ntop(r->sock_family == AF_INET ? AF_INET : AF_INET6,
+		       r->sock_daddr, buf, len))
+		snprintf(buf, len, "?");
+}
+
 static void event_text(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
@@ -269,6 +278,12 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 	text_cgroup(out, n->cgroup);
 	if (is_trace(e->kind))
 		trace_text_tail(out, (const struct nfsg_trace_event *)e);
+	if (e->kind == NFSG_EV_EGRESS) {
+		egress_socket_addr((const struct nfsg_egress_event *)e, addr,
+				   sizeof(addr));
+		fprintf(out, " after NAT, connect() to %s port %u",
+			addr, ((const struct nfsg_egress_event *)e)->sock_dport);
+	}
 	fputc('\n', out);
 }
 
@@ -393,6 +408,20 @@ static void put_json(struct line *l, const char *s, size_t max)
 }
 
 /* The line, always one valid JSON line, and its memory released. */
+/* A backstop record: the socket's own view of where it connects. */
+static void put_egress_fields(struct line *l, const struct nfsg_egress_event *r)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	egress_socket_addr(r, addr, sizeof(addr));
+	put(l, ",\"socket_daddr\":\"");
+	put(l, addr);
+	put(l, "\",\"socket_dport\":");
+	put_u64(l, r->sock_dport);
+	put(l, ",\"cookie\":");
+	put_u64(l, r->cookie);
+}
+
 static void put_end(struct line *l, FILE *out)
 {
 	static const char oom[] =
@@ -489,7 +518,8 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 	}
 	format_addr(e, addr, sizeof(addr));
 	put(&l, "\",\"type\":\"");
-	put(&l, e->kind == NFSG_EV_CLOSED ? "close" : "connect");
+	put(&l, e->kind == NFSG_EV_CLOSED ? "close" :
+		e->kind == NFSG_EV_EGRESS ? "egress" : "connect");
 	put(&l, "\",\"verdict\":\"");
 	put(&l, verdict_name(e->verdict));
 	if (format_reason(e->reason)) {
@@ -523,7 +553,10 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 	put_u64(&l, e->dport);
 	put(&l, ",\"protocol\":\"");
 	put(&l, format_protocol(e->protocol, proto, sizeof(proto)));
-	put(&l, "\"}");
+	put(&l, "\"");
+	if (e->kind == NFSG_EV_EGRESS)
+		put_egress_fields(&l, (const struct nfsg_egress_event *)e);
+	put(&l, "}");
 	put_end(&l, out);
 }
 
