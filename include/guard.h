@@ -23,11 +23,39 @@
  *     decided the same way, and matches IPv4 CIDRs of the allow-list.
  *   - The identity is the *socket owner*: sk_uid, the uid fixed when the
  *     socket was created (the creator's fsuid, as seen from the initial
- *     user namespace), as in iptables' owner match; and the fsgid of the
- *     credentials that created the socket's file. It is not the calling
+ *     user namespace), as in iptables' owner match; and the gid of the
+ *     socket's inode, which sock_alloc() sets from the creator's fsgid at
+ *     the same moment (so a kernel socket made for a user, which has an
+ *     inode but no file, has its maker's gid too). It is not the calling
  *     task's real uid: a setuid-root helper's socket is root's, a socket
  *     made by root and handed to an unprivileged child stays root's, and a
  *     socket made after seteuid(1000) is uid 1000's.
+ *   - An identity fact that cannot be read for certain (a NULL socket or
+ *     inode on the way, a failed probed read) reads as NFSG_ID_UNKNOWN,
+ *     which no privileged range matches; a socket whose kernel-made flag
+ *     cannot be read is judged as a user's.
+ *   - The address family: the hook's own (AF_INET at connect4/sendmsg4,
+ *     AF_INET6 at connect6/sendmsg6) is decided; so is AF_UNSPEC, which
+ *     udp_sendmsg() takes as AF_INET (at connect, AF_UNSPEC disconnects
+ *     before any hook runs). Any other family passes, because the kernel
+ *     refuses it after the hook: tcp_v4_connect() and
+ *     __ip4_datagram_connect() return EAFNOSUPPORT for anything but
+ *     AF_INET, tcp_v6_connect() and __ip6_datagram_connect() for anything
+ *     but AF_INET6 (an AF_INET address on a UDPv6 socket is sent to the
+ *     connect4/sendmsg4 hooks instead), udpv6_sendmsg() returns EINVAL.
+ *     TCP fast open (sendto with MSG_FASTOPEN, io_uring's send with it)
+ *     goes through __inet_stream_connect() and so the connect hooks.
+ *   - The backstop (cgroup_skb/egress, the same decision): a TCP SYN on
+ *     its way out, which is after nat/OUTPUT and after any other cgroup
+ *     program rewrote the connect's address, is judged again on the
+ *     destination it really goes to (read from its headers; the socket's
+ *     own when they cannot be read for certain). A refused SYN is dropped
+ *     and reported once per socket (struct nfsg_egress_event), and the
+ *     agent aborts the socket; an audited one is reported only if its
+ *     destination differs from the socket's. A policy with backstop = off
+ *     (NFSG_POLICY_NO_BACKSTOP) is not judged there. Other packets pass
+ *     after two loads and a test of the socket's state. UDP datagrams
+ *     are judged only at their hooks.
  *   - A governed attempt is allowed when the owner is privileged (its uid
  *     or gid falls in the policy's ranges) and, if the policy has an
  *     allow-list, the destination is in it. The kernel's own sockets (kernel
