@@ -27,6 +27,7 @@
 #include "policy.h"
 #include "policy_maps.h"
 #include "probe.h"
+#include "backstop.h"
 #include "trace.h"
 
 /* Events wait in the ring buffer at most this long before being printed. */
@@ -274,10 +275,15 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*e) || e->gen >= NFSG_GENERATIONS ||
 	    (cgroup_event && size < sizeof(*ce)) ||
-	    (trace_event && size < sizeof(struct nfsg_trace_event))) {
+	    (trace_event && size < sizeof(struct nfsg_trace_event)) ||
+	    (e->kind == NFSG_EV_EGRESS &&
+	     size < sizeof(struct nfsg_egress_event))) {
 		s->malformed++;
 		return 0;
 	}
+	/* First: the client waits on it. */
+	if (e->kind == NFSG_EV_EGRESS && e->verdict == NFSG_VERDICT_REFUSE)
+		backstop_abort(data);
 	if (s->o->interval && !cgroup_event) {
 		trace_summary_add(&s->summary, e, trace_event ?
 				  ((const struct nfsg_trace_event *)e)->duration_ns : 0);
