@@ -22,18 +22,17 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 # Evaluated when first used, so 'make deps' can install pkg-config's data.
-LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib inih libmnl libmicrohttpd)
-LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih libmnl libmicrohttpd)
+LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib inih libmnl)
+LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih libmnl)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(VARIANT_FLAGS) \
+USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(EXTRA_DEFINES) \
 	-DNFSG_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS)
-# Empty but for the lifecycle tests' variant builds (below), which
-# -include a header of tests/helpers/: nothing of it is in the shipped build.
-VARIANT_FLAGS :=
+# Only the lifecycle tests' variant builds set EXTRA_DEFINES.
+EXTRA_DEFINES ?=
 # -mcpu=v3 for the atomic exchanges of the rate limit (Linux 5.12+).
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(VARIANT_FLAGS) \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(EXTRA_DEFINES) \
 	-Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 ifeq ($(V),1)
@@ -96,14 +95,13 @@ $(OUTPUT)/tests/%.bpf.o: tests/helpers/%.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf $(WARN) -I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
-# The lifecycle tests' other builds, each from a test-only header
-# (tests/helpers/variant-*.h) forced in front of every source: another
-# build whose embedded policy governs port 3049, and a new ABI version
-# (its maps must be rebuilt).
+# The lifecycle tests' other builds: a changed program (it also governs
+# port 3049), and a new ABI version (its maps must be rebuilt).
 VARIANTS := $(OUTPUT)/variant-port/nfsguard $(OUTPUT)/variant-abi/nfsguard
-$(OUTPUT)/variant-%/nfsguard: FORCE
-	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-$* \
-		VARIANT_FLAGS="-include $(CURDIR)/tests/helpers/variant-$*.h" all
+$(OUTPUT)/variant-port/nfsguard: FORCE
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-port EXTRA_DEFINES=-DNFSG_EXTRA_PORT=3049 all
+$(OUTPUT)/variant-abi/nfsguard: FORCE
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-abi EXTRA_DEFINES=-DNFSG_ABI_VERSION=2 all
 FORCE:
 
 helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(OUTPUT)/tests/rewrite.bpf.o $(VARIANTS)
@@ -118,19 +116,10 @@ $(OUTPUT)/tests/fuzz_config: $(FUZZ_SRCS) | $(OUTPUT)/tests
 		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags inih libbpf) $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs inih libbpf) -o $@
 
-# The control socket's request parser, the same way.
-FUZZ_CTL_SRCS := tests/fuzz/fuzz_control.c user/ctl_proto.c user/filter.c user/parse.c
-$(OUTPUT)/tests/fuzz_control: $(FUZZ_CTL_SRCS) | $(OUTPUT)/tests
-	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -std=gnu11 \
-		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags libbpf) $(FUZZ_CTL_SRCS) -o $@
-
-fuzz: $(OUTPUT)/tests/fuzz_config $(OUTPUT)/tests/fuzz_control
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus $(OUTPUT)/fuzz-corpus-control
+fuzz: $(OUTPUT)/tests/fuzz_config
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
 	$(Q)$(OUTPUT)/tests/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(OUTPUT)/fuzz-corpus tests/fuzz/corpus
-	$(Q)$(OUTPUT)/tests/fuzz_control -max_total_time=$(FUZZ_SECONDS) \
-		-max_len=4200 $(OUTPUT)/fuzz-corpus-control tests/fuzz/corpus_control
 
 unit-tests: $(OUTPUT)/tests/unit_tests
 	$(Q)$(OUTPUT)/tests/unit_tests
@@ -147,8 +136,7 @@ run: deps
 	$(Q)$(OUTPUT)/nfsguard run
 
 test: deps-test
-	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config \
-		$(OUTPUT)/tests/fuzz_control
+	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config
 	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
 
 # The kernel matrix (tools/kernels/): Debian's 5.10, 6.1 and 6.12, and the
