@@ -22,17 +22,20 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
 # Evaluated when first used, so 'make deps' can install pkg-config's data.
-LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib inih libmnl)
-LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih libmnl)
+LIBBPF_CFLAGS = $(shell $(PKG_CONFIG) --cflags libbpf libelf zlib inih libmnl libmicrohttpd)
+LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih libmnl libmicrohttpd)
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(EXTRA_DEFINES) \
+USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(VARIANT_FLAGS) \
 	-DNFSG_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS)
-# Only the lifecycle tests' variant builds set EXTRA_DEFINES.
-EXTRA_DEFINES ?=
+# Empty but for the lifecycle tests' variant builds (below), which force
+# a header of tests/variants/ in front of every source, or link a source
+# of it in: nothing of them is in the shipped build.
+VARIANT_FLAGS :=
+VARIANT_LINK :=
 # -mcpu=v3 for the atomic exchanges of the rate limit (Linux 5.12+).
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(EXTRA_DEFINES) \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(VARIANT_FLAGS) \
 	-Ivmlinux/$(ARCH) -Iinclude -Ibpf
 
 ifeq ($(V),1)
@@ -81,7 +84,7 @@ $(OUTPUT)/user/%.o: user/%.c | $(SKELS) $(OUTPUT)/user
 
 $(OUTPUT)/nfsguard: $(OUTPUT)/user/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(VARIANT_LINK) $(LIBBPF_LIBS) -o $@
 
 $(OUTPUT)/tests/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,BINARY,$@)
@@ -95,13 +98,17 @@ $(OUTPUT)/tests/%.bpf.o: tests/helpers/%.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf $(WARN) -I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
-# The lifecycle tests' other builds: a changed program (it also governs
-# port 3049), and a new ABI version (its maps must be rebuilt).
+# The lifecycle tests' other builds, from test-only sources: one whose
+# embedded policy also governs port 3049 (tests/variants/port.c wraps
+# policy_set_default), and one of a new ABI version (tests/variants/abi.h,
+# forced in front of every source: its maps must be rebuilt).
 VARIANTS := $(OUTPUT)/variant-port/nfsguard $(OUTPUT)/variant-abi/nfsguard
 $(OUTPUT)/variant-port/nfsguard: FORCE
-	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-port EXTRA_DEFINES=-DNFSG_EXTRA_PORT=3049 all
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-port VARIANT_LINK="-Iinclude -Iuser \
+		$(CURDIR)/tests/variants/port.c -Wl,--wrap=policy_set_default" all
 $(OUTPUT)/variant-abi/nfsguard: FORCE
-	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-abi EXTRA_DEFINES=-DNFSG_ABI_VERSION=2 all
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-abi \
+		VARIANT_FLAGS="-include $(CURDIR)/tests/variants/abi.h" all
 FORCE:
 
 helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(OUTPUT)/tests/rewrite.bpf.o $(VARIANTS)
@@ -116,10 +123,19 @@ $(OUTPUT)/tests/fuzz_config: $(FUZZ_SRCS) | $(OUTPUT)/tests
 		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags inih libbpf) $(FUZZ_SRCS) \
 		$(shell $(PKG_CONFIG) --libs inih libbpf) -o $@
 
-fuzz: $(OUTPUT)/tests/fuzz_config
-	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
+# The control socket's request parser, the same way.
+FUZZ_CTL_SRCS := tests/fuzz/fuzz_control.c user/ctl_proto.c user/filter.c user/parse.c
+$(OUTPUT)/tests/fuzz_control: $(FUZZ_CTL_SRCS) | $(OUTPUT)/tests
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(WARN) -std=gnu11 \
+		-Iinclude -Iuser $(shell $(PKG_CONFIG) --cflags libbpf) $(FUZZ_CTL_SRCS) -o $@
+
+fuzz: $(OUTPUT)/tests/fuzz_config $(OUTPUT)/tests/fuzz_control
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus $(OUTPUT)/fuzz-corpus-control
 	$(Q)$(OUTPUT)/tests/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(OUTPUT)/fuzz-corpus tests/fuzz/corpus
+	$(Q)$(OUTPUT)/tests/fuzz_control -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=4200 $(OUTPUT)/fuzz-corpus-control tests/fuzz/corpus_control
 
 unit-tests: $(OUTPUT)/tests/unit_tests
 	$(Q)$(OUTPUT)/tests/unit_tests
@@ -136,7 +152,8 @@ run: deps
 	$(Q)$(OUTPUT)/nfsguard run
 
 test: deps-test
-	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config
+	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config \
+		$(OUTPUT)/tests/fuzz_control
 	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
 
 # The kernel matrix (tools/kernels/): Debian's 5.10, 6.1 and 6.12, and the

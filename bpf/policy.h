@@ -8,13 +8,6 @@
 
 #define NFSG_DEFAULT_POLICY 0
 
-/* The upgrade test builds a variant that also governs this port. */
-#ifdef NFSG_EXTRA_PORT
-#define extra_port(port) ((port) == NFSG_EXTRA_PORT)
-#else
-#define extra_port(port) false
-#endif
-
 static __always_inline __u32 active_gen(void)
 {
 	__u32 zero = 0;
@@ -30,8 +23,6 @@ static __always_inline bool port_filtered(__u8 govern, __u16 port)
 	struct nfsg_portset *ps = bpf_map_lookup_elem(&nfsg_ports, &zero);
 	__u64 word;
 
-	if (extra_port(port))
-		return true;
 	if (!ps)
 		return false;
 	word = govern == NFSG_GOVERN_TCP ? ps->tcp[port / 64] : ps->udp[port / 64];

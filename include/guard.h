@@ -102,9 +102,7 @@
  * Version of everything below as kept in pinned maps. An agent adopts
  * pinned maps only of its own version; see user/persist.c.
  */
-#ifndef NFSG_ABI_VERSION		/* the upgrade test builds a variant */
 #define NFSG_ABI_VERSION 1
-#endif
 
 /* An owner's uid or gid that could not be read for certain (the kernel's
  * INVALID_UID): never privileged, whatever a policy lists. */

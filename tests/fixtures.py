@@ -9,7 +9,9 @@ import itertools
 import json
 import os
 import signal
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -139,10 +141,15 @@ class Listener:
 
 
 class Agent:
-    """build/nfsguard run, with its output collected by reader threads."""
+    """build/nfsguard run, with its output collected by reader threads.
+    Each agent serves its own control socket (self.control), so that
+    agents of concurrent runs never meet."""
 
     def __init__(self, args, wrap=(), ready="enforcing on cgroup"):
-        self.argv = list(wrap) + [nfsguard(), "run"] + list(args)
+        self.ctl_dir = tempfile.mkdtemp(prefix="nfsg-ctl-")
+        self.control = os.path.join(self.ctl_dir, "control")
+        self.argv = (list(wrap) + [nfsguard(), "run"] + list(args)
+                     + ["--control", self.control])
         self.ready = ready
         self.proc = None
         self.out, self.err = [], []
@@ -189,9 +196,26 @@ class Agent:
     def events(self):
         return [json.loads(line) for line in self.out if line.startswith("{")]
 
+    def cli(self, *args, uid=None, timeout=60):
+        """An nfsguard command that talks to this agent's socket."""
+        wrap = []
+        if uid is not None:
+            wrap = ["setpriv", f"--reuid={uid}", f"--regid={uid}",
+                    "--clear-groups"]
+        return subprocess.run(wrap + [nfsguard(), args[0], "--control",
+                                      self.control] + list(args[1:]),
+                              capture_output=True, text=True, timeout=timeout)
+
+    def status(self):
+        r = self.cli("status", "--json")
+        if r.returncode != 0:
+            raise AssertionError(f"status exit {r.returncode}: {r.stderr}")
+        return json.loads(r.stdout)
+
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
             self.stop(signal.SIGKILL)
+        shutil.rmtree(self.ctl_dir, ignore_errors=True)
 
 
 def client(netns, cgroup, argv, uid=None, timeout=30):

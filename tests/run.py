@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 import harness  # noqa: E402
 
 MODULES = ["test_enforce", "test_cli", "test_policy", "test_lifecycle", "test_trace", "test_nfs",
-           "test_kernel_nfs", "test_hardening", "test_backstop"]
+           "test_kernel_nfs", "test_hardening", "test_service", "test_backstop"]
 
 
 def unit_tests(results, build):
@@ -38,19 +38,23 @@ def unit_tests(results, build):
 
 
 def fuzz_smoke(results, build, seconds=10):
-    """The configuration parser under libFuzzer for a few seconds
-    ('make fuzz' runs longer)."""
-    exe = os.path.join(build, "tests", "fuzz_config")
-    corpus = os.path.join(HERE, "fuzz", "corpus")
-    with tempfile.TemporaryDirectory() as work:
-        r = subprocess.run([exe, f"-max_total_time={seconds}", "-max_len=4096",
-                            work, corpus], capture_output=True, text=True)
-    runs = [l for l in r.stderr.splitlines() if l.startswith("Done ")]
-    if r.returncode == 0 and runs:
-        results.record("fuzz.config_parser", "PASS", runs[-1])
-    else:
-        results.record("fuzz.config_parser", "FAIL",
-                       f"exit {r.returncode}: {r.stderr[-2000:]}")
+    """The configuration parser and the control socket's request parser
+    under libFuzzer for a few seconds each ('make fuzz' runs longer)."""
+    for name, exe, corpus, max_len in (
+            ("config_parser", "fuzz_config", "corpus", 4096),
+            ("control_request_parser", "fuzz_control", "corpus_control", 4200)):
+        exe = os.path.join(build, "tests", exe)
+        corpus = os.path.join(HERE, "fuzz", corpus)
+        with tempfile.TemporaryDirectory() as work:
+            r = subprocess.run([exe, f"-max_total_time={seconds}",
+                                f"-max_len={max_len}", work, corpus],
+                               capture_output=True, text=True)
+        runs = [l for l in r.stderr.splitlines() if l.startswith("Done ")]
+        if r.returncode == 0 and runs:
+            results.record(f"fuzz.{name}", "PASS", runs[-1])
+        else:
+            results.record(f"fuzz.{name}", "FAIL",
+                           f"exit {r.returncode}: {r.stderr[-2000:]}")
 
 
 def main():

@@ -81,7 +81,8 @@ class PinEnv:
         return p
 
     def start(self, pin_dir):
-        return subprocess.run([nfsguard(), "run", "--persist", "--pin-dir",
+        return subprocess.run([nfsguard(), "run", "--control", "none",
+                               "--persist", "--pin-dir",
                                pin_dir, "--cgroup", self.cg.rel, "--json"],
                               capture_output=True, text=True, timeout=30)
 
@@ -180,7 +181,7 @@ def fresh_dir_is_roots_0700(env):
     d = env.name("fresh")
     r = subprocess.Popen(
         [nfsguard(), "run", "--persist", "--pin-dir", d, "--cgroup",
-         env.cg.rel, "--json"], stdout=subprocess.DEVNULL,
+         env.cg.rel, "--json", "--control", "none"], stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
     try:
         for line in r.stderr:
@@ -323,7 +324,8 @@ class Hostile:
     def run_agent(self, json_mode):
         """Agent on the top cgroup; a hostile connect, then a plain one.
         Returns (stdout bytes, hostile pid, plain pid)."""
-        argv = [nfsguard(), "run", "--cgroup", self.top.rel]
+        argv = [nfsguard(), "run", "--cgroup", self.top.rel, "--control",
+                "none"]
         if json_mode:
             argv.append("--json")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:

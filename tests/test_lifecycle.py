@@ -78,7 +78,11 @@ class Env:
 @contextlib.contextmanager
 def env():
     with contextlib.ExitStack() as stack:
-        yield Env(stack)
+        e = Env(stack)
+        yield e
+        # The case passed: its pins must go, and uninstall must say so.
+        r = e.uninstall()
+        check_eq(r.returncode, 0, f"uninstall at the end: {r.stderr}")
 
 
 def attached_ids(cg):
@@ -97,13 +101,16 @@ def nfsg_programs():
     return [p for p in json.loads(r.stdout) if p.get("name", "").startswith("nfsg_")]
 
 
-def counters(pid):
-    r = subprocess.run([nfsguard(), "status", "--json"], capture_output=True,
-                       text=True, timeout=60)
-    for a in json.loads(r.stdout)["agents"]:
-        if a["pid"] == pid:
-            return a["counters"]
-    raise AssertionError(f"no agent {pid} in status: {r.stderr}")
+def counters(agent):
+    st = agent.status()
+    check_eq((st["agent_running"], st["pid"]), (True, agent.proc.pid),
+             "the agent answers")
+    return st["counters"]
+
+
+def policy_counters(agent, name="default"):
+    pol = {p["name"]: p["counters"] for p in agent.status()["policies"]}
+    return pol[name]
 
 
 def one_copy_per_hook(cg):
@@ -134,7 +141,7 @@ def sigkill_keeps_enforcing_and_restart_adopts():
         check(any("adopted the enforcement pinned" in l for l in second.err),
               f"the new agent adopts: {second.err}")
         one_copy_per_hook(e.cg)
-        c = counters(second.proc.pid)
+        c = counters(second)
         check_eq(c["refused"], r["count"], "refused counter continues")
         expect = e.attempt()
         check_eq(expect["result"], "EPERM", "after the restart")
@@ -178,7 +185,7 @@ def port_variant_in_force(e, agent, r):
              "the new build governs port 3049")
     check(any("adopted the enforcement pinned" in l for l in agent.err),
           agent.err)
-    check_eq(counters(agent.proc.pid)["refused"], r["count"] + 1,
+    check_eq(counters(agent)["refused"], r["count"] + 1,
              "counters continue across the upgrade")
 
 
@@ -186,7 +193,7 @@ def abi_variant_rebuilt(e, agent, r):
     check(any("from another version" in l and "rebuilding" in l
               for l in agent.err), agent.err)
     check_eq(e.attempt()["result"], "EPERM", "after the rebuild")
-    check_eq(counters(agent.proc.pid)["refused"], r["count"] + 1,
+    check_eq(counters(agent)["refused"], r["count"] + 1,
              "counters carried over into the rebuilt maps")
 
 

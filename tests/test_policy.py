@@ -6,6 +6,7 @@ parent cgroup, runs the agent on that parent, and makes real attempts from
 real uids inside its own network namespace.
 """
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -432,13 +433,11 @@ def nfsguard_cmd(*args):
                           text=True, timeout=60)
 
 
-def agent_status(pid):
-    import json
-    r = nfsguard_cmd("status", "--json")
-    check_eq(r.returncode, 0, f"status exit ({r.stderr.strip()})")
-    mine = [a for a in json.loads(r.stdout)["agents"] if a["pid"] == pid]
-    check_eq(len(mine), 1, "agents with the test agent's pid")
-    return mine[0]
+def agent_status(agent):
+    st = agent.status()
+    check_eq((st["agent_running"], st["pid"]), (True, agent.proc.pid),
+             "the agent answers for itself")
+    return st
 
 
 @case
@@ -454,7 +453,7 @@ allow_destinations = 127.0.0.1
         expect(e.attempt("kube", uid=None), "EPERM", "root in kube")
         expect(e.attempt(None), "EPERM", "uid 1000 under default")
         expect(e.attempt(None, uid=None), "ok", "root under default")
-        st = agent_status(e.agent.proc.pid)
+        st = agent_status(e.agent)
         check_eq(st["cgroup"], e.top.rel, "attach point")
         hooks = {h["hook"]: h.get("cgroup", h.get("tracepoint"))
                  for h in st["hooks"]}
@@ -478,7 +477,7 @@ allow_destinations = 127.0.0.1
                  "default counters")
         check_eq((st["counters"]["refused"], st["counters"]["allowed"]),
                  (2, 1), "total counters")
-        text = nfsguard_cmd("status")
+        text = e.agent.cli("status")
         check(f"agent {e.agent.proc.pid}: enforcing on cgroup {e.top.rel}"
               in text.stdout, text.stdout)
         check(f"cgroup {e.rel('later')} (not created yet)" in text.stdout,
@@ -491,25 +490,45 @@ def reload_command_switches_or_keeps_the_policy():
         e.start("[policy c]\ncgroups = {top}/c\nprivileged_uids = 0, 1000\n")
         expect(e.attempt("c"), "ok", "uid 1000 privileged in c")
         e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = 0\n")
-        r = nfsguard_cmd("reload", "--cgroup", e.top.rel)
+        r = e.agent.cli("reload", "--json")
         check_eq(r.returncode, 0, f"reload exit ({r.stderr.strip()})")
-        check(f"agent {e.agent.proc.pid}: reloaded" in r.stdout, r.stdout)
+        check_eq((json.loads(r.stdout)["ok"], json.loads(r.stdout)["generation"]),
+                 (True, 1), "the agent's answer")
         expect(e.attempt("c"), "EPERM", "uid 1000 after the reload")
-        e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = everyone\n")
-        r = nfsguard_cmd("reload", "--cgroup", e.top.rel)
+        e.write("[policy c]\ncgroups = {top}/c\nprivileged_uids = everyone\n"
+                "mode = loud\n")
+        t0 = time.monotonic()
+        r = e.agent.cli("reload", "--json")
+        took = time.monotonic() - t0
         check_eq(r.returncode, 1, "reload of an invalid file")
-        check("keeps its running policy" in r.stderr, r.stderr)
+        check(took < 2, f"the answer took {took:.1f}s")
+        ans = json.loads(r.stdout)
+        check_eq((ans["ok"], ans["generation"]), (False, 1), "the answer")
+        check_eq([x["line"] for x in ans["errors"]], [3, 4],
+                 f"every error, with its line: {ans}")
+        check(all(x["message"].startswith(f"{e.conf}:") for x in ans["errors"]),
+              f"errors name the file: {ans}")
+        r = e.agent.cli("reload")
+        check_eq(r.returncode, 1, "reload of an invalid file, text")
+        check_eq([l.split(": ")[0] for l in r.stderr.strip().splitlines()],
+                 [f"{e.conf}:3", f"{e.conf}:4"], "text errors, FILE:LINE")
         expect(e.attempt("c"), "EPERM", "the running policy stays")
-        check_eq(agent_status(e.agent.proc.pid)["generation"], 1,
+        check_eq(agent_status(e.agent)["generation"], 1,
                  "generation after one good reload")
 
 
 @case
 def status_and_reload_without_an_agent():
-    with Cgroup() as cg:
-        r = nfsguard_cmd("reload", "--cgroup", cg.rel)
+    with tempfile.TemporaryDirectory() as d:
+        ctl = os.path.join(d, "control")
+        r = nfsguard_cmd("reload", "--control", ctl)
         check_eq(r.returncode, 3, "reload exit")
-        check("no running agent attached to" in r.stderr, r.stderr)
+        r = nfsguard_cmd("status", "--control", ctl, "--pin-dir",
+                         "/sys/fs/bpf/nfsg-none-" + str(os.getpid()), "--json")
+        check_eq(r.returncode, 3, "status exit")
+        st = json.loads(r.stdout)
+        check_eq((st["agent_running"], st["policies"]), (False, []),
+                 "status with nothing running or pinned")
 
 
 @case

@@ -9,8 +9,8 @@
 #          busybox, the guests' modprobe and the kernel NFS client's mount)
 set -eu
 
-BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev libmnl-dev bpftool"
-TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils"
+BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev libmnl-dev libmicrohttpd-dev bpftool"
+TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils prometheus"
 BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
 KERNELS_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd nfs-common debian-archive-keyring"
 

@@ -13,6 +13,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reload(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 

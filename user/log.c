@@ -4,11 +4,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "escape.h"
 #include "log.h"
 
 bool log_verbose;
+enum log_level log_level = LOG_LEVEL_INFO;
+
+bool log_parse_level(const char *name, enum log_level *out)
+{
+	static const struct {
+		const char *name;
+		enum log_level level;
+	} levels[] = {
+		{ "error", LOG_LEVEL_ERROR }, { "warning", LOG_LEVEL_WARNING },
+		{ "info", LOG_LEVEL_INFO }, { "debug", LOG_LEVEL_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(name, levels[i].name)) {
+			*out = levels[i].level;
+			return true;
+		}
+	return false;
+}
+
+/* Is stderr the journal? JOURNAL_STREAM is "DEV:INODE" of its socket. */
+static bool to_journal(void)
+{
+	static int known = -1;
+	unsigned long long dev, ino;
+	const char *v;
+	struct stat st;
+
+	if (known >= 0)
+		return known;
+	v = getenv("JOURNAL_STREAM");
+	known = v && sscanf(v, "%llu:%llu", &dev, &ino) == 2 &&
+		!fstat(STDERR_FILENO, &st) && st.st_dev == dev &&
+		st.st_ino == ino;
+	return known;
+}
 
 /*
  * Keeps errno: callers may log, then return -errno. A message may quote
@@ -16,13 +55,15 @@ bool log_verbose;
  * value): every byte of it is escaped (escape.h), so that one message is
  * one line no user can rewrite on screen.
  */
-static void vlog(const char *fmt, va_list ap)
+static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	char stack[1024], *msg = stack, esc[ESC_MAX];
 	int saved = errno, n;
 	size_t i;
 	va_list again;
 
+	if (level > log_level)
+		return;
 	va_copy(again, ap);
 	n = vsnprintf(stack, sizeof(stack), fmt, ap);
 	if (n >= (int)sizeof(stack)) {
@@ -33,6 +74,8 @@ static void vlog(const char *fmt, va_list ap)
 			msg = stack;	/* cut short, still escaped */
 	}
 	va_end(again);
+	if (to_journal())
+		fprintf(stderr, "<%d>", level);
 	fputs("nfsguard: ", stderr);
 	for (i = 0; n > 0 && msg[i]; i++) {
 		if (esc_safe(msg[i], 0))
@@ -46,23 +89,20 @@ static void vlog(const char *fmt, va_list ap)
 	errno = saved;
 }
 
-void log_err(const char *fmt, ...)
-{
-	va_list ap;
+#define LOG_FN(name, level)                                                 \
+	void name(const char *fmt, ...)                                     \
+	{                                                                   \
+		va_list ap;                                                 \
+                                                                            \
+		va_start(ap, fmt);                                          \
+		vlog(level, fmt, ap);                                       \
+		va_end(ap);                                                 \
+	}
 
-	va_start(ap, fmt);
-	vlog(fmt, ap);
-	va_end(ap);
-}
-
-void log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(fmt, ap);
-	va_end(ap);
-}
+LOG_FN(log_err, LOG_LEVEL_ERROR)
+LOG_FN(log_warn, LOG_LEVEL_WARNING)
+LOG_FN(log_info, LOG_LEVEL_INFO)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG)
 
 /*
  * libbpf's last warnings, kept so that a rejected program can be named
@@ -114,6 +154,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	 * itself, with its cause and fix, in one line. */
 	if (!log_verbose)
 		return 0;
+	if (to_journal())
+		fprintf(stderr, "<%d>", level == LIBBPF_WARN ? LOG_LEVEL_WARNING
+				  : level == LIBBPF_INFO ? LOG_LEVEL_INFO
+							 : LOG_LEVEL_DEBUG);
 	return vfprintf(stderr, fmt, ap);
 }
 

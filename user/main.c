@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "check", cmd_check },
 	{ "status", cmd_status },
 	{ "reload", cmd_reload },
+	{ "events", cmd_events },
 	{ "uninstall", cmd_uninstall },
 	{ "probe", cmd_probe },
 };
@@ -31,8 +32,9 @@ static const char doc[] =
 	"  run      load the programs, enforce the policy, stream events\n"
 	"  trace    run, and follow every connect to a governed port to its end\n"
 	"  check    validate a configuration file without touching the kernel\n"
-	"  status   show running agents: hooks, active policy, counters\n"
-	"  reload   make running agents re-read their configuration\n"
+	"  status   show the running agent (or its pins): policy, counters\n"
+	"  reload   make the running agent re-read its configuration\n"
+	"  events   stream the running agent's events live\n"
 	"  uninstall  remove what 'run --persist' pinned, detaching it\n"
 	"  probe    show what this kernel offers nfsguard, and what it uses\n"
 	"\n"

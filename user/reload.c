@@ -1,40 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * nfsguard reload: send SIGHUP to the running agents and wait until each
- * has switched generation, which it does only for a valid configuration.
+ * nfsguard reload: ask the running agent, over its control socket, to
+ * re-read its configuration, and print its answer: the new generation, or
+ * every error with the file and the line. Non-zero at once on a bad file.
  */
 #include <argp.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "cgroup.h"
 #include "commands.h"
-#include "discover.h"
+#include "control.h"
 #include "log.h"
-#include "probe.h"
-
-#define RELOAD_WAIT_MS 5000
 
 struct reload_opts {
-	const char *cgroup;
+	const char *control;
+	bool json;
 };
 
 static const char reload_doc[] =
-	"Make each running agent (or the one attached to --cgroup) re-read its "
-	"configuration and switch to it atomically. An agent whose new "
-	"configuration is invalid keeps its running policy; reload then fails."
+	"Make the running agent re-read its configuration and switch to it "
+	"atomically, and print its answer. An invalid configuration leaves the "
+	"running policy in place; reload then prints every error (FILE:LINE) "
+	"and exits 1. With no agent running, it exits 3."
 	"\v"
 	"Examples:\n"
 	"  nfsguard check && nfsguard reload\n"
-	"  nfsguard reload --cgroup /kubepods.slice\n";
+	"  nfsguard reload --json\n";
 
 static const struct argp_option reload_options[] = {
-	{ "cgroup", 'c', "PATH", 0,
-	  "Only the agent attached to this cgroup", 0 },
+	{ "control", 'C', "PATH", 0,
+	  "The agent's control socket (default " CONTROL_DEFAULT_PATH ")", 0 },
+	{ "json", 'j', NULL, 0, "Print the agent's answer as one JSON object", 0 },
 	{},
 };
 
@@ -43,10 +42,11 @@ static error_t parse_reload(int key, char *arg, struct argp_state *state)
 	struct reload_opts *o = state->input;
 
 	switch (key) {
-	case 'c':
-		if (!*arg)
-			argp_error(state, "--cgroup needs a path");
-		o->cgroup = arg;
+	case 'C':
+		o->control = arg;
+		return 0;
+	case 'j':
+		o->json = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -61,95 +61,45 @@ static const struct argp reload_argp = {
 	.doc = reload_doc,
 };
 
-static int active_gen(struct agent *a, __u32 *gen)
-{
-	struct agent_maps m;
-	int err = discover_maps(a, &m);
-
-	if (!err)
-		err = discover_active_gen(&m, gen);
-	discover_maps_close(&m);
-	return err;
-}
-
-static int reload_one(struct agent *a)
-{
-	struct timespec nap = { .tv_nsec = 10 * 1000000 };
-	__u32 before, now;
-	int waited, err;
-
-	err = active_gen(a, &before);
-	if (err) {
-		log_err("agent %d: cannot read its state: %s", a->pid,
-			strerror(-err));
-		return err;
-	}
-	if (kill(a->pid, SIGHUP)) {
-		log_err("agent %d: cannot signal it: %s", a->pid,
-			strerror(errno));
-		return -errno;
-	}
-	for (waited = 0; waited < RELOAD_WAIT_MS; waited += 10) {
-		nanosleep(&nap, NULL);
-		if (!active_gen(a, &now) && now != before) {
-			printf("agent %d: reloaded, generation %u active\n",
-			       a->pid, now);
-			return 0;
-		}
-	}
-	log_err("agent %d did not switch within %d s and keeps its running policy: its configuration is invalid, or it is busy (run 'nfsguard check' and see the agent's log)",
-		a->pid, RELOAD_WAIT_MS / 1000);
-	return -EINVAL;
-}
-
 int cmd_reload(int argc, char **argv)
 {
-	struct reload_opts o = {};
-	struct agent *agents = NULL;
-	struct cgroup2 *cg = NULL;
-	size_t n = 0, i, done = 0;
-	__u64 want = 0;
-	int err, fd, status = EXIT_SUCCESS;
+	struct reload_opts o = { .control = CONTROL_DEFAULT_PATH };
+	char *buf = NULL, *body;
+	int fd, status = EXIT_FAILURE;
+	bool ok;
+	long n;
 
 	if (argp_parse(&reload_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
-	if (probe_privileges())
-		return EXIT_FAILURE;
-	if (o.cgroup) {
-		cg = calloc(1, sizeof(*cg));
-		err = cg ? cgroup2_open(cg) : -ENOMEM;
-		if (!err)
-			err = cgroup_open(cg, o.cgroup, &fd, &want);
-		if (err) {
-			log_err("cannot find cgroup '%s': %s", o.cgroup,
-				strerror(-err));
-			status = EXIT_FAILURE;
-			goto out;
-		}
-		close(fd);
+	fd = control_connect(o.control, o.json ? "{\"cmd\":\"reload\",\"format\":\"json\"}\n"
+					       : "{\"cmd\":\"reload\",\"format\":\"text\"}\n");
+	if (fd == -ENOENT || fd == -ECONNREFUSED) {
+		log_err("no running agent serves %s: start one with 'nfsguard run'",
+			o.control);
+		return 3;
 	}
-	err = discover_agents(&agents, &n);
-	if (err) {
-		log_err("cannot look for agents in /proc: %s", strerror(-err));
-		status = EXIT_FAILURE;
+	if (fd < 0) {
+		log_err("cannot reach the agent at %s: %s%s", o.control,
+			strerror(-fd), fd == -EACCES ? ": run as root, or as a member of its control group" : "");
+		return EXIT_FAILURE;
+	}
+	n = control_read_all(fd, &buf, 16 << 20);
+	close(fd);
+	if (n <= 0) {
+		log_err("the agent at %s gave no answer: %s", o.control,
+			n ? strerror(-n) : "it closed the connection");
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		if (o.cgroup && agents[i].cgroup_id != want)
-			continue;
-		done++;
-		if (reload_one(&agents[i]))
-			status = EXIT_FAILURE;
-	}
-	if (!done) {
-		log_err("no running agent%s%s: start one with 'nfsguard run'",
-			o.cgroup ? " attached to " : "", o.cgroup ? o.cgroup : "");
-		status = 3;
-	}
+	/* The first line says: {"ok":true... or {"ok":false... */
+	ok = !strncmp(buf, "{\"ok\":true", 10);
+	body = strchr(buf, '\n');
+	body = body ? body + 1 : buf + n;
+	if (o.json)
+		fwrite(buf, 1, body - buf, stdout);
+	else
+		fputs(body, ok ? stdout : stderr);
+	status = ok ? EXIT_SUCCESS : EXIT_FAILURE;
 out:
-	free(agents);
-	if (cg)
-		cgroup2_close(cg);
-	free(cg);
+	free(buf);
 	return status;
 }

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Requests on the control socket: one JSON object on one line, at most
+ * CTL_REQUEST_MAX bytes, parsed by strict code (a client is not trusted):
+ *
+ *   {"cmd":"status","format":"json"}
+ *   {"cmd":"reload","format":"text"}
+ *   {"cmd":"events","format":"json","trace":true,"queue":1048576,
+ *    "uid":[0,1000],"comm":["nfs-cat"],"cgroup":["/kubepods.slice"],
+ *    "port":[2049],"pid":[42],"daddr":["10.0.0.0/8"]}
+ *
+ * Values are strings, unsigned numbers, true/false, or flat arrays of
+ * strings and numbers; no other JSON is accepted (no nesting, no escapes
+ * but \" \\ \/, no duplicate keys). Unknown keys are refused.
+ */
+#ifndef NFSGUARD_CTL_PROTO_H
+#define NFSGUARD_CTL_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "filter.h"
+#include "format.h"
+
+#define CTL_REQUEST_MAX 4096
+/* A reader's queue: default, and the bounds a request may ask for. */
+#define CTL_QUEUE_DEFAULT (4U << 20)
+#define CTL_QUEUE_MIN (4U << 10)
+#define CTL_QUEUE_MAX (64U << 20)
+
+enum ctl_cmd {
+	CTL_STATUS,
+	CTL_RELOAD,
+	CTL_EVENTS,
+};
+
+struct ctl_request {
+	enum ctl_cmd cmd;
+	enum format_kind format;
+	bool trace;		/* events: tracing records too */
+	__u32 queue;		/* events: queue bytes */
+	struct event_filter filter;
+};
+
+/* Parse buf[0..len) (no newline). Returns 0, or -EINVAL with why. */
+int ctl_parse(const char *buf, size_t len, struct ctl_request *r, char *why,
+	      size_t why_len);
+
+#endif
