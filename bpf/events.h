@@ -35,21 +35,31 @@ static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
 		__sync_fetch_and_add(c, 1);
 }
 
-/* The fields every event has. */
+/*
+ * May cgroup_skb programs ask for the current task (pid, comm)? Not before
+ * Linux 6.5 (the agent probes and sets it); their events then carry pid 0
+ * and no comm.
+ */
+const volatile bool skb_task = true;
+
+/* The fields every event has; the calling task's only if task. */
 static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
-				       __u64 cgid, __u32 gen, __u32 idx)
+				       __u64 cgid, __u32 gen, __u32 idx,
+				       bool task)
 {
 	__u64 id;
 
 	__builtin_memset(e, 0, sizeof(*e));
-	id = bpf_get_current_pid_tgid();
 	e->ts_boot_ns = bpf_ktime_get_boot_ns();
 	e->cgroup_id = cgid;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
 	e->policy = idx;
 	e->gen = gen;
 	e->kind = kind;
+	if (!task)
+		return;
+	id = bpf_get_current_pid_tgid();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
@@ -59,7 +69,7 @@ static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
  */
 static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
 						      __u64 cgid, __u32 gen,
-						      __u32 idx)
+						      __u32 idx, bool task)
 {
 	struct nfsg_event *e;
 
@@ -68,7 +78,7 @@ static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
 		count(NFSG_CTR_EVENTS_DROPPED);
 		return NULL;
 	}
-	event_fill(e, kind, cgid, gen, idx);
+	event_fill(e, kind, cgid, gen, idx, task);
 	return e;
 }
 
@@ -93,7 +103,7 @@ static __always_inline void cgroup_event(__u8 kind, __u64 cgid, __u32 gen,
 {
 	struct nfsg_cgroup_event *ce;
 
-	ce = (void *)event_start(sizeof(*ce), kind, cgid, gen, idx);
+	ce = (void *)event_start(sizeof(*ce), kind, cgid, gen, idx, true);
 	if (!ce)
 		return;
 	if (bpf_probe_read_kernel_str(ce->path, sizeof(ce->path), path) < 0)

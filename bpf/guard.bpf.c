@@ -171,13 +171,14 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 		return;
 	if (j->verdict == NFSG_VERDICT_ALLOW &&
 	    a->protocol != NFSG_PROTO_UDP) {
-		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, j->gen, j->idx);
+		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, j->gen, j->idx, true);
 		fill_connect(&tmpl, a, j, how);
 		tmpl.suppressed = suppressed;
 		trace_follow(ctx, &tmpl);
 		return;
 	}
-	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, j->gen, j->idx);
+	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, j->gen, j->idx,
+			true);
 	if (!e)
 		return;
 	fill_connect(e, a, j, how);
@@ -427,7 +428,10 @@ static __always_inline int backstop(struct __sk_buff *skb, int how)
 	count_verdict(&j);
 	/* Not rate-limited: the agent needs every record to abort. */
 	cgid = cgroup_id(socket_cgroup(a.sk, how), how);
-	r = (void *)event_start(sizeof(*r), NFSG_EV_EGRESS, cgid, j.gen, j.idx);
+	/* The first SYN goes out in the connecting task, whose pid leads
+	 * the agent to the socket's network namespace. */
+	r = (void *)event_start(sizeof(*r), NFSG_EV_EGRESS, cgid, j.gen, j.idx,
+				skb_task);
 	if (r) {
 		fill_connect(&r->e, &a, &j, how);
 		fill_egress(r, tp);

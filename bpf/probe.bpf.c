@@ -48,3 +48,10 @@ int BPF_PROG(nfsg_pr_cookie, const struct sock *sk)
 {
 	return bpf_get_socket_cookie((void *)sk) == 0;
 }
+
+/* The calling task in cgroup_skb programs (Linux 6.5). */
+SEC("cgroup_skb/egress")
+int nfsg_pr_skbtask(struct __sk_buff *skb)
+{
+	return bpf_get_current_pid_tgid() != 0;
+}

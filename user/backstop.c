@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,27 +11,57 @@
 #include "log.h"
 #include "sockdiag.h"
 
+/* An fd of /proc/PID/ns/net if that is namespace inode ino, else -1. */
+static int netns_fd(const char *pid, __u32 ino)
+{
+	char path[64];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* The process may have gone and its pid been reused: the inode
+	 * tells the namespace, the cookie then the socket. */
+	if (fstat(fd, &st) || st.st_ino != ino) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Some process in network namespace ino, for kernels whose cgroup_skb
+ * programs cannot name the task (pid 0): rare, so a walk of /proc.
+ */
+static int netns_search(__u32 ino)
+{
+	struct dirent *d;
+	DIR *proc = opendir("/proc");
+	int fd = -1;
+
+	if (!proc)
+		return -1;
+	while (fd < 0 && (d = readdir(proc)))
+		if (isdigit((unsigned char)d->d_name[0]))
+			fd = netns_fd(d->d_name, ino);
+	closedir(proc);
+	return fd;
+}
+
 /* An fd of the network namespace r's socket lives in, or -1 for ours. */
 static int netns_of(const struct nfsg_egress_event *r, int *fd)
 {
-	char path[64];
+	char pid[16];
 	struct stat st;
 
 	*fd = -1;
 	if (!stat("/proc/self/ns/net", &st) && st.st_ino == r->netns)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/ns/net", r->e.pid);
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return -errno;
-	/* The process may have gone and its pid been reused: the inode
-	 * tells the namespace, the cookie then the socket. */
-	if (fstat(*fd, &st) || st.st_ino != r->netns) {
-		close(*fd);
-		*fd = -1;
-		return -ESRCH;
-	}
-	return 0;
+	snprintf(pid, sizeof(pid), "%u", r->e.pid);
+	*fd = r->e.pid ? netns_fd(pid, r->netns) : netns_search(r->netns);
+	return *fd < 0 ? -ESRCH : 0;
 }
 
 int backstop_abort(const struct nfsg_egress_event *r)

@@ -115,27 +115,38 @@ static bool libbpf_quiet;
 
 static void keep_warning(const char *fmt, va_list ap)
 {
-	char msg[8192];
-	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n, keep;
+	va_list copy;
+	char *msg;
+	int len;
 
-	if (n <= 0)
+	/* A verifier log is one message of any size: keep its end. */
+	va_copy(copy, ap);
+	len = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (len <= 0)
 		return;
-	if ((size_t)n >= sizeof(msg))
-		n = sizeof(msg) - 1;
-	if (last_len + n >= sizeof(last_warn)) {
-		/* Keep the newer half: the log's end says why. */
-		size_t keep = sizeof(last_warn) / 2;
-
-		if (keep > last_len)
-			keep = last_len;
-		memmove(last_warn, last_warn + last_len - keep, keep);
-		last_len = keep;
+	msg = malloc(len + 1);
+	if (!msg)
+		return;
+	vsnprintf(msg, len + 1, fmt, ap);
+	n = len;
+	if (n >= sizeof(last_warn)) {
+		memcpy(last_warn, msg + n - (sizeof(last_warn) - 1),
+		       sizeof(last_warn) - 1);
+		last_len = sizeof(last_warn) - 1;
+	} else {
+		if (last_len + n >= sizeof(last_warn)) {
+			/* Keep what fits of the older: the newest says why. */
+			keep = sizeof(last_warn) - 1 - n;
+			memmove(last_warn, last_warn + last_len - keep, keep);
+			last_len = keep;
+		}
+		memcpy(last_warn + last_len, msg, n);
+		last_len += n;
 	}
-	if (last_len + n >= sizeof(last_warn))
-		last_len = 0;
-	memcpy(last_warn + last_len, msg, n);
-	last_len += n;
 	last_warn[last_len] = '\0';
+	free(msg);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -207,30 +218,44 @@ static void tail_lines(const char *s, size_t len, int want, char *out,
 			out[o] = '?';
 }
 
+/* The last occurrence of needle in hay, or NULL. */
+static const char *last_of(const char *hay, const char *needle)
+{
+	const char *p, *last = NULL;
+
+	for (p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		last = p;
+	return last;
+}
+
 bool log_verifier_tail(char *prog, size_t prog_len, char *lines,
 		       size_t lines_len)
 {
-	const char *p, *q, *begin, *end;
+	static const char *const failed[] = {
+		"': BPF program load failed", "': failed to load",
+	};
+	const char *p = NULL, *q, *end, *name;
+	size_t i;
 
-	static const char failed[] = "': BPF program load failed";
-
-	p = NULL;
+	/* libbpf names the program it could not load in one of two ways. */
 	for (q = strstr(last_warn, "prog '"); q; q = strstr(q + 1, "prog '")) {
 		end = strchr(q + 6, '\'');
-		if (end && !strncmp(end, failed, sizeof(failed) - 1))
-			p = q;
+		for (i = 0; end && i < sizeof(failed) / sizeof(failed[0]); i++)
+			if (!strncmp(end, failed[i], strlen(failed[i])))
+				p = q;
 	}
 	if (!p)
 		return false;
-	q = strchr(p + 6, '\'');
-	snprintf(prog, prog_len, "%.*s", (int)(q - p - 6), p + 6);
-	begin = strstr(p, "-- BEGIN PROG LOAD LOG --");
-	end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
-	if (!begin || !end) {
+	name = p + 6;
+	snprintf(prog, prog_len, "%.*s", (int)(strchr(name, '\'') - name), name);
+	end = last_of(last_warn, "-- END PROG LOAD LOG --");
+	q = end ? last_of(last_warn, "-- BEGIN PROG LOAD LOG --") : NULL;
+	/* The log's beginning may be gone: its end is what says why. */
+	q = q && q < end ? q + strlen("-- BEGIN PROG LOAD LOG --") : last_warn;
+	if (!end) {
 		snprintf(lines, lines_len, "no verifier log");
 		return true;
 	}
-	begin += strlen("-- BEGIN PROG LOAD LOG --");
-	tail_lines(begin, end - begin, 3, lines, lines_len);
+	tail_lines(q, end - q, 3, lines, lines_len);
 	return true;
 }

@@ -45,6 +45,8 @@ static const struct {
 		       "no tracing of allowed connects (--trace, 'nfsguard trace')" },
 	[KF_TRACE_ERRORS] = { "trace_errors", "the inet_sk_error_report tracepoint", "5.15",
 			      "a traced failure's errno comes only from the socket's last error" },
+	[KF_SKB_TASK] = { "egress_task", "the calling task in cgroup_skb programs", "6.5",
+			  "backstop events carry no pid or comm, and the agent finds a refused socket's network namespace by its inode" },
 };
 
 const char *kfeature_name(enum kfeature k)
@@ -151,6 +153,7 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_DIRECT_READS] = prog_loads("nfsg_pr_cast");
 		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
+		f->have[KF_SKB_TASK] = prog_loads("nfsg_pr_skbtask");
 	}
 	f->have[KF_TRACE_ERRORS] =
 		btf_has(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
@@ -161,6 +164,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_DIRECT_READS] = false;
 	if (getenv("NFSG_TEST_NO_ATOMICS"))
 		f->have[KF_ATOMICS] = false;
+	if (getenv("NFSG_TEST_NO_SKB_TASK"))
+		f->have[KF_SKB_TASK] = false;
 	log_libbpf_quiet(quiet);
 }
 
@@ -176,6 +181,7 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 		p->hooks = HOOKS_DIRECT;
 	p->trace = f->have[KF_TRACE];
 	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
+	p->skb_task = f->have[KF_SKB_TASK];
 }
 
 int probe_kernel(struct kplan *p)

@@ -20,6 +20,7 @@ enum kfeature {
 	KF_ATOMICS,		/* BPF compare-and-exchange */
 	KF_TRACE,		/* socket cookies in BTF tracepoints */
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
+	KF_SKB_TASK,		/* the calling task in cgroup_skb programs */
 	KF_COUNT,
 };
 
@@ -41,6 +42,7 @@ struct kplan {
 	enum hook_build hooks;	/* the build of the hooks to load */
 	bool trace;		/* tracing of allowed connects can load */
 	bool trace_errors;	/* ... with the errors sockets report */
+	bool skb_task;		/* the backstop's events name the task */
 };
 
 /* Capabilities needed to load, read kernel memory via BTF, and attach. */

@@ -64,6 +64,8 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->trace;
 	case KF_TRACE_ERRORS:
 		return p->trace_errors;
+	case KF_SKB_TASK:
+		return p->skb_task;
 	default:
 		return p->enforce;
 	}
