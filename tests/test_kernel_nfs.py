@@ -14,7 +14,6 @@ with nfsguard enforcing the default rule on the root:
     flat.
 """
 import contextlib
-import json
 import os
 import subprocess
 import tempfile
@@ -91,13 +90,12 @@ def as_user(argv, uid=UNPRIV, timeout=30):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def agent_counters(pid):
-    r = subprocess.run([nfsguard(), "status", "--json"], capture_output=True,
-                       text=True, timeout=60)
-    check_eq(r.returncode, 0, f"status exit ({r.stderr.strip()})")
-    mine = [a for a in json.loads(r.stdout)["agents"] if a["pid"] == pid]
-    check_eq(len(mine), 1, "agents with the test agent's pid")
-    return mine[0]["counters"]
+def agent_counters(agent):
+    """The agent's own totals, over its control socket."""
+    st = agent.status()
+    check_eq((st["agent_running"], st["pid"]), (True, agent.proc.pid),
+             "the agent answers")
+    return st["counters"]
 
 
 @case
@@ -145,19 +143,19 @@ def through_the_mount(server, agent, mnt):
     check_eq(st.st_uid, UNPRIV, "owner of the file on the server")
 
     # The userspace client asserting uid 0 is refused at once.
-    before = agent_counters(agent.proc.pid)["refused"]
+    before = agent_counters(agent)["refused"]
     cat = as_user(server.nfs_cat_cmd(uid=0, gid=0))
     check(cat.returncode != 0, "nfs-cat as uid 1000 must fail")
     check(server.secret not in cat.stdout + cat.stderr,
           "nothing of the file may be printed")
-    counted = agent_counters(agent.proc.pid)
+    counted = agent_counters(agent)
     check(counted["refused"] > before,
           f"refused counter {before} -> {counted['refused']}")
 
     # sunrpc does not connect again and again: while the mount idles,
     # nothing more is refused, or even allowed.
     time.sleep(IDLE_S)
-    idle = agent_counters(agent.proc.pid)
+    idle = agent_counters(agent)
     check_eq((idle["refused"], idle["allowed"]),
              (counted["refused"], counted["allowed"]),
              f"(refused, allowed) after {IDLE_S}s of an idle mount")
