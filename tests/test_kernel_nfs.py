@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from fixtures import Agent, UNPRIV, nfsguard, sh
+from fixtures import Agent, UNPRIV, sh
 from ganesha import GaneshaServer
 from harness import case, check, check_eq, Skip
 
