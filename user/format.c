@@ -187,25 +187,235 @@ const char *format_escape(const char *s, size_t max, unsigned flags,
 	return buf;
 }
 
-void format_header(FILE *out, enum format_kind kind)
+unsigned format_text_flags;
+
+/* The escape of s[i]: its bytes into esc, its length returned. */
+static size_t esc_token(unsigned char c, unsigned flags, char esc[ESC_MAX])
 {
-	if (kind != FORMAT_TEXT)
-		return;
-	fprintf(out, "%-8s %-7s %-15s %-6s %-15s %-5s %-7s %-8s %s\n", "TIME",
-		"PID", "COMM", "UID", "DADDR", "DPORT", "VERDICT", "POLICY",
-		"CGROUP");
+	if (esc_safe(c, flags)) {
+		esc[0] = c;
+		return 1;
+	}
+	return esc_byte(c, esc);
 }
 
-static void text_time(__u64 wall_ns, char *buf, size_t len)
+const char *format_fit(const char *s, size_t max, unsigned flags,
+		       size_t width, char *buf, size_t len)
+{
+	size_t n = strnlen(s, max), total, head, tail, i, j, k, used = 0;
+	char esc[ESC_MAX];
+
+	if (!len)
+		return buf;
+	if (width >= len)
+		width = len - 1;
+	total = escaped_len(s, 0, n, flags);
+	if (total <= width) {
+		/* Whole, then padded to the column. */
+		for (i = 0; i < n; i++) {
+			k = esc_token(s[i], flags, esc);
+			memcpy(buf + used, esc, k);
+			used += k;
+		}
+	} else if (width > 0) {
+		/* Head and tail, whole escapes only, around the marker. */
+		head = (width - 1) / 2;
+		for (i = 0; i < n; i++) {
+			k = esc_token(s[i], flags, esc);
+			if (used + k > head)
+				break;
+			memcpy(buf + used, esc, k);
+			used += k;
+		}
+		buf[used++] = FORMAT_MARK;
+		tail = width - used;
+		for (j = n, k = 0; j > i; j--) {
+			size_t t = esc_token(s[j - 1], flags, esc);
+
+			if (k + t > tail)
+				break;
+			k += t;
+		}
+		for (; j < n; j++)
+			used += esc_token(s[j], flags, buf + used);
+	}
+	while (used < width)
+		buf[used++] = ' ';
+	buf[used] = '\0';
+	return buf;
+}
+
+/* Text columns: name, width (a minimum with -w). */
+enum col { COL_TIME, COL_PID, COL_COMM, COL_UID, COL_DADDR, COL_DPORT,
+	   COL_VERDICT, COL_REASON, COL_POLICY, COL_MAX };
+
+static const struct { const char *name; unsigned width; } cols[COL_MAX] = {
+	[COL_TIME] = { "DATE       TIME", 19 },	/* 2026-11-26 13:40:01 */
+	[COL_PID] = { "PID", 7 },
+	[COL_COMM] = { "COMM", 12 },
+	[COL_UID] = { "UID", 6 },
+	[COL_DADDR] = { "DADDR", 15 },		/* an IPv4 address */
+	[COL_DPORT] = { "DPORT", 5 },
+	[COL_VERDICT] = { "VERDICT", 11 },	/* established */
+	[COL_REASON] = { "REASON", 6 },
+	[COL_POLICY] = { "POLICY", 8 },		/* with -w only */
+};
+
+static bool col_shown(enum col c)
+{
+	if (c == COL_TIME)
+		return format_text_flags & FORMAT_TIMESTAMP;
+	if (c == COL_POLICY)
+		return format_text_flags & FORMAT_WIDE;
+	return true;
+}
+
+/* Where the last column, the cgroup, starts (without -T). */
+static size_t cgroup_start(void)
+{
+	size_t at = 0;
+	int c;
+
+	for (c = COL_PID; c < COL_MAX; c++)
+		if (col_shown(c) && c != COL_POLICY)
+			at += cols[c].width + 1;
+	return at;
+}
+
+/*
+ * One column of a row: s escaped (no blank in it, so a row splits on
+ * blanks), then padded. By default it is shortened in the middle to the
+ * column's width; with -w it is whole, and may push the next ones right.
+ */
+static void put_col(FILE *out, enum col c, const char *s, size_t max)
+{
+	char buf[ESC_MAX * PATH_MAX + 1];
+
+	if (!col_shown(c))
+		return;
+	if (format_text_flags & FORMAT_WIDE) {
+		format_text_string(out, s, max, ESC_BLANK);
+		for (max = escaped_len(s, 0, strnlen(s, max), ESC_BLANK);
+		     max < cols[c].width; max++)
+			fputc(' ', out);
+	} else {
+		fputs(format_fit(s, max, ESC_BLANK, cols[c].width, buf,
+				 sizeof(buf)), out);
+	}
+	fputc(' ', out);
+}
+
+static void put_col_u(FILE *out, enum col c, unsigned long long v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", v);
+	put_col(out, c, num, sizeof(num));
+}
+
+/* The last column: to column 80 by default, whole with -w. */
+static void put_last(FILE *out, const char *s)
+{
+	char buf[ESC_MAX * PATH_MAX + 1];
+	size_t room = FORMAT_COLUMNS - cgroup_start();
+
+	if (format_text_flags & FORMAT_WIDE) {
+		format_text_string(out, s, strlen(s), ESC_BLANK);
+		return;
+	}
+	/* Not padded: no blank at the end of a row (and none within). */
+	if (escaped_len(s, 0, strlen(s), ESC_BLANK) <= room) {
+		format_text_string(out, s, strlen(s), ESC_BLANK);
+	} else {
+		format_fit(s, strlen(s), ESC_BLANK, room, buf, sizeof(buf));
+		fwrite(buf, 1, strcspn(buf, " "), out);
+	}
+}
+
+void format_header(FILE *out, enum format_kind kind)
+{
+	int c;
+
+	if (kind != FORMAT_TEXT)
+		return;
+	for (c = 0; c < COL_MAX; c++)
+		if (col_shown(c))
+			fprintf(out, "%-*s ", (int)cols[c].width, cols[c].name);
+	fputs("CGROUP\n", out);
+}
+
+void format_local_time(__u64 wall_ns, char *buf, size_t len)
 {
 	time_t secs = wall_ns / 1000000000ULL;
 	struct tm tm;
 
-	if (!localtime_r(&secs, &tm) || !strftime(buf, len, "%H:%M:%S", &tm))
+	if (!localtime_r(&secs, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
 		snprintf(buf, len, "?");
 }
 
-/* After the cgroup column: what a tracing record adds. */
+/* The DATE and TIME columns, with -T. */
+static void put_time(FILE *out, __u64 wall_ns)
+{
+	char when[32];
+
+	if (!(format_text_flags & FORMAT_TIMESTAMP))
+		return;
+	format_local_time(wall_ns, when, sizeof(when));
+	fprintf(out, "%-*s ", (int)cols[COL_TIME].width, when);
+}
+
+/* 72us, 1.2ms, 35ms, 4.1s, 73s: at most 6 columns. */
+static const char *short_duration(__u64 ns, char *buf, size_t len)
+{
+	__u64 us = ns / 1000;
+
+	if (us < 1000)
+		snprintf(buf, len, "%lluus", (unsigned long long)us);
+	else if (us < 10000)
+		snprintf(buf, len, "%.1fms", us / 1000.0);
+	else if (us < 1000000)
+		snprintf(buf, len, "%llums", (unsigned long long)us / 1000);
+	else if (us < 10000000)
+		snprintf(buf, len, "%.1fs", us / 1000000.0);
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)us / 1000000);
+	return buf;
+}
+
+/*
+ * The REASON column: why a connect was refused or audited ("dest" for
+ * destination without -w); for an outcome, its latency, error or lifetime.
+ */
+static const char *text_reason(const struct nfsg_event *e, char *buf,
+			       size_t len)
+{
+	const struct nfsg_trace_event *t = (const struct nfsg_trace_event *)e;
+	bool wide = format_text_flags & FORMAT_WIDE;
+	const char *r;
+
+	switch (is_trace(e->kind) ? e->kind : 0) {
+	case NFSG_EV_ESTABLISHED:
+	case NFSG_EV_CLOSED:
+		return short_duration(t->duration_ns, buf, len);
+	case NFSG_EV_FAILED:
+	case NFSG_EV_RESET:
+	case NFSG_EV_TIMEOUT:
+		if (!t->error)
+			return "-";
+		/* The name with -w; the number fits the column. */
+		if (wide)
+			return errno_name(t->error, buf, len);
+		snprintf(buf, len, "%d", t->error);
+		return buf;
+	}
+	r = format_reason(e->reason);
+	if (!r)
+		return "-";
+	return !wide && e->reason == NFSG_REASON_DESTINATION ? "dest" : r;
+}
+
+/* After the cgroup column, with -w: what a tracing record adds. */
 static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 {
 	char num[16];
@@ -216,7 +426,10 @@ static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 			(unsigned long long)t->duration_ns / 1000);
 		break;
 	case NFSG_EV_FAILED:
-		fprintf(out, " error=%s", errno_name(t->error, num, sizeof(num)));
+	case NFSG_EV_RESET:
+	case NFSG_EV_TIMEOUT:
+		fprintf(out, " error=%s",
+			t->error ? errno_name(t->error, num, sizeof(num)) : "-");
 		break;
 	case NFSG_EV_CLOSED:
 		fprintf(out, " lifetime=%lluus sent=%llu received=%llu",
@@ -227,16 +440,27 @@ static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 	}
 }
 
-/* comm, a blank-free column: every byte is the user's choice. */
-static void text_comm(const char *comm, char *buf, size_t len)
+/* "N similar attempts suppressed (uid U, cgroup PATH)", within 80. */
+static void text_suppressed(FILE *out, const struct nfsg_event *e,
+			    const struct format_names *n)
 {
-	format_escape(comm, NFSG_COMM_LEN, ESC_BLANK, buf, len);
-}
+	char buf[ESC_MAX * PATH_MAX + 1];
+	size_t room = 0, len = strlen(n->cgroup);
+	int used;
 
-/* The last column, the cgroup path, escaped; no blank in it either. */
-static void text_cgroup(FILE *out, const char *path)
-{
-	format_text_string(out, path, strlen(path), ESC_BLANK);
+	put_time(out, n->wall_ns);
+	used = fprintf(out, "%u similar attempts suppressed (uid %u, cgroup ",
+		       e->suppressed, e->uid);
+	/* Room for the path and ")". */
+	if (used > 0 && (size_t)used + 2 < FORMAT_COLUMNS)
+		room = FORMAT_COLUMNS - used - 1;
+	if (format_text_flags & FORMAT_WIDE || !room ||
+	    escaped_len(n->cgroup, 0, len, ESC_BLANK) <= room)
+		format_text_string(out, n->cgroup, len, ESC_BLANK);
+	else
+		fputs(format_fit(n->cgroup, len, ESC_BLANK, room, buf,
+				 sizeof(buf)), out);
+	fputs(")\n", out);
 }
 
 /* The destination a backstop record's socket connected to. */
@@ -251,34 +475,39 @@ static void egress_socket_addr(const struct nfsg_egress_event *r, char *buf,
 static void event_text(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
-	char addr[INET6_ADDRSTRLEN], comm[4 * NFSG_COMM_LEN + 1], hms[16];
+	char addr[INET6_ADDRSTRLEN], why[24];
+	bool cgroup_event = e->kind == NFSG_EV_CGROUP_ADDED ||
+			    e->kind == NFSG_EV_CGROUP_REMOVED;
 
-	text_time(n->wall_ns, hms, sizeof(hms));
-	text_comm(e->comm, comm, sizeof(comm));
-	if (e->suppressed) {
-		fprintf(out, "%-8s %u similar attempts suppressed (uid %u, cgroup ",
-			hms, e->suppressed, e->uid);
-		text_cgroup(out, n->cgroup);
-		fputs(")\n", out);
+	if (e->suppressed)
+		text_suppressed(out, e, n);
+	put_time(out, n->wall_ns);
+	put_col_u(out, COL_PID, e->pid);
+	put_col(out, COL_COMM, e->comm, NFSG_COMM_LEN);
+	if (cgroup_event) {
+		put_col(out, COL_UID, "-", 1);
+		put_col(out, COL_DADDR, "-", 1);
+		put_col(out, COL_DPORT, "-", 1);
+		put_col(out, COL_VERDICT, cgroup_action(e->kind), 8);
+		/* Why it is watched: the policy that names it. */
+		put_col(out, COL_REASON, format_text_flags & FORMAT_WIDE ?
+			"-" : n->policy, NFSG_NAME_LEN);
+	} else {
+		format_addr(e, addr, sizeof(addr));
+		put_col_u(out, COL_UID, e->uid);
+		put_col(out, COL_DADDR, addr, sizeof(addr));
+		put_col_u(out, COL_DPORT, e->dport);
+		put_col(out, COL_VERDICT, is_trace(e->kind) ?
+			outcome_name(e->kind) : verdict_name(e->verdict), 16);
+		put_col(out, COL_REASON, text_reason(e, why, sizeof(why)),
+			sizeof(why));
 	}
-	if (e->kind == NFSG_EV_CGROUP_ADDED || e->kind == NFSG_EV_CGROUP_REMOVED) {
-		fprintf(out, "%-8s %-7u %-15s %-6s %-15s %-5s %-7s %-8s ",
-			hms, e->pid, comm, "-", "-", "-",
-			cgroup_action(e->kind), n->policy);
-		text_cgroup(out, n->cgroup);
-		fputc('\n', out);
-		return;
-	}
-	format_addr(e, addr, sizeof(addr));
-	fprintf(out, "%-8s %-7u %-15s %-6u %-15s %-5u %-7s %-8s ", hms,
-		e->pid, comm, e->uid, addr, e->dport,
-		is_trace(e->kind) ? outcome_name(e->kind)
-				  : verdict_name(e->verdict),
-		n->policy);
-	text_cgroup(out, n->cgroup);
-	if (is_trace(e->kind))
+	put_col(out, COL_POLICY, n->policy, NFSG_NAME_LEN);
+	put_last(out, n->cgroup);
+	if (is_trace(e->kind) && format_text_flags & FORMAT_WIDE)
 		trace_text_tail(out, (const struct nfsg_trace_event *)e);
-	if (e->kind == NFSG_EV_EGRESS) {
+	/* With -w: a backstop record's socket, where it connected to. */
+	if (e->kind == NFSG_EV_EGRESS && format_text_flags & FORMAT_WIDE) {
 		egress_socket_addr((const struct nfsg_egress_event *)e, addr,
 				   sizeof(addr));
 		fprintf(out, " after NAT, connect() to %s port %u",
@@ -594,7 +823,7 @@ void format_dropped(FILE *out, enum format_kind kind, __u64 count,
 			when, (unsigned long long)count);
 		return;
 	}
-	text_time(wall_ns, when, sizeof(when));
-	fprintf(out, "%-8s %llu events dropped: the ring buffer was full\n", when,
+	put_time(out, wall_ns);
+	fprintf(out, "%llu events dropped: the ring buffer was full\n",
 		(unsigned long long)count);
 }

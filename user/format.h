@@ -17,6 +17,20 @@ enum format_kind {
 	FORMAT_JSON,
 };
 
+/*
+ * Text rows keep to FORMAT_COLUMNS, as bcc's tools do: fixed columns,
+ * and a value too long for its column (a comm, an IPv6 address, the
+ * cgroup path) shortened in the middle, around FORMAT_MARK, after it was
+ * escaped. FORMAT_WIDE (-w) shows every value whole, the POLICY column
+ * and a tracing record's details; FORMAT_TIMESTAMP (-T) adds DATE and
+ * TIME columns in front. Set once, from the command line.
+ */
+#define FORMAT_COLUMNS 80
+#define FORMAT_MARK '~'
+#define FORMAT_WIDE 1u
+#define FORMAT_TIMESTAMP 2u
+extern unsigned format_text_flags;
+
 /* The column header of the text format (nothing for JSON). */
 void format_header(FILE *out, enum format_kind kind);
 
@@ -63,5 +77,14 @@ void format_text_string(FILE *out, const char *s, size_t max, unsigned flags);
  */
 const char *format_escape(const char *s, size_t max, unsigned flags,
 			  char *buf, size_t len);
+/*
+ * s escaped into exactly width columns (at most len - 1): padded with
+ * blanks, or, if longer, its head and tail around FORMAT_MARK, never
+ * cutting an escape. Returns buf.
+ */
+const char *format_fit(const char *s, size_t max, unsigned flags,
+		       size_t width, char *buf, size_t len);
+/* Local date and time, "2026-11-26 13:40:01". */
+void format_local_time(__u64 wall_ns, char *buf, size_t len);
 
 #endif

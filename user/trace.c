@@ -94,26 +94,39 @@ static double percentile_us(const struct trace_dest *d, unsigned int pct)
 	return d->lat_ns[rank ? rank - 1 : 0] / 1000.0;
 }
 
+/*
+ * Text: a line with the date and time, then the header and one row per
+ * destination, the address last (shortened to column 80 without -w); an
+ * interval without attempts is that one line, "no attempts". JSON: one
+ * summary record per destination, each with its time; nothing when idle.
+ */
 void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 			 __u64 wall_ns)
 {
+	char addr[INET6_ADDRSTRLEN], when[48], fit[2 * INET6_ADDRSTRLEN];
+	bool wide = format_text_flags & FORMAT_WIDE;
 	struct nfsg_event e = {};
-	char addr[INET6_ADDRSTRLEN], when[48];
 	struct trace_dest *d;
 	size_t i;
+	int room;
 
-	format_rfc3339(wall_ns, when, sizeof(when));
-	if (!json)
-		fprintf(out, "%-28s %-5s %8s %7s %7s %6s %9s %9s\n", "DESTINATION",
-			"", "ATTEMPTS", "REFUSED", "ESTAB", "FAILED", "P50(us)",
-			"P99(us)");
+	if (json) {
+		format_rfc3339(wall_ns, when, sizeof(when));
+	} else {
+		format_local_time(wall_ns, when, sizeof(when));
+		fprintf(out, "%s%s\n", when, s->n ? "" : " no attempts");
+		if (s->n)
+			fprintf(out, "%8s %7s %7s %6s %9s %9s %-5s %s\n", "ATTEMPTS",
+				"REFUSED", "ESTAB", "FAILED", "P50(us)", "P99(us)",
+				"DPORT", "DADDR");
+	}
 	for (i = 0; i < s->n; i++) {
 		d = &s->d[i];
 		qsort(d->lat_ns, d->n_lat, sizeof(*d->lat_ns), cmp_u64);
 		e.family = d->family;
 		memcpy(e.daddr, d->daddr, sizeof(e.daddr));
 		format_addr(&e, addr, sizeof(addr));
-		if (json)
+		if (json) {
 			fprintf(out,
 				"{\"time\":\"%s\",\"type\":\"summary\",\"daddr\":\"%s\","
 				"\"dport\":%u,\"attempts\":%llu,\"refused\":%llu,"
@@ -125,13 +138,21 @@ void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 				(unsigned long long)d->established,
 				(unsigned long long)d->failed,
 				percentile_us(d, 50), percentile_us(d, 99));
-		else
-			fprintf(out, "%-28s %-5u %8llu %7llu %7llu %6llu %9.1f %9.1f\n",
-				addr, d->dport, (unsigned long long)d->attempts,
-				(unsigned long long)d->refused,
-				(unsigned long long)d->established,
-				(unsigned long long)d->failed,
-				percentile_us(d, 50), percentile_us(d, 99));
+		} else {
+			room = fprintf(out, "%8llu %7llu %7llu %6llu %9.1f %9.1f %-5u ",
+				       (unsigned long long)d->attempts,
+				       (unsigned long long)d->refused,
+				       (unsigned long long)d->established,
+				       (unsigned long long)d->failed,
+				       percentile_us(d, 50), percentile_us(d, 99),
+				       d->dport);
+			room = FORMAT_COLUMNS - (room > 0 ? room : 0);
+			if (wide || room < 2 || strlen(addr) <= (size_t)room)
+				fprintf(out, "%s\n", addr);
+			else
+				fprintf(out, "%s\n", format_fit(addr, sizeof(addr), 0,
+								 room, fit, sizeof(fit)));
+		}
 		free(d->lat_ns);
 	}
 	s->n = 0;

@@ -160,13 +160,27 @@ TEST(text_event_line)
 
 	/* Control bytes and blanks in comm would break the columns. */
 	memcpy(e.comm, "a b\tc", 6);
+	e.reason = NFSG_REASON_OWNER;
 	setenv("TZ", "UTC", 1);
 	struct format_names n = { 1795700401ULL * 1000000000ULL, "/kube",
 				  "default" };
 
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
-	CHECK_STR(out, "13:40:01 1234    a\\x20b\\x09c     1000   192.0.2.1       "
-		       "2049  refused default  /kube\n");
+	CHECK_STR(out, "1234    a\\x20b\\x09c  1000   192.0.2.1       "
+		       "2049  refused     owner  /kube\n");
+	free(out);
+	/* -T: the date and time in front; -w: the policy, and whole words. */
+	e.reason = NFSG_REASON_DESTINATION;
+	format_text_flags = FORMAT_TIMESTAMP;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK_STR(out, "2026-11-26 13:40:01 1234    a\\x20b\\x09c  1000   "
+		       "192.0.2.1       2049  refused     dest   /kube\n");
+	free(out);
+	format_text_flags = FORMAT_WIDE;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	format_text_flags = 0;
+	CHECK_STR(out, "1234    a\\x20b\\x09c  1000   192.0.2.1       "
+		       "2049  refused     destination default  /kube\n");
 	free(out);
 }
 
@@ -175,13 +189,105 @@ TEST(text_header_fits_80_columns)
 	char *out = NULL;
 
 	CAPTURE(out, format_header(f_, FORMAT_TEXT));
-	/* Every column but the last, the cgroup path, fits in 80. */
-	CHECK(strrchr(out, ' ') - out < 80);
-	CHECK(!strncmp(out, "TIME     PID     COMM", 20));
+	CHECK_STR(out, "PID     COMM         UID    DADDR           DPORT "
+		       "VERDICT     REASON CGROUP\n");
+	CHECK(strlen(out) <= FORMAT_COLUMNS + 1);
+	free(out);
+	format_text_flags = FORMAT_WIDE | FORMAT_TIMESTAMP;
+	CAPTURE(out, format_header(f_, FORMAT_TEXT));
+	format_text_flags = 0;
+	CHECK_PREFIX(out, "DATE       TIME     PID     COMM");
+	CHECK(strstr(out, " REASON POLICY   CGROUP\n"));
 	free(out);
 	CAPTURE(out, format_header(f_, FORMAT_JSON));
 	CHECK_STR(out, "");
 	free(out);
+}
+
+/* Each field starts where the header's does; the line is at most 80. */
+static bool aligned(const char *row)
+{
+	static const char *const starts[] = { "PID", "COMM", "UID", "DADDR",
+		"DPORT", "VERDICT", "REASON", "CGROUP" };
+	char *hdr = NULL;
+	const char *at;
+	bool ok;
+	size_t i;
+
+	CAPTURE(hdr, format_header(f_, FORMAT_TEXT));
+	ok = strlen(row) <= FORMAT_COLUMNS + 1 && row[strlen(row) - 1] == '\n' &&
+	     !strstr(row, " \n");
+	for (i = 0; ok && i < sizeof(starts) / sizeof(starts[0]); i++) {
+		at = strstr(hdr, starts[i]);
+		ok = at && row[at - hdr] != ' ' &&
+		     (at == hdr || row[at - hdr - 1] == ' ');
+	}
+	free(hdr);
+	return ok;
+}
+
+TEST(text_long_fields_shortened_in_the_middle)
+{
+	struct nfsg_event e = sample(10, "::ffff:127.0.0.1");
+	char path[600], *out = NULL;
+
+	/* A container's path, far past column 80, with a hostile byte. */
+	snprintf(path, sizeof(path), "/kubepods.slice/kubepods-burstable.slice/"
+		 "kubepods-burstable-pod0123456789abcdef.slice/"
+		 "cri-containerd-%s\x1b.scope", "0123456789abcdef0123456789abcdef");
+	memcpy(e.comm, "0123456789abcde", 16);
+	struct format_names n = { 0, path, "kubernetes-pods" };
+
+	e.kind = NFSG_EV_ESTABLISHED;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(aligned(out));
+	CHECK(strstr(out, " 01234~9abcde "));
+	CHECK(strstr(out, " ::ffff:~7.0.0.1 "));
+	CHECK(strstr(out, " established "));
+	/* The tail of the path, its escape whole: never "\x1" alone. */
+	CHECK_STR(strrchr(out, ' '), " /kube~scope\n");
+	free(out);
+	e = sample(10, "2001:db8:1234:5678:9abc:def0:1234:5678");
+	e.uid = 4294967294u;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(aligned(out));
+	free(out);
+	/* -w: every value whole. */
+	format_text_flags = FORMAT_WIDE;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	format_text_flags = 0;
+	CHECK(strstr(out, " 2001:db8:1234:5678:9abc:def0:1234:5678 "));
+	CHECK(strstr(out, " 4294967294 "));
+	CHECK(strstr(out, " kubernetes-pods "));
+	CHECK(strstr(out, "cri-containerd-0123456789abcdef0123456789abcdef\\x1b.scope\n"));
+	free(out);
+	/* A cgroup event: the policy that names it is its reason. */
+	e.kind = NFSG_EV_CGROUP_ADDED;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(aligned(out));
+	CHECK(strstr(out, " added       ku~ods "));
+	free(out);	/* A cut that leaves the column short pads nothing at the end. */
+	snprintf(path, sizeof(path), "/nfsg-cg-12/\x03\x03\x03");
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(aligned(out));
+	CHECK_STR(strrchr(out, ' '), " /nfsg~\\x03\n");
+	free(out);
+}
+
+TEST(fit_never_cuts_an_escape)
+{
+	char buf[64];
+
+	CHECK_STR(format_fit("abc", 3, 0, 5, buf, sizeof(buf)), "abc  ");
+	CHECK_STR(format_fit("abcdefgh", 8, 0, 5, buf, sizeof(buf)), "ab~gh");
+	/* "\x01" is 4 columns: it goes whole or not at all. */
+	CHECK_STR(format_fit("a\x01" "bcdefg\x02", 9, 0, 7, buf, sizeof(buf)),
+		  "a~g\\x02");
+	CHECK_STR(format_fit("a\x01" "bcdefg\x02", 9, 0, 9, buf, sizeof(buf)),
+		  "a~efg\\x02");
+	CHECK_STR(format_fit("a b", 3, ESC_BLANK, 8, buf, sizeof(buf)),
+		  "a\\x20b  ");
+	CHECK_STR(format_fit("abcdef", 6, 0, 1, buf, sizeof(buf)), "~");
 }
 
 TEST(escape_every_unsafe_byte)
@@ -261,9 +367,15 @@ TEST(text_event_hostile_names)
 	struct format_names n = { 0, path, "default" };
 
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	CHECK(one_clean_line(out) && aligned(out));
+	CHECK(strstr(out, " \\x0da~[1A\\\\ "));
+	free(out);
+	format_text_flags = FORMAT_WIDE;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
+	format_text_flags = 0;
 	CHECK(one_clean_line(out));
 	CHECK(strstr(out, "\\x0dallowed\\x1b[1A\\\\ "));
-	CHECK(strstr(out, " refused default  /u/\\x0d\\x1b[2Kallowed\\x20\"q\\\\\n"));
+	CHECK(strstr(out, " refused     -      default  /u/\\x0d\\x1b[2Kallowed\\x20\"q\\\\\n"));
 	free(out);
 	e.kind = NFSG_EV_CGROUP_ADDED;
 	e.suppressed = 3;

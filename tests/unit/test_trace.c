@@ -136,10 +136,54 @@ TEST(trace_records_text)
 
 	t.error = 101;
 	setenv("TZ", "UTC", 1);
+	/* The errno in the REASON column; its name and the policy with -w. */
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
-	CHECK_STR(out, "00:00:00 5       nfs-cat         0      192.0.2.1       "
-		       "2049  failed  default  /u error=ENETUNREACH\n");
+	CHECK_STR(out, "5       nfs-cat      0      192.0.2.1       "
+		       "2049  failed      101    /u\n");
 	free(out);
+	format_text_flags = FORMAT_WIDE | FORMAT_TIMESTAMP;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
+	format_text_flags = 0;
+	CHECK_STR(out, "1970-01-01 00:00:00 5       nfs-cat      0      192.0.2.1       "
+		       "2049  failed      ENETUNREACH default  /u error=ENETUNREACH\n");
+	free(out);
+	/* "established" fits its column; the latency is the reason's. */
+	t = record(NFSG_EV_ESTABLISHED);
+	t.duration_ns = 1234567;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
+	CHECK_STR(out, "5       nfs-cat      0      192.0.2.1       "
+		       "2049  established 1.2ms  /u\n");
+	free(out);
+}
+
+TEST(summary_text_has_time_and_idle_line)
+{
+	struct trace_summary s = {};
+	struct nfsg_event est = at("192.0.2.1", 2049, NFSG_EV_ESTABLISHED,
+				   NFSG_VERDICT_ALLOW);
+	char *out = NULL;
+
+	setenv("TZ", "UTC", 1);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK_STR(out, "1970-01-01 00:00:00 no attempts\n");
+	free(out);
+	CAPTURE(out, trace_summary_flush(&s, f_, true, 0));
+	CHECK_STR(out, "");
+	free(out);
+	trace_summary_add(&s, &est, 2000);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK_STR(out, "1970-01-01 00:00:00\n"
+		       "ATTEMPTS REFUSED   ESTAB FAILED   P50(us)   P99(us) DPORT DADDR\n"
+		       "       1       0       1      0       2.0       2.0 2049  192.0.2.1\n");
+	free(out);
+	/* A long IPv6 destination is shortened to column 80. */
+	est.family = 10;
+	inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", est.daddr);
+	trace_summary_add(&s, &est, 2000);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK(strstr(out, " 2049  2001:db8:1~0:1234:5678\n"));
+	free(out);
+	trace_summary_free(&s);
 }
 
 TEST(suppressed_and_dropped)
@@ -159,7 +203,7 @@ TEST(suppressed_and_dropped)
 	free(out);
 	setenv("TZ", "UTC", 1);
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
-	CHECK_PREFIX(out, "00:00:00 4242 similar attempts suppressed (uid 1000, cgroup /loop)\n");
+	CHECK_PREFIX(out, "4242 similar attempts suppressed (uid 1000, cgroup /loop)\n");
 	free(out);
 	CAPTURE(out, format_dropped(f_, FORMAT_JSON, 17, 0));
 	CHECK_STR(out, "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"dropped\",\"count\":17}\n");
