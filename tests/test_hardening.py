@@ -326,8 +326,8 @@ class Hostile:
         Returns (stdout bytes, hostile pid, plain pid)."""
         argv = [nfsguard(), "run", "--cgroup", self.top.rel, "--control",
                 "none"]
-        if json_mode:
-            argv.append("--json")
+        # Text: whole values (-w), so that every escape can be checked.
+        argv.append("--json" if json_mode else "--wide")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = subprocess.Popen(argv, stdout=out, stderr=err)
             try:
@@ -390,17 +390,18 @@ def text_is_escaped(env):
     bad = sorted({b for b in out if (b < 0x20 and b != 0x0a) or b >= 0x7f})
     check_eq(bad, [], "control or high bytes in the text output")
     lines = out.decode("ascii").splitlines()
-    rows = {l.split()[1]: l.split() for l in lines[1:] if len(l.split()) > 1}
+    rows = {l.split()[0]: l.split() for l in lines[1:] if len(l.split()) > 1}
     h = rows.get(str(hostile_pid))
     check(h is not None, f"no row for pid {hostile_pid}: {lines}")
     check_eq(len(h), 9, f"columns of {h}")
-    check_eq(h[2], text_escape(HOSTILE_COMM), "comm column")
-    check_eq(h[6:9], ["refused", "default", text_escape(env.rel)],
-             "verdict, policy, cgroup")
+    check_eq(h[1], text_escape(HOSTILE_COMM), "comm column")
+    check_eq(h[5:9], ["refused", "owner", "default", text_escape(env.rel)],
+             "verdict, reason, policy, cgroup")
     p = rows.get(str(plain_pid))
     check(p is not None, f"no row for pid {plain_pid}")
-    check_eq(p[2:9], ["nfsg-connect", str(UNPRIV), V4, str(NFS_PORT),
-                      "refused", "default", env.top.rel], "the plain row")
+    check_eq(p[1:9], ["nfsg-connect", str(UNPRIV), V4, str(NFS_PORT),
+                      "refused", "owner", "default", env.top.rel],
+             "the plain row")
 
 
 def json_lines_are_valid(env):

@@ -152,7 +152,7 @@ def sigterm_in_service_mode_leaves_enforcement_pinned():
     with env() as e:
         a = e.agent()
         check_eq(a.stop(signal.SIGTERM), 0, "exit status")
-        check(any("stays pinned" in l for l in a.err), a.err)
+        check(any("keep enforcing" in l for l in a.err), a.err)
         check_eq(e.attempt()["result"], "EPERM", "with no agent running")
         one_copy_per_hook(e.cg)
 

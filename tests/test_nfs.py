@@ -94,7 +94,7 @@ table("nfs_ganesha", setup, [
 def trace_shows_root_nfs_read_established_and_closed():
     with contextlib.ExitStack() as stack:
         e = Env(stack)
-        agent = Agent(["--attach", e.cgroup.rel, "--json"])
+        agent = Agent(["--cgroup", e.cgroup.rel, "--json"])
         agent.argv[1] = "trace"
         stack.enter_context(agent)
         r, _ = e.cat(None)

@@ -51,7 +51,7 @@ class Env:
         self.agent = None
 
     def start(self, *args):
-        self.agent = Agent(["--attach", self.top.rel, "--config", self.conf,
+        self.agent = Agent(["--cgroup", self.top.rel, "--config", self.conf,
                             "--json", "--rate", "0"] + list(args))
         self.agent.argv[1] = "trace"
         return self.stack.enter_context(self.agent)
@@ -203,7 +203,7 @@ def attempts(e):
 FILTERS = [
     (["--uid", str(UNPRIV)], {"unpriv_a_v4"}),
     (["--comm", "othercomm"], {"other_a_v4"}),
-    (["--cgroup", "{b}"], {"root_b_v6", "root_b_3049"}),
+    (["--subtree", "{b}"], {"root_b_v6", "root_b_3049"}),
     (["--port", "3049"], {"root_b_3049"}),
     (["--daddr", "::1/128"], {"root_b_v6"}),
     (["--daddr", "127.0.0.0/8"],
@@ -281,7 +281,7 @@ def interval_summary_per_destination():
 @case
 def flood_is_rate_limited_and_counted_exactly():
     with env() as e:
-        agent = Agent(["--attach", e.top.rel, "--config", e.conf, "--json",
+        agent = Agent(["--cgroup", e.top.rel, "--config", e.conf, "--json",
                        "--rate", "50", "--burst", "20"])
         agent.argv[1] = "trace"
         e.stack.enter_context(agent)

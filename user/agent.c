@@ -316,8 +316,17 @@ static int read_config(const struct nfsg_agent *a, struct policy_set *out,
 
 	err = config_read(file, out, errs);
 	if (err == -ENOENT && !a->o->config) {
-		log_info("no %s: the embedded default policy applies", file);
+		log_info("configuration: no %s, so the embedded default policy applies",
+			 file);
 		return policy_set_default(out);
+	}
+	if (!err) {
+		log_info("configuration: %s, %zu polic%s", file, out->n,
+			 out->n == 1 ? "y" : "ies");
+		/* Named, but never reaching our hooks: say so, at start and
+		 * at each reload. */
+		config_warn_outside(out, cgroup_path((struct cgroup2 *)&a->cg,
+						     a->cgroup_id));
 	}
 	if (err == -ENOENT) {
 		snprintf(msg, sizeof(msg),
@@ -714,8 +723,13 @@ void agent_stop(struct nfsg_agent *a)
 	notify("STOPPING=1");
 	if (a->o->persist) {
 		drain(a);
-		log_info("stopped; enforcement stays pinned in %s ('nfsguard uninstall' removes it)",
-			 a->pin.dir);
+		/* 'nfsguard uninstall' stops us, then unpins: say what holds. */
+		if (persist_exists(a->o->pin_dir))
+			log_info("stopped; the pins in %s keep enforcing ('nfsguard uninstall' removes them)",
+				 a->pin.dir);
+		else
+			log_info("stopped; nothing is pinned in %s: enforcement ends with this agent",
+				 a->pin.dir);
 		return;
 	}
 	/* Detach first, then print what the programs said until then. */

@@ -7,6 +7,14 @@
 
 /* Exit statuses shared by all commands. */
 #define EXIT_USAGE 64	/* bad arguments (argp's EX_USAGE) */
+#define EXIT_NO_AGENT 3	/* status, reload: no agent runs ('systemctl status') */
+
+/* The "Exit status:" paragraph of a command's --help. */
+#define EXIT_DOC(ok, failed)                                               \
+	"Exit status:\n"                                                    \
+	"  0   " ok "\n"                                                    \
+	"  1   " failed "\n"                                                \
+	"  64  bad arguments\n"
 
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

@@ -8,11 +8,14 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "config.h"
 #include "log.h"
 #include "parse.h"
@@ -22,11 +25,13 @@
 struct entry {
 	char *section, *key, *value;
 	int line;
+	long sec;		/* index of its [section] header, or -1 */
 };
 
 struct section {
 	char *name;		/* between the brackets, as libinih sees it */
 	int line;
+	size_t first, n;	/* its entries: e[first] ... e[first + n - 1] */
 };
 
 struct parse {
@@ -35,10 +40,12 @@ struct parse {
 	int line;		/* of the line the reader handed out last */
 	struct entry *e;
 	size_t n;
+	size_t cap;
 	struct section *sec;	/* every [section] header, in file order */
-	size_t n_sec;
+	size_t n_sec, cap_sec;
 	struct config_errors *errs;
-	bool oom;
+	size_t bytes;		/* read so far: at most CONFIG_MAX_BYTES */
+	bool oom, too_big;
 };
 
 static void __attribute__((format(printf, 4, 5)))
@@ -60,37 +67,59 @@ error_at(struct config_errors *errs, const char *path, int line,
 	free(msg);
 	if (ok < 0)
 		return;
-	grown = realloc(errs->msg, (errs->n + 1) * sizeof(*errs->msg));
-	if (grown)
-		errs->msg = grown;
-	lines = realloc(errs->line, (errs->n + 1) * sizeof(*errs->line));
-	if (lines)
-		errs->line = lines;
-	if (!grown || !lines) {
-		free(where);
-		return;
+	/* Doubling: a file of many errors stays linear. (>=: robust to a
+	 * caller that appended by hand.) */
+	if (errs->n >= errs->cap) {
+		size_t cap = errs->n < 8 ? 16 : 2 * errs->n;
+
+		grown = realloc(errs->msg, cap * sizeof(*errs->msg));
+		if (grown)
+			errs->msg = grown;
+		lines = grown ? realloc(errs->line, cap * sizeof(*errs->line))
+			      : NULL;
+		if (lines)
+			errs->line = lines;
+		if (!grown || !lines) {
+			free(where);
+			return;
+		}
+		errs->cap = cap;
 	}
 	errs->line[errs->n] = line;
 	errs->msg[errs->n++] = where;
 }
 
-/* In file order: a stable insertion sort by line. */
-static void sort_errors(struct config_errors *errs)
-{
-	size_t i, j;
+struct sort_item {
 	char *msg;
 	int line;
+	size_t order;
+};
 
-	for (i = 1; i < errs->n; i++) {
-		msg = errs->msg[i];
-		line = errs->line[i];
-		for (j = i; j > 0 && errs->line[j - 1] > line; j--) {
-			errs->msg[j] = errs->msg[j - 1];
-			errs->line[j] = errs->line[j - 1];
-		}
-		errs->msg[j] = msg;
-		errs->line[j] = line;
+static int cmp_error(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* In file order, and in the order found within a line: O(n log n). */
+static void sort_errors(struct config_errors *errs)
+{
+	struct sort_item *v = calloc(errs->n, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return;		/* unsorted, every message still there */
+	for (i = 0; i < errs->n; i++)
+		v[i] = (struct sort_item){ errs->msg[i], errs->line[i], i };
+	qsort(v, errs->n, sizeof(*v), cmp_error);
+	for (i = 0; i < errs->n; i++) {
+		errs->msg[i] = v[i].msg;
+		errs->line[i] = v[i].line;
 	}
+	free(v);
 }
 
 void config_errors_free(struct config_errors *errs)
@@ -103,22 +132,36 @@ void config_errors_free(struct config_errors *errs)
 	free(errs->line);
 	errs->msg = NULL;
 	errs->line = NULL;
-	errs->n = 0;
+	errs->n = errs->cap = 0;
+}
+
+/* Room for one more of n items of size each in *v (capacity *cap). */
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap ? 2 * *cap : 16;
+	void *grown;
+
+	if (n < *cap)
+		return true;
+	grown = realloc(*v, want * size);
+	if (!grown)
+		return false;
+	*v = grown;
+	*cap = want;
+	return true;
 }
 
 static int add_section(struct parse *p, const char *start, const char *end)
 {
-	struct section *grown;
 	char *name = strndup(start, end - start);
 
-	grown = name ? realloc(p->sec, (p->n_sec + 1) * sizeof(*p->sec)) : NULL;
-	if (!grown) {
+	if (!name || !grow((void **)&p->sec, &p->cap_sec, p->n_sec,
+			   sizeof(*p->sec))) {
 		free(name);
 		return -ENOMEM;
 	}
-	p->sec = grown;
-	p->sec[p->n_sec].name = name;
-	p->sec[p->n_sec].line = p->line;
+	p->sec[p->n_sec] = (struct section){ .name = name, .line = p->line,
+					     .first = p->n };
 	p->n_sec++;
 	return 0;
 }
@@ -135,10 +178,16 @@ static char *read_line(char *str, int num, void *stream)
 	size_t len;
 	int c;
 
-	if (!fgets(str, num, p->f))
+	if (p->too_big || !fgets(str, num, p->f))
 		return NULL;
 	p->line++;
 	len = strlen(str);
+	/* It may have grown since it was checked, or be a pipe. */
+	p->bytes += len;
+	if (p->bytes > CONFIG_MAX_BYTES) {
+		p->too_big = true;
+		return NULL;
+	}
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(p->f)) {
 		while ((c = fgetc(p->f)) != EOF && c != '\n')
 			;
@@ -194,15 +243,17 @@ static int collect(void *user, const char *section, const char *key,
 		   const char *value)
 {
 	struct parse *p = user;
-	struct entry *grown, *e;
+	struct entry *e;
 
-	grown = realloc(p->e, (p->n + 1) * sizeof(*p->e));
-	if (!grown) {
+	if (!grow((void **)&p->e, &p->cap, p->n, sizeof(*p->e))) {
 		p->oom = true;
 		return 0;
 	}
-	p->e = grown;
 	e = &p->e[p->n];
+	/* The reader saw this entry's [section] last, if libinih did. */
+	e->sec = p->n_sec ? (long)p->n_sec - 1 : -1;
+	if (e->sec >= 0 && strcmp(p->sec[e->sec].name, section))
+		e->sec = -1;
 	e->section = strdup(section);
 	e->key = strdup(key);
 	e->value = strdup(value);
@@ -216,6 +267,8 @@ static int collect(void *user, const char *section, const char *key,
 		p->oom = true;
 		return 0;
 	}
+	if (e->sec >= 0)
+		p->sec[e->sec].n++;
 	p->n++;
 	return 1;
 }
@@ -330,7 +383,7 @@ struct build {
 	struct config_errors *errs;
 	struct policy_set *set;
 	struct path_set named;
-	bool seen[KEY_MAX];	/* set in this section: inherited value gone */
+	int seen[KEY_MAX];	/* line where this section set it, or 0 */
 };
 
 static size_t hash_path(const char *s)
@@ -367,6 +420,12 @@ static int path_grow(struct path_set *ps)
 	free(ps->slot);
 	*ps = bigger;
 	return 0;
+}
+
+/* Keys of one value; the others are lists, and their values add up. */
+static bool single_valued(enum key k)
+{
+	return k == KEY_MODE || k == KEY_BACKSTOP;
 }
 
 #define BAD(b, e, ...) error_at((b)->errs, (b)->path, (e)->line, __VA_ARGS__)
@@ -504,9 +563,15 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 		BAD(b, e, "%s: no value", e->key);
 		return;
 	}
+	/* A single value given twice: which one was meant? */
+	if (b->seen[k] && single_valued(k)) {
+		BAD(b, e, "%s: given twice in this section (lines %d and %d): keep one",
+		    e->key, b->seen[k], e->line);
+		return;
+	}
 	/* The first time a key appears, it replaces what [default] gave. */
 	if (!b->seen[k]) {
-		b->seen[k] = true;
+		b->seen[k] = e->line;
 		switch (k) {
 		case KEY_PORTS: p->k.n_ports = 0; break;
 		case KEY_PROTOCOLS: p->k.protocols = 0; break;
@@ -565,14 +630,14 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 
 /* Entries of one section, in file order, onto p. */
 static void apply_section(struct build *b, const struct parse *ps,
-			  const char *section, struct policy *p,
+			  const struct section *sec, struct policy *p,
 			  bool is_default)
 {
 	size_t i, had = b->errs->n;
 
 	memset(b->seen, 0, sizeof(b->seen));
-	for (i = 0; i < ps->n; i++)
-		if (!strcmp(ps->e[i].section, section))
+	for (i = sec->first; i < sec->first + sec->n; i++)
+		if (ps->e[i].sec == sec - ps->sec)
 			apply(b, &ps->e[i], p, is_default);
 	/* Whole-policy checks, unless a value was wrong already. */
 	if (b->errs->n > had)
@@ -591,16 +656,29 @@ static void build(struct build *b, const struct parse *ps)
 {
 	struct policy *p;
 	const char *sec, *name;
-	size_t i, j, had;
-	bool known;
+	size_t i, had, named = 0;
+	bool over = false;
 
 	/* Keys in no section, or in one libinih cut short. */
-	for (i = 0; i < ps->n; i++) {
-		for (j = 0, known = false; j < ps->n_sec && !known; j++)
-			known = !strcmp(ps->sec[j].name, ps->e[i].section);
-		if (!known)
+	for (i = 0; i < ps->n; i++)
+		if (ps->e[i].sec < 0)
 			BAD(b, &ps->e[i], "key '%s' is outside of any known section",
 			    ps->e[i].key);
+
+	/* The limit, checked once: one line, whatever the excess. */
+	for (i = 0; i < ps->n_sec; i++)
+		named += !strncmp(ps->sec[i].name, SECTION_POLICY,
+				  strlen(SECTION_POLICY));
+	if (named > NFSG_MAX_POLICIES - 1) {
+		for (i = 0, had = 0; i < ps->n_sec; i++)
+			if (!strncmp(ps->sec[i].name, SECTION_POLICY,
+				     strlen(SECTION_POLICY)) &&
+			    ++had == NFSG_MAX_POLICIES)
+				break;
+		error_at(b->errs, b->path, i < ps->n_sec ? ps->sec[i].line : 0,
+			 "too many policies (%zu, at most %d): merge policies that share their rules into one with several cgroups",
+			 named, NFSG_MAX_POLICIES - 1);
+		over = true;
 	}
 
 	/* [default] first, wherever it stands: the others inherit from it. */
@@ -613,10 +691,10 @@ static void build(struct build *b, const struct parse *ps)
 				continue;
 			}
 			b->set->p[0].line = ps->sec[i].line;
-			apply_section(b, ps, "default", &b->set->p[0], true);
+			apply_section(b, ps, &ps->sec[i], &b->set->p[0], true);
 		}
 
-	for (i = 0; i < ps->n_sec; i++) {
+	for (i = 0; i < ps->n_sec && !over; i++) {
 		sec = ps->sec[i].name;
 		if (!strcmp(sec, "default"))
 			continue;
@@ -643,14 +721,13 @@ static void build(struct build *b, const struct parse *ps)
 		}
 		p = policy_set_add(b->set, &b->set->p[0], name);
 		if (!p) {
-			error_at(b->errs, b->path, ps->sec[i].line, "policy '%s': %s",
-				 name, errno == ENOSPC ? "too many policies (at most 1023)"
-						       : "out of memory");
-			continue;
+			error_at(b->errs, b->path, ps->sec[i].line, "policy '%s': out of memory",
+				 name);
+			break;
 		}
 		p->line = ps->sec[i].line;
 		had = b->errs->n;
-		apply_section(b, ps, sec, p, false);
+		apply_section(b, ps, &ps->sec[i], p, false);
 		if (!p->n_cgroups && b->errs->n == had)
 			error_at(b->errs, b->path, p->line,
 				 "policy '%s' names no cgroups: add cgroups = /path",
@@ -658,20 +735,53 @@ static void build(struct build *b, const struct parse *ps)
 	}
 }
 
-int config_read(const char *path, struct policy_set *out,
-		struct config_errors *errs)
+/* Opened once, checked by its fd: a regular file of a sane size. */
+static int open_config(const char *path, FILE **f, struct config_errors *errs)
 {
-	FILE *f;
-	int err;
+	struct stat st;
+	int fd, err = 0;
 
-	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
-	if (!f) {
+	/* O_NONBLOCK: a FIFO must not hang the open; it is refused below. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
 		err = -errno;
 		if (err != -ENOENT)
 			error_at(errs, path, 0, "cannot read: %s", strerror(-err));
 		return err;
 	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		error_at(errs, path, 0, "cannot read: %s", strerror(-err));
+	} else if (S_ISDIR(st.st_mode)) {
+		err = -EISDIR;
+		error_at(errs, path, 0, "is a directory: name the configuration file in it, e.g. %s/nfsguard.conf",
+			 path);
+	} else if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		error_at(errs, path, 0, "is not a regular file (a device, a pipe or a socket): name a configuration file");
+	} else if (st.st_size > CONFIG_MAX_BYTES) {
+		err = -EFBIG;
+		error_at(errs, path, 0, "is %lld bytes, more than the %d MiB a configuration may have",
+			 (long long)st.st_size, CONFIG_MAX_BYTES >> 20);
+	} else if (!(*f = fdopen(fd, "r"))) {
+		err = -errno;
+		error_at(errs, path, 0, "cannot read: %s", strerror(-err));
+	}
+	if (err)
+		close(fd);
+	return err;
+}
+
+int config_read(const char *path, struct policy_set *out,
+		struct config_errors *errs)
+{
+	FILE *f = NULL;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = open_config(path, &f, errs);
+	if (err)
+		return err;
 	err = config_read_stream(f, path, out, errs);
 	fclose(f);
 	return err;
@@ -687,8 +797,11 @@ int config_read_stream(FILE *f, const char *path, struct policy_set *out,
 
 	memset(out, 0, sizeof(*out));
 	rc = ini_parse_stream(read_line, &ps, collect, &ps);
-	if (ferror(ps.f)) {
-		error_at(errs, path, 0, "read error");
+	if (ps.too_big) {
+		error_at(errs, path, 0, "is more than the %d MiB a configuration may have",
+			 CONFIG_MAX_BYTES >> 20);
+	} else if (ferror(ps.f)) {
+		error_at(errs, path, 0, "read error: %s", strerror(errno));
 	} else if (ps.oom || rc == -2) {
 		error_at(errs, path, 0, "out of memory");
 	} else if (rc > 0 && errs->n == had) {
@@ -728,9 +841,12 @@ int config_load(const char *path, struct policy_set *out)
 
 	err = config_read(file, out, &errs);
 	if (err == -ENOENT && !path) {
-		log_info("no %s: the embedded default policy applies", file);
+		log_info("configuration: no %s, so the embedded default policy applies", file);
 		return policy_set_default(out);
 	}
+	if (!err)
+		log_info("configuration: %s, %zu polic%s", file, out->n,
+			 out->n == 1 ? "y" : "ies");
 	if (err == -ENOENT) {
 		log_err("%s: no such file: create it or leave out --config for the default policy",
 			file);
@@ -740,4 +856,32 @@ int config_load(const char *path, struct policy_set *out)
 		log_err("%s", errs.msg[i]);
 	config_errors_free(&errs);
 	return err;
+}
+
+/* Is a the cgroup b, or below it? Both relative to the cgroup2 mount. */
+static bool at_or_below(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	while (n && b[n - 1] == '/')
+		n--;
+	return !n || (!strncmp(a, b, n) && (a[n] == '\0' || a[n] == '/'));
+}
+
+size_t config_warn_outside(const struct policy_set *set, const char *attach)
+{
+	size_t i, j, n = 0;
+	const char *c;
+
+	for (i = 0; i < set->n; i++)
+		for (j = 0; j < set->p[i].n_cgroups; j++) {
+			c = set->p[i].cgroups[j];
+			/* An ancestor's policy still governs the subtree. */
+			if (at_or_below(c, attach) || at_or_below(attach, c))
+				continue;
+			log_err("warning: policy '%s' names %s, outside %s where nfsguard is attached: its sockets are not governed; attach higher (--cgroup) or remove it",
+				set->p[i].k.name, c, attach);
+			n++;
+		}
+	return n;
 }

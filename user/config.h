@@ -14,7 +14,8 @@
  *   cgroups = /kubepods.slice  #   [default]; cgroups it applies to
  *   privileged_uids = none
  *
- * A key may repeat, or continue on indented lines: its values add up.
+ * A list key may repeat, or continue on indented lines: its values add
+ * up. A single-valued key (mode) given twice in a section is an error.
  */
 #ifndef NFSGUARD_CONFIG_H
 #define NFSGUARD_CONFIG_H
@@ -23,17 +24,20 @@
 #include "policy.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/nfsguard/nfsguard.conf"
+/* The largest file read: far more than 1023 policies need. */
+#define CONFIG_MAX_BYTES (4 << 20)
 
 struct config_errors {
 	char **msg;		/* "FILE:LINE: what, with the value" */
 	int *line;		/* LINE of each, 0 for the file as a whole */
-	size_t n;
+	size_t n, cap;
 };
 
 /*
  * Read path into out. Returns 0; -ENOENT when the file does not exist
  * (nothing in errs); -EINVAL with every problem in errs; or another
- * -errno (in errs). out is left empty on failure.
+ * -errno (in errs): -EISDIR, -EINVAL for what is not a regular file,
+ * -EFBIG for one over CONFIG_MAX_BYTES. out is left empty on failure.
  */
 int config_read(const char *path, struct policy_set *out,
 		struct config_errors *errs);
@@ -47,5 +51,12 @@ void config_errors_free(struct config_errors *errs);
  * returns 0 or -errno.
  */
 int config_load(const char *path, struct policy_set *out);
+/*
+ * One warning line for each cgroup a policy of set names outside attach,
+ * the cgroup nfsguard is attached to (relative to the cgroup2 mount):
+ * neither in its subtree nor above it, so its sockets never reach the
+ * hooks. For the agent at start and at each reload. Returns how many.
+ */
+size_t config_warn_outside(const struct policy_set *set, const char *attach);
 
 #endif

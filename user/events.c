@@ -37,7 +37,13 @@ static const char events_doc[] =
 	"Examples:\n"
 	"  nfsguard events\n"
 	"  nfsguard events --json --uid 1000,1001 --port 2049\n"
-	"  nfsguard events --cgroup /kubepods.slice --cgroup /system.slice\n";
+	"  nfsguard events --subtree /kubepods.slice --subtree /system.slice\n"
+	"\n"
+	"Exit status:\n"
+	"  0   the agent stopped, or the output was closed\n"
+	"  1   the events could not be read\n"
+	"  3   no agent runs\n"
+	"  64  bad arguments\n";
 
 static const struct argp_option events_options[] = {
 	{ "control", 'C', "PATH", 0,
@@ -49,7 +55,8 @@ static const struct argp_option events_options[] = {
 	{ "uid", 'u', "UID", 0, "Only events of these socket owners", 1 },
 	{ "pid", 'x', "PID", 0, "Only events of these processes", 1 },
 	{ "comm", 'm', "NAME", 0, "Only events of tasks with these names", 1 },
-	{ "cgroup", 'c', "PATH", 0, "Only events of these cgroup subtrees", 1 },
+	{ "subtree", 's', "PATH", 0,
+	  "Only events of sockets created in these cgroup subtrees", 1 },
 	{ "port", 'o', "PORT", 0, "Only events to these destination ports", 1 },
 	{ "daddr", 'd', "CIDR", 0, "Only events to these addresses", 1 },
 	{},
@@ -59,7 +66,7 @@ int events_filter_option(int key, const char *arg, struct event_filter *f,
 			 struct argp_state *state)
 {
 	static const char keys[] = { [FILTER_UID] = 'u', [FILTER_PID] = 'x',
-				     [FILTER_COMM] = 'm', [FILTER_CGROUP] = 'c',
+				     [FILTER_COMM] = 'm', [FILTER_CGROUP] = 's',
 				     [FILTER_PORT] = 'o', [FILTER_DADDR] = 'd' };
 	char why[128];
 	int k;

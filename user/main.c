@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "commands.h"
+#include "probe.h"
 
 const char *argp_program_version = "nfsguard " NFSG_VERSION;
 error_t argp_err_exit_status = EXIT_USAGE;
@@ -43,7 +44,16 @@ static const char doc[] =
 	"Examples:\n"
 	"  nfsguard run                      # enforce on the whole machine\n"
 	"  nfsguard run --json               # events as JSON lines\n"
-	"  nfsguard run --cgroup /kubepods   # only sockets of that cgroup\n";
+	"  nfsguard run --cgroup /kubepods   # only sockets of that cgroup\n"
+	"  nfsguard trace --uid 1000         # follow one user's NFS connects\n"
+	"\n"
+	"Exit status:\n"
+	"  0   success\n"
+	"  1   failure (the cause is on stderr, one line)\n"
+	"  3   status, reload: no agent runs\n"
+	"  64  bad arguments\n"
+	"\n"
+	"See nfsguard(8).\n";
 
 struct top {
 	int cmd_index;
@@ -90,6 +100,7 @@ int main(int argc, char **argv)
 		/* The command sees "nfsguard NAME" as its program name. */
 		snprintf(name, sizeof(name), "nfsguard %s", commands[i].name);
 		argv[t.cmd_index] = name;
+		probe_command = name;
 		return commands[i].fn(argc - t.cmd_index, argv + t.cmd_index);
 	}
 	fprintf(stderr, "nfsguard: unknown command '%s': see 'nfsguard --help'\n",

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,6 +75,28 @@ static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
 	return d[cap / 32].effective & (1U << (cap % 32));
 }
 
+const char *probe_command = "nfsguard";
+
+/* Is sudo on the PATH? Only then is "sudo ..." a hint that works. */
+static bool have_sudo(void)
+{
+	const char *path = getenv("PATH");
+	char dir[PATH_MAX], exe[PATH_MAX + 8];
+	size_t n;
+
+	for (path = path ? path : "/usr/bin:/bin"; *path; path += n + !!path[n]) {
+		n = strcspn(path, ":");
+		if (!n || n >= sizeof(dir))
+			continue;
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		snprintf(exe, sizeof(exe), "%s/sudo", dir);
+		if (!access(exe, X_OK))
+			return true;
+	}
+	return false;
+}
+
 int probe_privileges(void)
 {
 	struct __user_cap_header_struct h = {
@@ -96,9 +119,14 @@ int probe_privileges(void)
 			log_info("without CAP_DAC_READ_SEARCH, cgroup paths show as '?'");
 		return 0;
 	}
-	log_err("missing privileges:%s%s%s: run as root, e.g. sudo nfsguard run",
+	/* A hint that works here: root's shell, sudo, or a container's caps. */
+	log_err("missing privileges:%s%s%s: %s%s%s",
 		bpf ? "" : " CAP_BPF", perfmon ? "" : " CAP_PERFMON",
-		netadmin ? "" : " CAP_NET_ADMIN");
+		netadmin ? "" : " CAP_NET_ADMIN",
+		geteuid() == 0 ? "root without these capabilities (a container?): grant them to '" :
+		have_sudo() ? "run as root: sudo " : "run as root, in a root shell: '",
+		probe_command,
+		geteuid() == 0 || !have_sudo() ? "'" : "");
 	return -EPERM;
 }
 

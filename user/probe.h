@@ -45,7 +45,14 @@ struct kplan {
 	bool skb_task;		/* the backstop's events name the task */
 };
 
-/* Capabilities needed to load, read kernel memory via BTF, and attach. */
+/* The command being run ("nfsguard status"), for the hint below. */
+extern const char *probe_command;
+/*
+ * The capabilities needed to load, read kernel memory via BTF, and attach
+ * (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN), or one line with a hint that
+ * works here: sudo where it is installed, a root shell, or for a root
+ * without them (a container), granting them.
+ */
 int probe_privileges(void);
 /* Kernel BTF, needed for CO-RE and the socket-owner reads. */
 int probe_btf(void);

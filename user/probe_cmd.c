@@ -23,7 +23,10 @@ static const char probe_doc[] =
 	"\v"
 	"Examples:\n"
 	"  nfsguard probe                        # a table\n"
-	"  nfsguard probe --json                 # one JSON object\n";
+	"  nfsguard probe --json                 # one JSON object\n"
+	"\n"
+	EXIT_DOC("nfsguard can enforce on this kernel",
+		 "a required feature is missing");
 
 static const struct argp_option probe_options[] = {
 	{ "json", 'j', NULL, 0, "One JSON object instead of a table", 0 },

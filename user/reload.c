@@ -28,7 +28,13 @@ static const char reload_doc[] =
 	"\v"
 	"Examples:\n"
 	"  nfsguard check && nfsguard reload\n"
-	"  nfsguard reload --json\n";
+	"  nfsguard reload --json\n"
+	"\n"
+	"Exit status:\n"
+	"  0   the agent switched to the new configuration\n"
+	"  1   it kept its running policy (the file is invalid), or failed\n"
+	"  3   no agent runs\n"
+	"  64  bad arguments\n";
 
 static const struct argp_option reload_options[] = {
 	{ "control", 'C', "PATH", 0,

@@ -22,9 +22,9 @@
 
 struct run_opts {
 	struct agent_opts a;
-	bool trace_cmd;		/* 'nfsguard trace': --cgroup filters */
+	bool trace_cmd;		/* 'nfsguard trace' */
 	bool rate_given;
-	bool attach_given;	/* trace --attach */
+	bool attach_given;	/* --cgroup */
 	bool control_given;
 };
 
@@ -38,50 +38,79 @@ static void on_signal(int sig)
 		stop = 1;
 }
 
-static const struct argp_option options[] = {
-	{ "cgroup", 'c', "PATH", 0,
-	  "Attach to this cgroup (relative to the cgroup2 mount, or a full "
-	  "path under it) instead of the cgroup2 root", 0 },
-	{ "config", 'f', "FILE", 0,
-	  "Read the policy from FILE (default " CONFIG_DEFAULT_PATH
-	  "; without it, the embedded default policy applies)", 0 },
-	{ "json", 'j', NULL, 0, "Print events as JSON lines", 0 },
-	{ "persist", 'p', NULL, 0,
-	  "Service mode: pin programs, links and maps so that enforcement "
-	  "outlives the agent; adopt what an earlier agent pinned", 0 },
-	{ "pin-dir", 'P', "DIR", 0,
-	  "Where --persist pins (default " PERSIST_DEFAULT_DIR ")", 0 },
-	{ "control", 'C', "PATH", 0,
-	  "Serve the control socket at PATH (default " CONTROL_DEFAULT_PATH
-	  "; 'none': no socket)", 0 },
-	{ "control-group", 'G', "GROUP", 0,
-	  "Let GROUP use the control socket too (mode 0660)", 0 },
-	{ "metrics", 'M', "ADDRESS:PORT", 0,
-	  "Serve Prometheus metrics at http://ADDRESS:PORT/metrics", 0 },
-	{ "log-level", 'L', "LEVEL", 0,
-	  "error, warning, info (default) or debug", 0 },
-	{ NULL, 0, NULL, 0, "Tracing:", 1 },
+/*
+ * The options, as each command lists them in --help: 'run' has --trace,
+ * which 'trace' implies. --cgroup attaches, in both as in every command;
+ * --subtree is the filter by cgroup subtree.
+ */
+#define AGENT_OPTIONS                                                        \
+	{ "cgroup", 'c', "PATH", 0,                                          \
+	  "Attach to this cgroup (relative to the cgroup2 mount, or a full "  \
+	  "path under it) instead of the cgroup2 root", 0 },                  \
+	{ "config", 'f', "FILE", 0,                                          \
+	  "Read the policy from FILE (default " CONFIG_DEFAULT_PATH           \
+	  "; without it, the embedded default policy applies)", 0 },          \
+	{ "json", 'j', NULL, 0, "Print events as JSON lines", 0 },           \
+	{ "wide", 'w', NULL, 0,                                              \
+	  "Text: every value whole (no 80-column cut), a POLICY column, "     \
+	  "and the details of tracing records", 0 },                          \
+	{ "timestamp", 'T', NULL, 0,                                         \
+	  "Text: DATE and TIME columns in front", 0 },                        \
+	{ "persist", 'p', NULL, 0,                                           \
+	  "Service mode: pin programs, links and maps so that enforcement "   \
+	  "outlives the agent; adopt what an earlier agent pinned", 0 },      \
+	{ "pin-dir", 'P', "DIR", 0,                                          \
+	  "Where --persist pins (default " PERSIST_DEFAULT_DIR ")", 0 },      \
+	{ "control", 'C', "PATH", 0,                                         \
+	  "Serve the control socket at PATH (default " CONTROL_DEFAULT_PATH   \
+	  "; 'none': no socket)", 0 },                                        \
+	{ "control-group", 'G', "GROUP", 0,                                  \
+	  "Let GROUP use the control socket too (mode 0660)", 0 },            \
+	{ "metrics", 'M', "ADDRESS:PORT", 0,                                 \
+	  "Serve Prometheus metrics at http://ADDRESS:PORT/metrics", 0 },     \
+	{ "log-level", 'L', "LEVEL", 0,                                      \
+	  "error, warning, info (default) or debug", 0 },                     \
+	{ "verbose", 'v', NULL, 0,                                           \
+	  "Show libbpf's messages and the verifier log", 0 }
+
+#define TRACE_OPTIONS                                                        \
+	{ "interval", 'i', "SECONDS", 0,                                     \
+	  "Print a summary per destination every SECONDS instead of events "  \
+	  "(implies --trace)", 1 },                                           \
+	{ "uid", 'u', "UID", 0,                                              \
+	  "Only events of these socket owners (repeat, or a list)", 1 },      \
+	{ "pid", 'x', "PID", 0, "Only events of these processes", 1 },       \
+	{ "comm", 'm', "NAME", 0, "Only events of tasks with these names", 1 }, \
+	{ "subtree", 's', "PATH", 0,                                         \
+	  "Only events of sockets created in these cgroup subtrees", 1 },    \
+	{ "port", 'o', "PORT", 0, "Only events to these destination ports", 1 }, \
+	{ "daddr", 'd', "CIDR", 0, "Only events to these addresses", 1 },    \
+	{ "rate", 'r', "N", 0,                                               \
+	  "At most N events a second per cgroup and uid (default 100; 0: no " \
+	  "limit); what is held back is counted and reported", 1 },           \
+	{ "burst", 'b', "N", 0, "Up to N events at once (default 100)", 1 }
+
+static const struct argp_option run_options[] = {
+	AGENT_OPTIONS,
+	{ NULL, 0, NULL, 0, "Tracing and filters:", 1 },
 	{ "trace", 't', NULL, 0,
 	  "Also report allowed connects to governed ports: established (with "
 	  "latency), reset, timed out or failed, and their close", 1 },
-	{ "interval", 'i', "SECONDS", 0,
-	  "Print a summary per destination every SECONDS instead of events "
-	  "(implies --trace)", 1 },
-	{ "uid", 'u', "UID", 0, "Only events of these socket owners (repeat, or a list)", 1 },
-	{ "pid", 'x', "PID", 0, "Only events of these processes", 1 },
-	{ "comm", 'm', "NAME", 0, "Only events of tasks with these names", 1 },
-	{ "port", 'o', "PORT", 0, "Only events to these destination ports", 1 },
-	{ "daddr", 'd', "CIDR", 0, "Only events to these addresses", 1 },
-	{ "attach", 'a', "PATH", 0,
-	  "(trace) attach to this cgroup; --cgroup then filters", 1 },
-	{ "rate", 'r', "N", 0,
-	  "At most N events a second per cgroup and uid (default 100; 0: no "
-	  "limit); what is held back is counted and reported", 1 },
-	{ "burst", 'b', "N", 0, "Up to N events at once (default 100)", 1 },
-	{ "verbose", 'v', NULL, 0, "Show libbpf's messages and the verifier log",
-	  0 },
+	TRACE_OPTIONS,
 	{},
 };
+
+static const struct argp_option trace_options[] = {
+	AGENT_OPTIONS,
+	{ NULL, 0, NULL, 0, "Filters:", 1 },
+	TRACE_OPTIONS,
+	{},
+};
+
+/* Both commands' exit statuses, for their --help. */
+#define RUN_EXIT_DOC                                                         \
+	EXIT_DOC("stopped by SIGINT or SIGTERM (detached, or left pinned)",  \
+		 "could not start (one line says why), or failed while running")
 
 static const char run_doc[] =
 	"Load nfsguard's programs, enforce the policy (by default the EFS "
@@ -95,7 +124,9 @@ static const char run_doc[] =
 	"  nfsguard run --json | jq .            # events as JSON lines\n"
 	"  nfsguard run --cgroup /system.slice   # one subtree only\n"
 	"  nfsguard run --config ./test.conf     # another policy file\n"
-	"  nfsguard run --persist                # as a service: survives the agent\n";
+	"  nfsguard run --persist                # as a service: survives the agent\n"
+	"\n"
+	RUN_EXIT_DOC;
 
 static error_t parse_run(int key, char *arg, struct argp_state *state)
 {
@@ -107,12 +138,18 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 	case 'c':
 		if (!*arg)
 			argp_error(state, "--cgroup needs a path");
-		if (!r->trace_cmd) {
-			o->cgroup = arg;
-			return 0;
-		}
+		o->cgroup = arg;
+		r->attach_given = true;
+		return 0;
+	case 's':
 		if (filter_add(&o->filters, FILTER_CGROUP, arg, why, sizeof(why)))
 			argp_error(state, "%s: '%s'", why, arg);
+		return 0;
+	case 'w':
+		format_text_flags |= FORMAT_WIDE;
+		return 0;
+	case 'T':
+		format_text_flags |= FORMAT_TIMESTAMP;
 		return 0;
 	case 'f':
 		if (!*arg)
@@ -160,12 +197,6 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 				   arg);
 		o->trace = true;
 		return 0;
-	case 'a':
-		if (!*arg)
-			argp_error(state, "--attach needs a path");
-		o->cgroup = arg;
-		r->attach_given = true;
-		return 0;
 	case 'r':
 		if (!parse_u32(arg, 0, 1000000, &o->rl_rate))
 			argp_error(state, "--rate needs events per second from 0 to 1000000, not '%s'",
@@ -184,18 +215,19 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
 	case ARGP_KEY_END:
+		/* Text columns only: JSON lines are whole and dated anyway. */
+		if (o->format == FORMAT_JSON)
+			format_text_flags = 0;
 		/* Summaries count every attempt: no limit unless asked for. */
 		if (o->interval && !r->rate_given)
 			o->rl_rate = 0;
 		return 0;
 	}
-	if (key != 'c')
-		return events_filter_option(key, arg, &o->filters, state);
-	return ARGP_ERR_UNKNOWN;
+	return events_filter_option(key, arg, &o->filters, state);
 }
 
 static const struct argp run_argp = {
-	.options = options,
+	.options = run_options,
 	.parser = parse_run,
 	.doc = run_doc,
 };
@@ -205,17 +237,21 @@ static const char trace_doc[] =
 	"governed port: refused ones, and allowed ones to their outcome "
 	"(established with its latency, reset by the server, timed out, failed "
 	"locally) and their close (lifetime, bytes). Filters apply in the "
-	"kernel. Here --cgroup filters by cgroup subtree; --attach says where "
-	"to attach (default the cgroup2 root)."
+	"kernel. --cgroup says where to attach, as in 'run' (default the "
+	"cgroup2 root); --subtree filters by cgroup subtree. Without --cgroup, "
+	"and with an agent serving its control socket, it follows that "
+	"agent's events instead."
 	"\v"
 	"Examples:\n"
 	"  nfsguard trace                        # every NFS connect\n"
 	"  nfsguard trace --uid 1000 --json      # one user's, as JSON\n"
 	"  nfsguard trace --daddr 10.0.0.0/8 --port 2049\n"
-	"  nfsguard trace --cgroup /kubepods.slice --interval 10\n";
+	"  nfsguard trace --subtree /kubepods.slice --interval 10\n"
+	"\n"
+	RUN_EXIT_DOC;
 
 static const struct argp trace_argp = {
-	.options = options,
+	.options = trace_options,
 	.parser = parse_run,
 	.doc = trace_doc,
 };

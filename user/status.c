@@ -45,7 +45,13 @@ static const char status_doc[] =
 	"\v"
 	"Examples:\n"
 	"  nfsguard status\n"
-	"  nfsguard status --json | jq '.policies[].counters'\n";
+	"  nfsguard status --json | jq '.policies[].counters'\n"
+	"\n"
+	"Exit status:\n"
+	"  0   an agent runs, and it was shown\n"
+	"  1   it could not be read\n"
+	"  3   no agent runs (its pins, if any, were shown)\n"
+	"  64  bad arguments\n";
 
 static const struct argp_option status_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON object", 0 },

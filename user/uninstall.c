@@ -34,7 +34,10 @@ static const char uninstall_doc[] =
 	"\v"
 	"Examples:\n"
 	"  nfsguard uninstall\n"
-	"  nfsguard uninstall --pin-dir /sys/fs/bpf/nfsguard-test\n";
+	"  nfsguard uninstall --pin-dir /sys/fs/bpf/nfsguard-test\n"
+	"\n"
+	EXIT_DOC("removed, or nothing was pinned",
+		 "something was kept (named on stderr), or an agent would not stop");
 
 static const struct argp_option uninstall_options[] = {
 	{ "pin-dir", 'P', "DIR", 0,
@@ -104,11 +107,10 @@ static bool alive(pid_t pid)
 	return run;
 }
 
-/* SIGTERM each agent holding the pinned connect4 link; wait for it. */
-static int stop_holders(const struct pin_dir *d)
+/* SIGTERM each agent holding link id (the pinned connect4); wait. */
+static int stop_holders(__u32 id)
 {
 	struct timespec nap = { .tv_nsec = 10 * 1000000 };
-	__u32 id = pinned_link_id(d, "link_connect4");
 	struct agent *agents = NULL;
 	size_t n = 0, i, l;
 	int waited, err;
@@ -146,6 +148,7 @@ int cmd_uninstall(int argc, char **argv)
 	struct uninstall_opts o = { .pin_dir = PERSIST_DEFAULT_DIR };
 	struct pin_dir d = {};
 	int n, err, status = EXIT_FAILURE;
+	__u32 id;
 
 	if (argp_parse(&uninstall_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
@@ -159,10 +162,16 @@ int cmd_uninstall(int argc, char **argv)
 	}
 	if (err)
 		return EXIT_FAILURE;
-	if (stop_holders(&d))
-		goto out;
+	/*
+	 * Unpin first, then stop the agent that holds the links: it keeps
+	 * enforcing until it exits, and it sees, and says, that nothing is
+	 * pinned any more. Its link, named before the pins go.
+	 */
+	id = pinned_link_id(&d, "link_connect4");
 	n = persist_remove(&d, o.pin_dir);
 	if (n < 0)
+		goto out;
+	if (id && stop_holders(id))
 		goto out;
 	printf("removed %d pins and %s: nfsguard's hooks are detached\n", n,
 	       o.pin_dir);

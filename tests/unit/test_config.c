@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The configuration parser: good files, and bad ones with their messages. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "unit.h"
@@ -170,6 +172,11 @@ static const struct bad_case bad_cases[] = {
 	  "4: cgroups: '/x' is already governed by policy 'a' (line 1)" },
 	{ "[default]\nports = 2049\n[default]\nports = 1\n",
 	  "3: [default] is defined twice (first at line 1)" },
+	/* A single value given twice names both lines; lists add up. */
+	{ "[default]\nmode = audit\nports = 2049\nmode = enforce\n",
+	  "4: mode: given twice in this section (lines 2 and 4): keep one" },
+	{ "[policy a]\ncgroups = /a\nmode = audit\n  enforce\n",
+	  "4: mode: given twice in this section (lines 3 and 4)" },
 	{ "[default]\nprotocols = tcp\nprotocols = udp\nports = 1\n"
 	  "xx = " "0123456789012345678901234567890123456789012345678901234567890123456789"
 	  "0123456789012345678901234567890123456789012345678901234567890123456789"
@@ -216,4 +223,129 @@ TEST(every_error_is_listed_in_file_order)
 		 errs.line[2] == 4;
 	config_errors_free(&errs);
 	CHECK(ok);
+}
+
+TEST(list_keys_add_up_single_keys_once_per_section)
+{
+	static const char text[] =
+		"[default]\n"
+		"mode = audit\n"
+		"ports = 2049\n"
+		"ports = 20048\n"
+		"[policy a]\n"
+		"cgroups = /a\n"
+		"cgroups = /b\n"
+		"mode = enforce\n";
+	struct config_errors errs = {};
+	struct policy_set s;
+	char path[64];
+
+	CHECK(parse(text, &s, &errs, path, sizeof(path)) == 0);
+	CHECK(s.n == 2 && s.p[0].k.n_ports == 2 && s.p[1].n_cgroups == 2);
+	/* mode once in [default] and once in [policy a]: no conflict. */
+	CHECK(s.p[0].k.mode == NFSG_MODE_AUDIT && s.p[1].k.mode == NFSG_MODE_ENFORCE);
+	policy_set_free(&s);
+}
+
+/* config_read(path): its error code and first message after "path: ". */
+static int read_error(const char *path, char *msg, size_t len)
+{
+	struct config_errors errs = {};
+	struct policy_set s;
+	int err = config_read(path, &s, &errs);
+
+	snprintf(msg, len, "%s", errs.n ? errs.msg[0] + strlen(path) + 2 : "");
+	config_errors_free(&errs);
+	policy_set_free(&s);
+	return err;
+}
+
+TEST(only_regular_files_of_sane_size)
+{
+	char msg[512], dir[] = "/tmp/nfsg-unit-dir-XXXXXX", path[64];
+	FILE *f;
+	int err;
+
+	CHECK(mkdtemp(dir));
+	err = read_error(dir, msg, sizeof(msg));
+	rmdir(dir);
+	CHECK(err == -EISDIR);
+	CHECK_PREFIX(msg, "is a directory");
+	/* A device that never ends is refused before a byte is read. */
+	CHECK(read_error("/dev/zero", msg, sizeof(msg)) == -EINVAL);
+	CHECK_PREFIX(msg, "is not a regular file");
+	/* Over the limit: refused by its size. */
+	CHECK(write_conf("", path, sizeof(path)) == 0);
+	f = fopen(path, "w");
+	CHECK(f);
+	err = fseek(f, CONFIG_MAX_BYTES, SEEK_SET) || fputc('\n', f) == EOF;
+	fclose(f);
+	CHECK(!err);
+	err = read_error(path, msg, sizeof(msg));
+	unlink(path);
+	CHECK(err == -EFBIG);
+	CHECK(strstr(msg, "more than the 4 MiB"));
+}
+
+TEST(too_many_policies_is_one_line_in_linear_time)
+{
+	struct config_errors errs = {};
+	struct policy_set s;
+	struct timespec t0, t1;
+	char path[64];
+	size_t i, len = 0;
+	FILE *f;
+	int err;
+
+	CHECK(write_conf("", path, sizeof(path)) == 0);
+	f = fopen(path, "w");
+	CHECK(f);
+	for (i = 0; i < 200000; i++)
+		fprintf(f, "[policy %zu]\n", i);
+	len = ftell(f);
+	fclose(f);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = config_read(path, &s, &errs);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unlink(path);
+	CHECK(len > 0 && len < CONFIG_MAX_BYTES);
+	i = errs.n;
+	err = err == -EINVAL && i &&
+	      strstr(errs.msg[0], ":1024: too many policies (200000, at most 1023)");
+	config_errors_free(&errs);
+	CHECK(err && i == 1);
+	CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+}
+
+TEST(cgroups_outside_the_attach_point_are_named)
+{
+	static const char text[] =
+		"[policy in]\ncgroups = /system.slice/a.service, /system.slice\n"
+		"[policy above]\ncgroups = /\x73ystem.slice/..x\n"
+		"[policy out]\ncgroups = /kubepods.slice, /system.slicex\n";
+	struct config_errors errs = {};
+	struct policy_set s;
+	char path[64];
+	size_t n[4];
+	int saved = dup(2), nul = open("/dev/null", O_WRONLY);
+
+	CHECK(parse(text, &s, &errs, path, sizeof(path)) == 0);
+	/* The warnings go to stderr: not into the suite's output. */
+	if (saved >= 0 && nul >= 0)
+		dup2(nul, 2);
+	n[0] = config_warn_outside(&s, "/");
+	n[1] = config_warn_outside(&s, "/system.slice");
+	n[2] = config_warn_outside(&s, "/system.slice/a.service");
+	n[3] = config_warn_outside(&s, "/kubepods.slice/");
+	if (saved >= 0 && nul >= 0)
+		dup2(saved, 2);
+	if (saved >= 0)
+		close(saved);
+	if (nul >= 0)
+		close(nul);
+	policy_set_free(&s);
+	CHECK(n[0] == 0);
+	CHECK(n[1] == 2);	/* /kubepods.slice, /system.slicex */
+	CHECK(n[2] == 3);	/* /system.slice is above: it governs */
+	CHECK(n[3] == 4);
 }
