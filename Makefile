@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # nfsguard: 'make' builds build/nfsguard; 'make V=1' shows every command.
-# 'sudo make run' and 'sudo make test' also install what they need first.
+# 'make run' and 'make test' also install what they need first; their
+# steps that need root run directly in a root shell, or through sudo.
 
 VERSION := 0.1.0
 OUTPUT ?= build
@@ -10,6 +11,7 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -27,7 +29,7 @@ LIBBPF_LIBS = $(shell $(PKG_CONFIG) --libs libbpf libelf zlib inih libmnl libmic
 
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-USER_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(VARIANT_FLAGS) \
+USER_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP $(VARIANT_FLAGS) \
 	-DNFSG_VERSION='"$(VERSION)"' -Iinclude -Iuser -I$(OUTPUT) $(LIBBPF_CFLAGS)
 # Empty but for the lifecycle tests' variant builds (below), which force
 # a header of tests/variants/ in front of every source, or link a source
@@ -37,6 +39,20 @@ VARIANT_LINK :=
 # -mcpu=v3 for the atomic exchanges of the rate limit (Linux 5.12+).
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -MMD -MP $(VARIANT_FLAGS) \
 	-Ivmlinux/$(ARCH) -Iinclude -Ibpf
+
+# Steps that need root: directly as root, else through sudo (or a hint).
+AS_ROOT := tools/as-root.sh
+# Run as root by sudo in the checkout of the user who ran it, the build
+# runs as that user, so that build/ stays theirs; what an older build as
+# root left there is given back first.
+SUDO_OWNER := $(shell [ "$$(id -u)" = 0 ] && [ -n "$${SUDO_UID:-}" ] && \
+	[ "$$(stat -c %u .)" = "$$SUDO_UID" ] && echo "$$SUDO_UID:$${SUDO_GID:-$$SUDO_UID}")
+ifneq ($(SUDO_OWNER),)
+BUILD = { [ ! -e $(OUTPUT) ] || chown -R $(SUDO_OWNER) $(OUTPUT); } && \
+	setpriv --reuid=$(SUDO_UID) --regid=$(SUDO_GID) --init-groups $(MAKE)
+else
+BUILD = $(MAKE)
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -58,10 +74,15 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$
 .DELETE_ON_ERROR:
 # Skeletons and objects are wanted, not intermediate: keep them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps deps-test deps-kernels run test test-kernels unit-tests helpers install uninstall fuzz bench
+.PHONY: all clean deps deps-test deps-kernels run test test-kernels unit-tests helpers install uninstall fuzz bench test-package
 
+ifneq ($(SUDO_OWNER),)
+all:
+	$(Q)$(BUILD) all
+else
 all: $(OUTPUT)/nfsguard
 	@:
+endif
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -84,7 +105,7 @@ $(OUTPUT)/user/%.o: user/%.c | $(SKELS) $(OUTPUT)/user
 
 $(OUTPUT)/nfsguard: $(OUTPUT)/user/main.o $(LIB_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(VARIANT_LINK) $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(VARIANT_LINK) $(LIBBPF_LIBS) -o $@
 
 $(OUTPUT)/tests/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) | $(OUTPUT)/tests
 	$(call msg,BINARY,$@)
@@ -141,20 +162,29 @@ unit-tests: $(OUTPUT)/tests/unit_tests
 	$(Q)$(OUTPUT)/tests/unit_tests
 
 deps:
-	$(Q)tools/deps.sh build
+	$(Q)$(AS_ROOT) tools/deps.sh build
 
 deps-test:
-	$(Q)tools/deps.sh build test
+	$(Q)$(AS_ROOT) tools/deps.sh build test
 
-# The README's two commands: all set-up on a fresh Debian machine, as root.
+# The README's two commands: all set-up on a fresh Debian machine, in a
+# root shell or as a user with sudo; the build as the user who ran make.
 run: deps
-	$(Q)$(MAKE) all
-	$(Q)$(OUTPUT)/nfsguard run
+	$(Q)$(BUILD) all
+	$(Q)$(AS_ROOT) $(OUTPUT)/nfsguard run
 
 test: deps-test
-	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config \
+	$(Q)$(BUILD) all helpers $(OUTPUT)/tests/unit_tests $(OUTPUT)/tests/fuzz_config \
 		$(OUTPUT)/tests/fuzz_control
-	$(Q)$(PYTHON) tests/run.py --build $(OUTPUT)
+	$(Q)$(AS_ROOT) $(PYTHON) tests/run.py --build $(OUTPUT)
+
+# The Debian package (debian/): built from a copy of the checkout,
+# lintian-checked, installed with dpkg -i, checked and purged.
+deps-package:
+	$(Q)$(AS_ROOT) tools/deps.sh build test package
+
+test-package: deps-package
+	$(Q)$(AS_ROOT) $(PYTHON) tests/package.py
 
 # The kernel matrix (tools/kernels/): Debian's 5.10, 6.1 and 6.12, and the
 # running kernel when /boot has it, each booted under qemu on this
@@ -162,11 +192,11 @@ test: deps-test
 # KERNELS="bullseye trixie"; KERNEL_TESTS and KERNEL_TIMEOUT also apply.
 KERNELS ?=
 deps-kernels:
-	$(Q)tools/deps.sh build test kernels
+	$(Q)$(AS_ROOT) tools/deps.sh build test kernels
 
 test-kernels: deps-kernels
-	$(Q)$(MAKE) all helpers $(OUTPUT)/tests/unit_tests
-	$(Q)tools/kernels/matrix.sh $(OUTPUT) $(KERNELS)
+	$(Q)$(BUILD) all helpers $(OUTPUT)/tests/unit_tests
+	$(Q)$(AS_ROOT) tools/kernels/matrix.sh $(OUTPUT) $(KERNELS)
 
 # The benchmark (bench/): workload tools, and a null cgroup program with
 # its loader, the floor that any connect4/connect6 program pays.
@@ -205,29 +235,45 @@ $(OUTPUT)/bench/nullprog: $(OUTPUT)/bench/nullprog.o $(OUTPUT)/bench/tool.o
 
 # Runs as root: namespaces, cgroups and BPF. Writes bench/results/.
 bench:
-	$(Q)tools/deps.sh build bench
-	$(Q)$(MAKE) all $(BENCH_BINS)
-	$(Q)$(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
+	$(Q)$(AS_ROOT) tools/deps.sh build bench
+	$(Q)$(BUILD) all $(BENCH_BINS)
+	$(Q)$(AS_ROOT) $(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
 
 # DESTDIR for packaging; an existing configuration is never overwritten.
-install: $(OUTPUT)/nfsguard
+CONF := $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf
+install:
+	$(Q)$(BUILD) all
 	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR)/nfsguard)
 	$(Q)install -D -m 0755 $(OUTPUT)/nfsguard $(DESTDIR)$(SBINDIR)/nfsguard
 	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/nfsguard.service)
 	$(Q)install -d $(DESTDIR)$(UNITDIR)
 	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g' user/nfsguard.service.in > $(DESTDIR)$(UNITDIR)/nfsguard.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/nfsguard.service
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/nfsguard.8)
 	$(Q)install -D -m 0644 user/nfsguard.8 $(DESTDIR)$(MANDIR)/man8/nfsguard.8
-	$(Q)if [ -e $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf ]; then \
-		echo "  KEEP     $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf"; \
+	$(call msg,INSTALL,$(DESTDIR)$(COMPLETIONDIR)/nfsguard)
+	$(Q)install -D -m 0644 user/nfsguard.bash-completion $(DESTDIR)$(COMPLETIONDIR)/nfsguard
+	$(Q)if [ -e $(CONF) ]; then \
+		echo "  KEEP     $(CONF)"; \
 	else \
-		echo "  INSTALL  $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf"; \
-		install -D -m 0644 user/nfsguard.conf $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf; \
+		echo "  INSTALL  $(CONF)"; \
+		install -D -m 0644 user/nfsguard.conf $(CONF); \
 	fi
 
+# What install put there, and only that; the configuration only if it is
+# still the one shipped, and its directory only once empty.
 uninstall:
-	$(Q)rm -f $(DESTDIR)$(SBINDIR)/nfsguard $(DESTDIR)$(UNITDIR)/nfsguard.service \
-		$(DESTDIR)$(MANDIR)/man8/nfsguard.8
+	$(Q)for f in $(DESTDIR)$(SBINDIR)/nfsguard $(DESTDIR)$(UNITDIR)/nfsguard.service \
+		$(DESTDIR)$(MANDIR)/man8/nfsguard.8 $(DESTDIR)$(COMPLETIONDIR)/nfsguard; do \
+		if [ -e "$$f" ]; then echo "  REMOVE   $$f"; rm -f "$$f"; fi; \
+	done
+	$(Q)if [ ! -e $(CONF) ]; then :; \
+	elif cmp -s $(CONF) user/nfsguard.conf; then \
+		echo "  REMOVE   $(CONF)"; rm -f $(CONF); \
+	else \
+		echo "  KEEP     $(CONF): changed since it was installed; remove it by hand"; \
+	fi
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR)/nfsguard 2>/dev/null || :
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -8,7 +8,8 @@ rule, its nftables equivalent) and with a null cgroup program, inside a
 network namespace and cgroups of its own, then prints a markdown report
 and writes it to bench/results/. Exit status 0 when the report was
 written (targets missed included: they are in the report), 1 when the
-bench could not measure, 2 for bad usage.
+bench could not measure, 2 for bad usage, 130 when interrupted (Ctrl-C or
+SIGTERM), after cleaning up.
 """
 import argparse
 import contextlib
@@ -91,9 +92,17 @@ def main():
     args = ap.parse_args()
     build = os.path.abspath(args.build)
 
-    # SIGTERM unwinds like Ctrl-C, so that everything is cleaned up.
+    # Ctrl-C (and SIGTERM) unwind once, so that everything is cleaned up;
+    # another one while cleaning up is ignored. The workload tools get the
+    # terminal's SIGINT too: what they report after it is the interrupt's.
+    interrupted = []
+
     def interrupt(sig, frame):
+        if interrupted:
+            return
+        interrupted.append(sig)
         raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
 
     plan = phases.Plan(args.quick)
@@ -110,8 +119,11 @@ def main():
         text = report.render(results, build)
         path = report.write(text, args.out)
     except BenchError as e:
-        print(f"bench: {e}", file=sys.stderr)
-        return 1
+        if not interrupted:
+            print(f"bench: {e}", file=sys.stderr)
+            return 1
+        print("bench: interrupted: cleaned up", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("bench: interrupted: cleaned up", file=sys.stderr)
         return 130

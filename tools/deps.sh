@@ -1,8 +1,11 @@
 #!/bin/sh
 # Install the Debian packages nfsguard needs, when they are missing, and
-# say what was installed.  Usage: tools/deps.sh build [test] [bench] [kernels]
+# say what was installed.  Usage: tools/deps.sh build [test] [bench] [kernels] [package]
 #   build: what 'make' and 'nfsguard run' need
-#   test:  what 'make test' needs on top (namespaces, uids, NFS server, client)
+#   test:  what 'make test' needs on top (namespaces, uids, NFS server, client,
+#          bash completion, YAML for the deploy/ example)
+#   package: what 'make test-package' needs on top (dpkg-buildpackage,
+#          debhelper, lintian; man for the unit's Documentation=)
 #   bench: what 'make bench' needs on top (namespaces, uids, the firewalls
 #          it compares nfsguard with)
 #   kernels: what 'make test-kernels' needs on top (qemu, an initramfs of
@@ -10,9 +13,10 @@
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev libmnl-dev libmicrohttpd-dev bpftool"
-TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils prometheus"
+TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils prometheus bash-completion python3-yaml"
 BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
 KERNELS_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd nfs-common debian-archive-keyring"
+PACKAGE_PKGS="dpkg-dev debhelper lintian bash-completion man-db apt"
 
 want=""
 for set in "$@"; do
@@ -21,7 +25,8 @@ for set in "$@"; do
 	test) want="$want $TEST_PKGS" ;;
 	bench) want="$want $BENCH_PKGS" ;;
 	kernels) want="$want $KERNELS_PKGS" ;;
-	*) echo "deps: unknown package set '$set': use build, test, bench and/or kernels" >&2; exit 2 ;;
+	package) want="$want $PACKAGE_PKGS" ;;
+	*) echo "deps: unknown package set '$set': use build, test, bench, kernels and/or package" >&2; exit 2 ;;
 	esac
 done
 
@@ -35,7 +40,7 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$missing: run as root (sudo make deps) or install them" >&2
+	echo "deps: missing packages:$missing: run as root (make deps, in a root shell or with sudo) or install them" >&2
 	exit 1
 fi
 command -v apt-get >/dev/null 2>&1 || {
