@@ -206,6 +206,20 @@ case(rebuilt)
 
 
 @case
+def uninstall_of_a_running_agent_never_says_the_pins_stay():
+    with env() as e:
+        a = e.agent()
+        r = e.uninstall()
+        check_eq(r.returncode, 0, f"uninstall: {r.stderr}")
+        check(f"stopping agent {a.proc.pid}" in r.stdout, r.stdout)
+        check_eq(a.stop(), 0, "the agent's exit status")
+        check(not any("keep enforcing" in l for l in a.err),
+              f"the agent said its pins stay: {a.err}")
+        check(any("nothing is pinned" in l for l in a.err), a.err)
+        check_eq(e.attempt()["result"], "ok", "uid 1000 after uninstall")
+
+
+@case
 def uninstall_leaves_nothing_behind():
     with env() as e:
         a = e.agent()
