@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 
+from harness import Skip
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.environ.get("NFSG_BUILD", os.path.join(HERE, "..", "build"))
 PYTHON = "/usr/bin/python3"
@@ -216,6 +218,28 @@ class Agent:
         if self.proc and self.proc.poll() is None:
             self.stop(signal.SIGKILL)
         shutil.rmtree(self.ctl_dir, ignore_errors=True)
+
+
+_FEATURES = {}
+
+
+def kernel_feature(name):
+    """Does nfsguard use feature name (see 'nfsguard probe') on this
+    kernel? Probed once per run."""
+    if not _FEATURES:
+        r = subprocess.run([nfsguard(), "probe", "--json"],
+                           capture_output=True, text=True, timeout=60)
+        for f in json.loads(r.stdout)["features"]:
+            _FEATURES[f["name"]] = f
+    return _FEATURES[name]["in_use"]
+
+
+def require_feature(name):
+    """Skip the case where the kernel lacks feature name, saying why."""
+    if not kernel_feature(name):
+        f = _FEATURES[name]
+        raise Skip(f"this kernel lacks {f['what']} (Linux {f['since']}): "
+                   f"{f.get('without', '')}")
 
 
 def client(netns, cgroup, argv, uid=None, timeout=30):

@@ -140,6 +140,10 @@ def run_table(results, t, only):
                 done.add(row.name)
     except KeyboardInterrupt:
         raise
+    except Skip as e:
+        for r in rows:
+            if r.name not in done:
+                results.record(f"{prefix}.{r.name}", "SKIP", str(e))
     except Exception as e:
         traceback.print_exc(file=sys.stdout)
         for r in rows:

@@ -10,13 +10,12 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 
 from fixtures import (Agent, Cgroup, Listener, Netns, PYTHON, UNPRIV, client,
-                      connect, connect_helper, sh)
+                      connect, connect_helper, require_feature, sh)
 from harness import Row, case, check, check_eq, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +50,7 @@ class Env:
         self.agent = None
 
     def start(self, *args):
+        require_feature("tracing")
         self.agent = Agent(["--cgroup", self.top.rel, "--config", self.conf,
                             "--json", "--rate", "0"] + list(args))
         self.agent.argv[1] = "trace"
