@@ -11,7 +11,7 @@ import os
 import tempfile
 import time
 
-from fixtures import Agent, Cgroup, Netns, UNPRIV, client
+from fixtures import Agent, Cgroup, Netns, UNPRIV, client, require_feature
 from ganesha import GaneshaServer
 from harness import Row, case, check, check_eq, table
 
@@ -92,6 +92,7 @@ table("nfs_ganesha", setup, [
 
 @case
 def trace_shows_root_nfs_read_established_and_closed():
+    require_feature("tracing")
     with contextlib.ExitStack() as stack:
         e = Env(stack)
         agent = Agent(["--cgroup", e.cgroup.rel, "--json"])
