@@ -24,6 +24,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+# Run as root in a user's checkout: leave no root-owned __pycache__ there.
+sys.dont_write_bytecode = True
 
 from harness import Results, Skip, check, check_eq  # noqa: E402
 
