@@ -17,6 +17,7 @@
 #define TCP_ESTABLISHED 1
 #define TCP_SYN_SENT 2
 #define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
 
 /* Return values of cgroup sock_addr programs. */
 #define SK_VERDICT_REFUSE 0	/* the syscall fails with EPERM */

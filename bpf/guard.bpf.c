@@ -527,3 +527,106 @@ int BPF_PROG(nfsg_cg_rmdir, struct cgroup *cg, const char *path)
 	cgroup_removed(1, id, path);
 	return 0;
 }
+
+/*
+ * Existing connections (include/guard.h, "Existing connections"): every
+ * TCP socket of the iterator's network namespace, judged by judge() on
+ * its own destination, as its connect hook judged it. One record per
+ * governed socket goes to the seq file; a refused one is aborted when
+ * nfsg_iter_destroy asks (bpf_sock_destroy, Linux 6.5, in a program of
+ * its own so that older kernels load the rest).
+ */
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
+
+/* Set by the agent before each walk: enum nfsg_iter_destroy. */
+volatile __u32 nfsg_iter_destroy = NFSG_ITER_LIST;
+
+static __always_inline bool destroy_wanted(const struct judgement *j)
+{
+	__u32 d = nfsg_iter_destroy;
+
+	return j->verdict == NFSG_VERDICT_REFUSE &&
+	       (d == NFSG_ITER_ALL ||
+		(d == NFSG_ITER_BY_POLICY &&
+		 (j->flags & NFSG_POLICY_DESTROY_EXISTING)));
+}
+
+/* The socket's addresses and namespace, as the agent finds it again. */
+static __always_inline void fill_record_addrs(struct nfsg_sock_record *r,
+					      const struct tcp_sock *tp)
+{
+	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u32 *d = (__u32 *)r->daddr, *s = (__u32 *)r->saddr;
+
+	r->family = c->skc_family;
+	r->sport = c->skc_num;
+	r->netns = c->skc_net.net->ns.inum;
+	if (r->family == AF_INET) {
+		d[0] = c->skc_daddr;
+		s[0] = c->skc_rcv_saddr;
+	} else {
+		BPF_CORE_READ_INTO(&r->daddr, c, skc_v6_daddr);
+		BPF_CORE_READ_INTO(&r->saddr, c, skc_v6_rcv_saddr);
+	}
+}
+
+static __always_inline int existing(struct bpf_iter__tcp *ctx, bool destroy)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct attempt a = { .protocol = NFSG_PROTO_TCP,
+			     .govern = NFSG_GOVERN_TCP };
+	struct nfsg_sock_record r = {};
+	const struct tcp_sock *tp;
+	struct judgement j;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	state = BPF_CORE_READ(skc, skc_state);
+	if (state != TCP_ESTABLISHED && state != TCP_SYN_SENT &&
+	    state != TCP_CLOSE_WAIT)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	socket_dest(&a, tp);
+	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
+		return 0;
+	a.sk = (const struct sock *)tp;
+	judge(&a, &j, NFSG_BUILD_PROBED);
+	if (!j.verdict)
+		return 0;
+	fill_record_addrs(&r, tp);
+	r.state = state;
+	r.dport = a.port;
+	r.protocol = a.protocol;
+	r.uid = j.uid;
+	r.gid = socket_gid(a.sk, NFSG_BUILD_PROBED);
+	r.policy = j.idx;
+	r.gen = j.gen;
+	r.verdict = j.verdict;
+	r.reason = j.reason;
+	r.cgroup_id = cgroup_id(socket_cgroup(a.sk, NFSG_BUILD_PROBED),
+				NFSG_BUILD_PROBED);
+	r.cookie = BPF_CORE_READ(skc, skc_cookie.counter);
+	r.ino = socket_ino(a.sk);
+	r.destroyed = NFSG_NOT_DESTROYED;
+	if (destroy && destroy_wanted(&j) && bpf_sock_destroy)
+		r.destroyed = bpf_sock_destroy(skc);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* List and judge only: from Linux 5.10. */
+SEC("iter/tcp")
+int nfsg_iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	return existing(ctx, false);
+}
+
+/* The same, aborting as asked: Linux 6.5 (bpf_sock_destroy). */
+SEC("iter/tcp")
+int nfsg_iter_tcp_d(struct bpf_iter__tcp *ctx)
+{
+	return existing(ctx, true);
+}

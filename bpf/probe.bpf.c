@@ -55,3 +55,26 @@ int nfsg_pr_skbtask(struct __sk_buff *skb)
 {
 	return bpf_get_current_pid_tgid() != 0;
 }
+
+/* TCP socket iterators (Linux 5.9), with the helper that names the
+ * socket's tcp_sock: nfsguard sockets lists with them. */
+SEC("iter/tcp")
+int nfsg_pr_itertcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	return skc && bpf_skc_to_tcp_sock(skc) ? 0 : 0;
+}
+
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
+
+/* bpf_sock_destroy() from a TCP iterator (Linux 6.5). */
+SEC("iter/tcp")
+int nfsg_pr_destroy(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+
+	if (skc && bpf_sock_destroy)
+		bpf_sock_destroy(skc);
+	return 0;
+}

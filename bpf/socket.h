@@ -111,6 +111,24 @@ static __always_inline __u32 socket_gid(const struct sock *sk, int how)
 	return gid;
 }
 
+/* The inode number of the socket's file (what ss shows as ino), read
+ * with probed reads; 0 for a socket without one or when unreadable. */
+static __always_inline __u64 socket_ino(const struct sock *sk)
+{
+	__u64 inode_off = bpf_core_field_offset(struct socket_alloc, vfs_inode) -
+			  bpf_core_field_offset(struct socket_alloc, socket);
+	const struct socket *sock = NULL;
+	const struct inode *inode;
+	unsigned long ino;
+
+	if (!sk || !probe_word(sock, &sk->sk_socket) || !sock)
+		return 0;
+	inode = (const void *)sock + inode_off;
+	if (!probe_word(ino, &inode->i_ino))
+		return 0;
+	return ino;
+}
+
 /*
  * An MPTCP socket connects through a subflow: a kernel TCP socket the MPTCP
  * stack creates on its behalf. Returns the MPTCP socket that owns a

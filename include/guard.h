@@ -148,6 +148,8 @@ enum nfsg_mode {
 #define NFSG_POLICY_ALLOWLIST 0x1 /* destinations limited by nfsg_dests */
 #define NFSG_POLICY_SOLE 0x2	/* (default) no cgroup is named at all */
 #define NFSG_POLICY_NO_BACKSTOP 0x4 /* backstop = off: SYNs not judged again */
+#define NFSG_POLICY_DESTROY_EXISTING 0x8 /* existing = destroy: a connection
+					  * found refused is aborted */
 
 /* Why an attempt was refused (or audited): nfsg_event.reason. */
 enum nfsg_reason {
@@ -179,6 +181,10 @@ enum nfsg_event_kind {
 	 * out, after NAT and any other program's rewrite; refused (dropped,
 	 * and the agent aborts the socket) or audited. */
 	NFSG_EV_EGRESS = 9,
+	/* A connection that was there before the policy that forbids it
+	 * (struct nfsg_existing_event, made by the agent from a struct
+	 * nfsg_sock_record): found at start, reload or upgrade. */
+	NFSG_EV_EXISTING = 10,
 };
 
 /* An inclusive range [lo, hi] of ports, uids or gids. */
@@ -314,6 +320,83 @@ struct nfsg_egress_event {
 	__u16 sock_dport;
 	__u16 sock_sport;
 	__u8 __pad[6];
+};
+
+/*
+ * Existing connections (nfsguard sockets, and the agent at start, reload
+ * and upgrade). The iterator program (iter/tcp, in the guard object, so
+ * with its maps) walks the TCP sockets of the network namespace the
+ * iterator was opened in, judges each full socket in SYN_SENT,
+ * ESTABLISHED or CLOSE_WAIT whose destination port some policy governs
+ * with the same decision as the hooks (the socket's own destination, as
+ * its connect hook judged it), and writes one record per governed socket
+ * to the iterator's seq file. A refused one is aborted there with
+ * bpf_sock_destroy() (Linux 6.5) when nfsg_iter_destroy asks for it; else
+ * the agent aborts it with sock_diag's SOCK_DESTROY. An audited one
+ * (mode audit) is reported, never aborted. Where no iterator can load,
+ * the agent builds the same records from a sock_diag dump (see
+ * user/sockets.c for how it judges them).
+ */
+enum nfsg_iter_destroy {
+	NFSG_ITER_LIST = 0,		/* judge and list only */
+	NFSG_ITER_BY_POLICY = 1,	/* abort where existing = destroy */
+	NFSG_ITER_ALL = 2,		/* abort every refused one */
+};
+
+/* nfsg_sock_record.destroyed: not tried (any other value: the kfunc's
+ * result, 0 or -errno). */
+#define NFSG_NOT_DESTROYED 1
+
+struct nfsg_sock_record {
+	__u64 cookie;		/* skc_cookie; 0 if nobody asked for it yet */
+	__u64 cgroup_id;	/* cgroup2 id of the socket's cgroup */
+	__u64 ino;		/* inode of the socket file (ss's ino); 0: none */
+	__u8 saddr[16];		/* network order; IPv4: first 4 bytes */
+	__u8 daddr[16];
+	__u32 uid;		/* sk_uid, as the decision read it */
+	__u32 gid;		/* socket_gid() */
+	__u32 policy;		/* index of the deciding policy in gen */
+	__u32 gen;
+	__u32 netns;		/* inode of its network namespace */
+	__s32 destroyed;	/* NFSG_NOT_DESTROYED, or bpf_sock_destroy()'s */
+	__u16 family;		/* AF_INET or AF_INET6 */
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u16 protocol;		/* NFSG_PROTO_TCP or _MPTCP */
+	__u8 state;		/* TCP_ESTABLISHED ... (include/net/tcp_states.h) */
+	__u8 verdict;		/* enum nfsg_verdict */
+	__u8 reason;		/* enum nfsg_reason */
+	__u8 __pad[5];
+};
+
+/* What the agent did with an existing connection. */
+enum nfsg_existing_action {
+	NFSG_EXISTING_LISTED = 0,	/* nothing asked: listed only */
+	NFSG_EXISTING_REPORTED = 1,	/* reported (existing = report) */
+	NFSG_EXISTING_DESTROYED = 2,	/* aborted: its owner sees an error */
+	NFSG_EXISTING_FAILED = 3,	/* abort asked, failed: error says why */
+};
+
+/* Processes listed as holding one socket. */
+#define NFSG_SOCK_PIDS 4
+
+/*
+ * A socket as the agent reports it (never written by a program): e holds
+ * the owner, the first holder's pid and comm (0 and "" if none is found),
+ * the destination and the verdict; the rest says where it is.
+ */
+struct nfsg_existing_event {
+	struct nfsg_event e;
+	__u64 cookie;
+	__u64 ino;
+	__u8 saddr[16];
+	__u32 pids[NFSG_SOCK_PIDS];	/* holders, 0-terminated */
+	__u32 n_pids;		/* how many hold it (may exceed the list) */
+	__u32 netns;
+	__s32 error;		/* FAILED: -errno */
+	__u16 sport;
+	__u8 state;
+	__u8 action;		/* enum nfsg_existing_action */
 };
 
 /* Bits of the trace filters (filter_on in bpf/trace.h). */

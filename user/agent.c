@@ -22,6 +22,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "policy_maps.h"
+#include "sockets.h"
 
 /* Events wait in the ring buffer at most this long before being sent. */
 #define POLL_MS 100
@@ -171,6 +172,52 @@ static int on_event(void *ctx, void *data, size_t size)
 		next = s->next;	/* a sink may leave */
 		s->event(s->ctx, &ev);
 	}
+	return 0;
+}
+
+void agent_existing_event(struct nfsg_agent *a, const struct sockets_entry *se)
+{
+	struct agent_event ev = { .e = &se->ev->e, .size = sizeof(*se->ev) };
+	struct agent_sink *s, *next;
+
+	if (se->ev->action == NFSG_EXISTING_LISTED)
+		return;
+	a->stats.existing_violating++;
+	a->stats.existing_destroyed += se->ev->action == NFSG_EXISTING_DESTROYED;
+	a->stats.existing_failed += se->ev->action == NFSG_EXISTING_FAILED;
+	a->stats.events++;
+	ev.n.wall_ns = se->ev->e.ts_boot_ns + a->boot_to_wall_ns;
+	ev.n.cgroup = se->cgroup;
+	ev.n.policy = se->policy;
+	for (s = a->sinks; s; s = next) {
+		next = s->next;
+		s->event(s->ctx, &ev);
+	}
+}
+
+static void existing_found(void *ctx, const struct sockets_entry *se)
+{
+	agent_existing_event(ctx, se);
+}
+
+int agent_check_existing(struct nfsg_agent *a, const char *when)
+{
+	struct sockets_result r;
+	int err;
+
+	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
+			     agent_clock_ns(CLOCK_BOOTTIME);
+	err = sockets_scan(a, NFSG_ITER_BY_POLICY, existing_found, a, &r);
+	if (err) {
+		log_err("existing connections (%s): not checked: %s", when,
+			strerror(-err));
+		return err;
+	}
+	a->stats.existing_scans++;
+	log_info("existing connections (%s): %u governed, %u violating, %u aborted, %u not aborted; listed with %s in %u network namespace%s, aborted with %s",
+		 when, r.found, r.violating, r.destroyed, r.failed,
+		 probe_sockets_name(&a->plan), r.netns, r.netns == 1 ? "" : "s",
+		 probe_destroy_name(&a->plan));
 	return 0;
 }
 
@@ -376,6 +423,7 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 	a->gen = next;
 	describe_policy(&fresh);
 	log_info("reloaded: generation %u active", next);
+	agent_check_existing(a, "reload");
 	a->stats.reloads_ok++;
 	a->stats.last_reload_ok = true;
 	a->stats.last_reload_ns = agent_clock_ns(CLOCK_REALTIME);
@@ -669,6 +717,8 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	/* Before the first poll: it may print events buffered long ago. */
 	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
 			     agent_clock_ns(CLOCK_BOOTTIME);
+	/* Enforcement is in place: what was connected before it. */
+	agent_check_existing(a, a->start == AGENT_FRESH ? "start" : "takeover");
 	return 0;
 fail:
 	policy_set_free(&policy);

@@ -85,6 +85,11 @@ struct agent_stats {
 	__u64 malformed;	/* records of an unexpected size */
 	__u64 suppressed;	/* as the kernel reported them */
 	__u64 dropped;		/* as last read from the counters */
+	/* Existing connections, at start, reload and upgrade (sockets.h). */
+	__u64 existing_scans;
+	__u64 existing_violating;	/* reported as events of kind existing */
+	__u64 existing_destroyed;
+	__u64 existing_failed;	/* abort asked, and it failed */
 };
 
 struct nfsg_agent {
@@ -139,6 +144,17 @@ void agent_remove_sink(struct nfsg_agent *a, struct agent_sink *s);
  * NULL when it could not be (out of memory). */
 const char *agent_event_line(struct agent_event *ev, enum format_kind k,
 			     size_t *len);
+/*
+ * Check the connections that exist now against the policy in force: each
+ * violating one becomes an event of kind existing for every sink, and is
+ * aborted where its policy says existing = destroy. when names the moment
+ * ("start", "reload") in the log line. Returns 0 or -errno.
+ */
+int agent_check_existing(struct nfsg_agent *a, const char *when);
+/* One socket a scan found: an event for every sink and counted, unless
+ * it was only listed (sockets.h). */
+struct sockets_entry;
+void agent_existing_event(struct nfsg_agent *a, const struct sockets_entry *se);
 /* The totals (NFSG_CTR_*). */
 int agent_counters(const struct nfsg_agent *a, __u64 *c);
 /* The policy set of the active generation. */

@@ -24,6 +24,7 @@ int cmd_reload(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_sockets(int argc, char **argv);
 
 
 #endif

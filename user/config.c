@@ -352,6 +352,7 @@ enum key {
 	KEY_DESTS,
 	KEY_MODE,
 	KEY_BACKSTOP,
+	KEY_EXISTING,
 	KEY_CGROUPS,
 	KEY_MAX,
 };
@@ -364,6 +365,7 @@ static const char *const key_names[KEY_MAX] = {
 	[KEY_DESTS] = "allow_destinations",
 	[KEY_MODE] = "mode",
 	[KEY_BACKSTOP] = "backstop",
+	[KEY_EXISTING] = "existing",
 	[KEY_CGROUPS] = "cgroups",
 };
 
@@ -425,7 +427,7 @@ static int path_grow(struct path_set *ps)
 /* Keys of one value; the others are lists, and their values add up. */
 static bool single_valued(enum key k)
 {
-	return k == KEY_MODE || k == KEY_BACKSTOP;
+	return k == KEY_MODE || k == KEY_BACKSTOP || k == KEY_EXISTING;
 }
 
 #define BAD(b, e, ...) error_at((b)->errs, (b)->path, (e)->line, __VA_ARGS__)
@@ -556,7 +558,7 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 	if (k == KEY_MAX || (k == KEY_CGROUPS && is_default)) {
 		BAD(b, e, "unknown key '%s'%s", e->key,
 		    k == KEY_CGROUPS ? ": [default] applies to every cgroup without a policy"
-				     : ": expected ports, protocols, privileged_uids, privileged_gids, allow_destinations, mode, backstop or cgroups");
+				     : ": expected ports, protocols, privileged_uids, privileged_gids, allow_destinations, mode, backstop, existing or cgroups");
 		return;
 	}
 	if (!*e->value) {
@@ -618,6 +620,15 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 			p->k.flags |= NFSG_POLICY_NO_BACKSTOP;
 		else
 			BAD(b, e, "backstop: invalid value '%s': expected on or off",
+			    e->value);
+		break;
+	case KEY_EXISTING:	/* connections found violating: sockets.h */
+		if (!strcmp(e->value, "report"))
+			p->k.flags &= ~NFSG_POLICY_DESTROY_EXISTING;
+		else if (!strcmp(e->value, "destroy"))
+			p->k.flags |= NFSG_POLICY_DESTROY_EXISTING;
+		else
+			BAD(b, e, "existing: invalid value '%s': expected report or destroy",
 			    e->value);
 		break;
 	case KEY_CGROUPS:

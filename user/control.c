@@ -17,6 +17,7 @@
 #include "control.h"
 #include "ctl_proto.h"
 #include "log.h"
+#include "sockets.h"
 #include "status.h"
 
 #define CTL_MAX_CLIENTS 64
@@ -448,6 +449,73 @@ static void do_events(struct client *cl, const struct ctl_request *r)
 	cl->streaming = true;
 }
 
+struct sockets_answer {
+	struct nfsg_agent *a;
+	FILE *m;
+	enum format_kind format;
+};
+
+static void sockets_line(void *ctx, const struct sockets_entry *se)
+{
+	struct sockets_answer *s = ctx;
+	struct format_names n = {
+		.wall_ns = se->ev->e.ts_boot_ns + s->a->boot_to_wall_ns,
+		.cgroup = se->cgroup,
+		.policy = se->policy,
+	};
+
+	agent_existing_event(s->a, se);
+	if (s->format == FORMAT_JSON)
+		format_event(s->m, FORMAT_JSON, &se->ev->e, &n);
+	else
+		format_socket_text(s->m, &se->ev->e, &n);
+}
+
+/* Existing connections: one JSON line of totals, then a line a socket
+ * (JSON lines, or the two-row text table). */
+static void do_sockets(struct client *cl, const struct ctl_request *r)
+{
+	struct nfsg_agent *a = cl->c->a;
+	char *rows = NULL, *buf = NULL;
+	size_t rows_len = 0, len = 0;
+	struct sockets_answer s = { .a = a, .format = r->format };
+	struct sockets_result res;
+	FILE *m;
+	int err;
+
+	s.m = open_memstream(&rows, &rows_len);
+	if (!s.m) {
+		drop_client(cl);
+		return;
+	}
+	if (r->format == FORMAT_TEXT)
+		format_socket_header(s.m);
+	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
+			     agent_clock_ns(CLOCK_BOOTTIME);
+	err = sockets_scan(a, r->destroy ? NFSG_ITER_ALL : NFSG_ITER_LIST,
+			   sockets_line, &s, &res);
+	fclose(s.m);
+	m = open_memstream(&buf, &len);
+	if (!m) {
+		free(rows);
+		drop_client(cl);
+		return;
+	}
+	if (err)
+		fprintf(m, "{\"ok\":false,\"type\":\"sockets\",\"error\":\"%s\"}\n",
+			strerror(-err));
+	else
+		fprintf(m, "{\"ok\":true,\"type\":\"sockets\",\"listing\":\"%s\",\"destroy\":\"%s\",\"netns\":%u,\"netns_skipped\":%u,\"found\":%u,\"violating\":%u,\"destroyed\":%u,\"failed\":%u}\n",
+			probe_sockets_name(&a->plan), probe_destroy_name(&a->plan),
+			res.netns, res.netns_skipped, res.found, res.violating,
+			res.destroyed, res.failed);
+	if (!err && rows)
+		fwrite(rows, 1, rows_len, m);
+	free(rows);
+	fflush(m);
+	answer(cl, m, buf, len);
+}
+
 static void refuse(struct client *cl, const char *why)
 {
 	char line[256], *copy;
@@ -475,8 +543,11 @@ static void handle_request(struct client *cl)
 		return;
 	}
 	log_debug("control: %s request", r.cmd == CTL_STATUS ? "status"
-					 : r.cmd == CTL_RELOAD ? "reload" : "events");
-	if (r.cmd == CTL_STATUS)
+					 : r.cmd == CTL_RELOAD ? "reload"
+					 : r.cmd == CTL_SOCKETS ? "sockets" : "events");
+	if (r.cmd == CTL_SOCKETS)
+		do_sockets(cl, &r);
+	else if (r.cmd == CTL_STATUS)
 		do_status(cl, r.format);
 	else if (r.cmd == CTL_RELOAD)
 		do_reload(cl, r.format);

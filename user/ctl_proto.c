@@ -119,7 +119,8 @@ static int filter_value(struct cursor *c, struct ctl_request *r, int k,
 static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 		  char *why, size_t why_len)
 {
-	static const char *const names[] = { "cmd", "format", "trace", "queue" };
+	static const char *const names[] = { "cmd", "format", "trace", "queue",
+					     "destroy" };
 	char key[CTL_STR_MAX], v[CTL_STR_MAX];
 	int k = -1, err = 0;
 	unsigned bit;
@@ -135,7 +136,7 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 		k = filter_key_of(key);
 		if (k < 0)
 			return fail(why, why_len, "unknown key");
-		bit = 1u << (4 + k);
+		bit = 1u << (8 + k);
 	} else {
 		bit = 1u << i;
 	}
@@ -164,6 +165,8 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 			r->cmd = CTL_RELOAD;
 		else if (!strcmp(v, "events"))
 			r->cmd = CTL_EVENTS;
+		else if (!strcmp(v, "sockets"))
+			r->cmd = CTL_SOCKETS;
 		else
 			return fail(why, why_len, "unknown cmd");
 		return 0;
@@ -175,6 +178,10 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 	case 2:
 		if (!boolean(c, &r->trace))
 			return fail(why, why_len, "trace takes true or false");
+		return 0;
+	case 4:
+		if (!boolean(c, &r->destroy))
+			return fail(why, why_len, "destroy takes true or false");
 		return 0;
 	default:
 		if (!number(c, v) || !parse_u32(v, CTL_QUEUE_MIN, CTL_QUEUE_MAX, &q))

@@ -8,6 +8,7 @@
  *   {"cmd":"events","format":"json","trace":true,"queue":1048576,
  *    "uid":[0,1000],"comm":["nfs-cat"],"cgroup":["/kubepods.slice"],
  *    "port":[2049],"pid":[42],"daddr":["10.0.0.0/8"]}
+ *   {"cmd":"sockets","format":"json","destroy":false}
  *
  * Values are strings, unsigned numbers, true/false, or flat arrays of
  * strings and numbers; no other JSON is accepted (no nesting, no escapes
@@ -31,12 +32,14 @@ enum ctl_cmd {
 	CTL_STATUS,
 	CTL_RELOAD,
 	CTL_EVENTS,
+	CTL_SOCKETS,		/* existing connections, listed (sockets.h) */
 };
 
 struct ctl_request {
 	enum ctl_cmd cmd;
 	enum format_kind format;
 	bool trace;		/* events: tracing records too */
+	bool destroy;		/* sockets: abort every violating one */
 	__u32 queue;		/* events: queue bytes */
 	struct event_filter filter;
 };

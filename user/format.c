@@ -472,6 +472,10 @@ static void egress_socket_addr(const struct nfsg_egress_event *r, char *buf,
 		snprintf(buf, len, "?");
 }
 
+static const char *existing_action(const struct nfsg_event *e);
+static void existing_json(FILE *out, const struct nfsg_event *e,
+			  const struct format_names *n);
+
 static void event_text(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
@@ -498,7 +502,8 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 		put_col(out, COL_DADDR, addr, sizeof(addr));
 		put_col_u(out, COL_DPORT, e->dport);
 		put_col(out, COL_VERDICT, is_trace(e->kind) ?
-			outcome_name(e->kind) : verdict_name(e->verdict), 16);
+			outcome_name(e->kind) : e->kind == NFSG_EV_EXISTING ?
+			existing_action(e) : verdict_name(e->verdict), 16);
 		put_col(out, COL_REASON, text_reason(e, why, sizeof(why)),
 			sizeof(why));
 	}
@@ -712,6 +717,10 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
 	struct line l;
 
+	if (e->kind == NFSG_EV_EXISTING) {
+		existing_json(out, e, n);
+		return;
+	}
 	line_init(&l);
 	format_rfc3339(n->wall_ns, when, sizeof(when));
 	put(&l, "{\"time\":\"");
@@ -826,4 +835,172 @@ void format_dropped(FILE *out, enum format_kind kind, __u64 count,
 	put_time(out, wall_ns);
 	fprintf(out, "%llu events dropped: the ring buffer was full\n",
 		(unsigned long long)count);
+}
+
+/* Existing connections (NFSG_EV_EXISTING): events and 'nfsguard sockets'. */
+static const char *existing_action(const struct nfsg_event *e)
+{
+	switch (((const struct nfsg_existing_event *)e)->action) {
+	case NFSG_EXISTING_REPORTED:
+		return "reported";
+	case NFSG_EXISTING_DESTROYED:
+		return "destroyed";
+	case NFSG_EXISTING_FAILED:
+		return "failed";
+	}
+	return "listed";
+}
+
+static const char *existing_state(__u8 state)
+{
+	switch (state) {
+	case 1:
+		return "established";
+	case 2:
+		return "syn-sent";
+	case 8:
+		return "close-wait";
+	}
+	return "?";
+}
+
+static bool existing_violating(const struct nfsg_event *e)
+{
+	return e->verdict == NFSG_VERDICT_REFUSE ||
+	       e->verdict == NFSG_VERDICT_AUDIT;
+}
+
+static void existing_saddr(const struct nfsg_existing_event *x, char *buf,
+			   size_t len)
+{
+	if (!inet_ntop(x->e.family == AF_INET ? AF_INET : AF_INET6, x->saddr,
+		       buf, len))
+		snprintf(buf, len, "?");
+}
+
+/* One JSON line: "type":"existing" for an event the agent reports or
+ * acts on, "socket" for a socket only listed. */
+static void existing_json(FILE *out, const struct nfsg_event *e,
+			  const struct format_names *n)
+{
+	const struct nfsg_existing_event *x = (const void *)e;
+	char addr[INET6_ADDRSTRLEN], when[48], proto[8], err[24];
+	struct line l;
+	__u32 i;
+
+	line_init(&l);
+	format_rfc3339(n->wall_ns, when, sizeof(when));
+	put(&l, "{\"time\":\"");
+	put(&l, when);
+	put(&l, x->action == NFSG_EXISTING_LISTED ? "\",\"type\":\"socket"
+						  : "\",\"type\":\"existing");
+	put(&l, "\",\"verdict\":\"");
+	put(&l, existing_violating(e) ? "violating" : "allowed");
+	put(&l, "\",\"decision\":\"");
+	put(&l, verdict_name(e->verdict));
+	if (format_reason(e->reason)) {
+		put(&l, "\",\"reason\":\"");
+		put(&l, format_reason(e->reason));
+	}
+	put(&l, "\",\"action\":\"");
+	put(&l, existing_action(e));
+	put(&l, "\",");
+	if (x->action == NFSG_EXISTING_FAILED) {
+		put(&l, "\"error\":\"");
+		put(&l, errno_name(-x->error, err, sizeof(err)));
+		put(&l, "\",");
+	}
+	put(&l, "\"policy\":");
+	put_json(&l, n->policy, strlen(n->policy));
+	put(&l, ",\"pid\":");
+	put_u64(&l, e->pid);
+	put(&l, ",\"pids\":[");
+	for (i = 0; i < x->n_pids && i < NFSG_SOCK_PIDS; i++) {
+		if (i)
+			put(&l, ",");
+		put_u64(&l, x->pids[i]);
+	}
+	put(&l, "],\"holders\":");
+	put_u64(&l, x->n_pids);
+	put(&l, ",\"uid\":");
+	put_u64(&l, e->uid);
+	put(&l, ",\"gid\":");
+	put_u64(&l, e->gid);
+	put(&l, ",\"comm\":");
+	put_json(&l, e->comm, NFSG_COMM_LEN);
+	put(&l, ",\"cgroup_id\":");
+	put_u64(&l, e->cgroup_id);
+	put(&l, ",\"cgroup\":");
+	put_json(&l, n->cgroup, strlen(n->cgroup));
+	put(&l, ",\"netns\":");
+	put_u64(&l, x->netns);
+	put(&l, ",\"family\":\"");
+	put(&l, family_name(e->family));
+	existing_saddr(x, addr, sizeof(addr));
+	put(&l, "\",\"saddr\":\"");
+	put(&l, addr);
+	put(&l, "\",\"sport\":");
+	put_u64(&l, x->sport);
+	format_addr(e, addr, sizeof(addr));
+	put(&l, ",\"daddr\":\"");
+	put(&l, addr);
+	put(&l, "\",\"dport\":");
+	put_u64(&l, e->dport);
+	put(&l, ",\"state\":\"");
+	put(&l, existing_state(x->state));
+	put(&l, "\",\"protocol\":\"");
+	put(&l, format_protocol(e->protocol, proto, sizeof(proto)));
+	put(&l, "\",\"ino\":");
+	put_u64(&l, x->ino);
+	put(&l, ",\"cookie\":");
+	put_u64(&l, x->cookie);
+	put(&l, "}");
+	put_end(&l, out);
+}
+
+void format_socket_header(FILE *out)
+{
+	fprintf(out, "%-6s %-7s %-12s %-11s %-26s %s\n", "UID", "PID", "COMM",
+		"STATE", "DESTINATION", "VERDICT");
+	fputs("    POLICY ACTION NETNS SOURCE CGROUP\n", out);
+}
+
+/*
+ * Two rows of at most 80 columns: who holds it and where it goes, then
+ * the policy, what was done, the namespace, the source and the cgroup
+ * (shortened in the middle to what is left). Every user-controlled byte
+ * escaped.
+ */
+void format_socket_text(FILE *out, const struct nfsg_event *e,
+			const struct format_names *n)
+{
+	const struct nfsg_existing_event *x = (const void *)e;
+	char addr[INET6_ADDRSTRLEN], dest[INET6_ADDRSTRLEN + 10];
+	char comm[ESC_MAX * NFSG_COMM_LEN + 1], pol[ESC_MAX * NFSG_NAME_LEN + 1];
+	char cg[ESC_MAX * PATH_MAX + 1], head[256], pid[16];
+	int used;
+
+	format_addr(e, addr, sizeof(addr));
+	snprintf(dest, sizeof(dest), e->family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+		 addr, e->dport);
+	snprintf(pid, sizeof(pid), "%u%s", e->pid, x->n_pids > 1 ? "+" : "");
+	fprintf(out, "%-6u %-7s %s %-11s %s %s\n", e->uid, e->pid ? pid : "-",
+		format_fit(e->comm[0] ? e->comm : "-", NFSG_COMM_LEN, ESC_BLANK,
+			   12, comm, sizeof(comm)),
+		existing_state(x->state),
+		format_fit(dest, sizeof(dest), ESC_BLANK, 26, cg, sizeof(cg)),
+		existing_violating(e) ? "violating" : "allowed");
+	existing_saddr(x, addr, sizeof(addr));
+	used = snprintf(head, sizeof(head), "    %s %s %u %s:%u ",
+			format_fit(n->policy, strlen(n->policy), ESC_BLANK,
+				   12, pol, sizeof(pol)),
+			existing_action(e), x->netns, addr, x->sport);
+	/* Trailing padding of a fitted policy name is not wanted here. */
+	fputs(head, out);
+	if (used < FORMAT_COLUMNS - 1) {
+		format_fit(n->cgroup, strlen(n->cgroup), ESC_BLANK,
+			   FORMAT_COLUMNS - used, cg, sizeof(cg));
+		fwrite(cg, 1, strcspn(cg, " "), out);
+	}
+	fputc('\n', out);
 }

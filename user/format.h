@@ -48,6 +48,11 @@ struct format_names {
  */
 void format_event(FILE *out, enum format_kind kind,
 		  const struct nfsg_event *e, const struct format_names *n);
+/* 'nfsguard sockets' in text: a struct nfsg_existing_event in two rows
+ * of at most 80 columns, under format_socket_header's two. */
+void format_socket_header(FILE *out);
+void format_socket_text(FILE *out, const struct nfsg_event *e,
+			const struct format_names *n);
 /* "N events dropped: the ring buffer was full". */
 void format_dropped(FILE *out, enum format_kind kind, __u64 count,
 		    __u64 wall_ns);

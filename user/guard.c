@@ -22,6 +22,9 @@ _Static_assert(sizeof(struct nfsg_gen) == 4, "nfsg_gen layout");
 _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key layout");
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
+_Static_assert(sizeof(struct nfsg_sock_record) == 96, "nfsg_sock_record layout");
+_Static_assert(sizeof(struct nfsg_existing_event) == 152,
+	       "nfsg_existing_event layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
@@ -237,6 +240,15 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
 	if (o->trace && !o->plan->trace_errors)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_error, false);
+	/* The socket iterator: the build that aborts where the kernel has
+	 * bpf_sock_destroy, else the one that lists, else none. */
+	g->iter_prog = o->plan->sockets != SOCKETS_ITER ? NULL :
+		       o->plan->destroy == DESTROY_BPF ? g->skel->progs.nfsg_iter_tcp_d
+						       : g->skel->progs.nfsg_iter_tcp;
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_tcp,
+				  g->iter_prog == g->skel->progs.nfsg_iter_tcp);
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_tcp_d,
+				  g->iter_prog == g->skel->progs.nfsg_iter_tcp_d);
 	err = bpf_map__set_max_entries(g->skel->maps.nfsg_events,
 				       o->ringbuf_bytes);
 	if (err) {
@@ -289,6 +301,31 @@ int guard_attach_trace(struct guard *g)
 		}
 	}
 	return 0;
+}
+
+int guard_iter_open(struct guard *g)
+{
+	int fd, err;
+
+	if (!g->iter_prog)
+		return -EOPNOTSUPP;
+	if (!g->iter) {
+		g->iter = bpf_program__attach_iter(g->iter_prog, NULL);
+		if (!g->iter) {
+			err = -errno;
+			log_err("cannot attach the socket iterator %s: %s",
+				bpf_program__name(g->iter_prog), strerror(-err));
+			return err;
+		}
+	}
+	fd = bpf_iter_create(bpf_link__fd(g->iter));
+	if (fd < 0) {
+		err = -errno;
+		log_err("cannot open a walk of the socket iterator: %s",
+			strerror(-err));
+		return err;
+	}
+	return fd;
 }
 
 int guard_watch_cgroups(struct guard *g)
@@ -417,6 +454,7 @@ void guard_destroy(struct guard *g)
 	guard_detach(g);
 	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_link__destroy(g->trace[i]);
+	bpf_link__destroy(g->iter);
 	bpf_link__destroy(g->rmdir);
 	bpf_link__destroy(g->mkdir);
 	nfsg_guard__destroy(g->skel);

@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "events", cmd_events },
 	{ "uninstall", cmd_uninstall },
 	{ "probe", cmd_probe },
+	{ "sockets", cmd_sockets },
 };
 
 static const char doc[] =
@@ -38,6 +39,7 @@ static const char doc[] =
 	"  events   stream the running agent's events live\n"
 	"  uninstall  remove what 'run --persist' pinned, detaching it\n"
 	"  probe    show what this kernel offers nfsguard, and what it uses\n"
+	"  sockets  list connections to governed ports, judged; --destroy ends them\n"
 	"\n"
 	"Run 'nfsguard COMMAND --help' for a command's options.\n"
 	"\n"

@@ -150,6 +150,16 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	     "Events the rate limit held back (and counted).");
 	fprintf(out, "nfsguard_events_suppressed_total %llu\n",
 		(unsigned long long)a->stats.suppressed);
+	head(out, "nfsguard_existing_connections_total", "counter",
+	     "Connections found violating at start, reload or by request, by what was done.");
+	fprintf(out, "nfsguard_existing_connections_total{action=\"reported\"} %llu\n",
+		(unsigned long long)(a->stats.existing_violating -
+				     a->stats.existing_destroyed -
+				     a->stats.existing_failed));
+	fprintf(out, "nfsguard_existing_connections_total{action=\"destroyed\"} %llu\n",
+		(unsigned long long)a->stats.existing_destroyed);
+	fprintf(out, "nfsguard_existing_connections_total{action=\"failed\"} %llu\n",
+		(unsigned long long)a->stats.existing_failed);
 	head(out, "nfsguard_reloads_total", "counter",
 	     "Configuration reloads, by result.");
 	fprintf(out, "nfsguard_reloads_total{result=\"success\"} %llu\n",

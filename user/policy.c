@@ -215,4 +215,6 @@ void policy_describe(const struct policy *p, char *buf, size_t len)
 		       p->n_dests, p->n_dests == 1 ? "" : "s");
 	if (p->k.flags & NFSG_POLICY_NO_BACKSTOP)
 		append(buf, len, &off, ", backstop off");
+	if (p->k.flags & NFSG_POLICY_DESTROY_EXISTING)
+		append(buf, len, &off, ", existing connections destroyed");
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <linux/bpf.h>
@@ -11,6 +12,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probe.skel.h"
+#include "sockdiag.h"
 #include "log.h"
 #include "probe.h"
 
@@ -48,6 +50,12 @@ static const struct {
 			      "a traced failure's errno comes only from the socket's last error" },
 	[KF_SKB_TASK] = { "egress_task", "the calling task in cgroup_skb programs", "6.5",
 			  "backstop events carry no pid or comm, and the agent finds a refused socket's network namespace by its inode" },
+	[KF_SOCK_ITER] = { "socket_iter", "TCP socket iterators (iter/tcp) judging existing connections in the kernel", "5.9",
+			   "existing connections are listed with a sock_diag dump and judged by the agent on the same policy" },
+	[KF_SOCK_DESTROY] = { "sock_destroy", "bpf_sock_destroy() from a socket iterator", "6.5",
+			      "violating existing connections are aborted with sock_diag's SOCK_DESTROY" },
+	[KF_DIAG_DESTROY] = { "diag_destroy", "sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY)", "4.5 with CONFIG_INET_DIAG_DESTROY=y",
+			      "no abort of connects the backstop refused (they time out), nor of existing connections without sock_destroy" },
 };
 
 const char *kfeature_name(enum kfeature k)
@@ -68,6 +76,17 @@ const char *kfeature_since(enum kfeature k)
 const char *kfeature_without(enum kfeature k)
 {
 	return features[k].without;
+}
+
+const char *probe_sockets_name(const struct kplan *p)
+{
+	return p->sockets == SOCKETS_ITER ? "iterator" : "sock_diag";
+}
+
+const char *probe_destroy_name(const struct kplan *p)
+{
+	return p->destroy == DESTROY_BPF ? "bpf_sock_destroy" :
+	       p->destroy == DESTROY_DIAG ? "sock_diag" : "none";
 }
 
 static bool has_cap(const struct __user_cap_data_struct d[2], int cap)
@@ -155,6 +174,20 @@ static bool prog_loads(const char *name)
 	return ok;
 }
 
+/* Does this kernel answer SOCK_DESTROY (for a socket that is not there:
+ * ENOENT), or refuse the command (EOPNOTSUPP)? */
+static bool diag_destroys(void)
+{
+	struct sockdiag_sock none = { .family = AF_INET };
+	int fd = sockdiag_open(-1), err;
+
+	if (fd < 0)
+		return false;
+	err = sockdiag_destroy(fd, &none);
+	close(fd);
+	return err == -ENOENT || err == -ESTALE;
+}
+
 static bool btf_has(const struct btf *vmlinux, const char *name, int kind)
 {
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
@@ -182,7 +215,11 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
 		f->have[KF_SKB_TASK] = prog_loads("nfsg_pr_skbtask");
+		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp");
+		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
+					   prog_loads("nfsg_pr_destroy");
 	}
+	f->have[KF_DIAG_DESTROY] = diag_destroys();
 	f->have[KF_TRACE_ERRORS] =
 		btf_has(vmlinux, "btf_trace_inet_sk_error_report", BTF_KIND_TYPEDEF);
 	btf__free(vmlinux);
@@ -194,6 +231,10 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_ATOMICS] = false;
 	if (getenv("NFSG_TEST_NO_SKB_TASK"))
 		f->have[KF_SKB_TASK] = false;
+	if (getenv("NFSG_TEST_NO_SOCK_ITER"))
+		f->have[KF_SOCK_ITER] = false;
+	if (getenv("NFSG_TEST_NO_SOCK_DESTROY") || !f->have[KF_SOCK_ITER])
+		f->have[KF_SOCK_DESTROY] = false;
 	log_libbpf_quiet(quiet);
 }
 
@@ -210,6 +251,14 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 	p->trace = f->have[KF_TRACE];
 	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
 	p->skb_task = f->have[KF_SKB_TASK];
+	p->diag_destroy = f->have[KF_DIAG_DESTROY];
+	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
+	if (f->have[KF_SOCK_DESTROY])
+		p->destroy = DESTROY_BPF;
+	else if (f->have[KF_DIAG_DESTROY])
+		p->destroy = DESTROY_DIAG;
+	else
+		p->destroy = DESTROY_NONE;
 }
 
 int probe_kernel(struct kplan *p)
@@ -233,6 +282,8 @@ int probe_kernel(struct kplan *p)
 		}
 		if (k == KF_TRACE_ERRORS && !f.have[KF_TRACE])
 			continue;	/* said with tracing */
+		if (k == KF_SOCK_DESTROY && !f.have[KF_SOCK_ITER])
+			continue;	/* said with the iterator */
 		n += snprintf(without + n, n < sizeof(without) ? sizeof(without) - n : 0,
 			      "%s%s (%s needs Linux %s): %s", n ? "; " : "",
 			      features[k].name, features[k].what,

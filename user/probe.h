@@ -21,6 +21,9 @@ enum kfeature {
 	KF_TRACE,		/* socket cookies in BTF tracepoints */
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
 	KF_SKB_TASK,		/* the calling task in cgroup_skb programs */
+	KF_SOCK_ITER,		/* iter/tcp: existing sockets judged in the kernel */
+	KF_SOCK_DESTROY,	/* bpf_sock_destroy() from the iterator */
+	KF_DIAG_DESTROY,	/* sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) */
 	KF_COUNT,
 };
 
@@ -36,6 +39,19 @@ enum hook_build {
 	HOOK_BUILDS,
 };
 
+/* How existing sockets are listed and judged (see user/sockets.h). */
+enum sockets_path {
+	SOCKETS_ITER,		/* the guard object's iter/tcp program */
+	SOCKETS_DIAG,		/* a sock_diag dump, judged by the agent */
+};
+
+/* How a violating existing socket is aborted. */
+enum destroy_path {
+	DESTROY_BPF,		/* bpf_sock_destroy() in the iterator */
+	DESTROY_DIAG,		/* sock_diag SOCK_DESTROY */
+	DESTROY_NONE,		/* neither: reported only */
+};
+
 /* How the agent runs on this kernel: the one decision (probe_plan). */
 struct kplan {
 	bool enforce;		/* every required feature is there */
@@ -43,6 +59,9 @@ struct kplan {
 	bool trace;		/* tracing of allowed connects can load */
 	bool trace_errors;	/* ... with the errors sockets report */
 	bool skb_task;		/* the backstop's events name the task */
+	bool diag_destroy;	/* sock_diag SOCK_DESTROY works (backstop) */
+	enum sockets_path sockets;	/* existing sockets: how listed */
+	enum destroy_path destroy;	/* ... and how aborted */
 };
 
 /* The command being run ("nfsguard status"), for the hint below. */
@@ -72,4 +91,7 @@ const char *kfeature_name(enum kfeature k);
 const char *kfeature_what(enum kfeature k);
 const char *kfeature_since(enum kfeature k);
 const char *kfeature_without(enum kfeature k);
+/* "iterator" or "sock_diag"; "bpf_sock_destroy", "sock_diag" or "none". */
+const char *probe_sockets_name(const struct kplan *p);
+const char *probe_destroy_name(const struct kplan *p);
 #endif

@@ -32,4 +32,26 @@ int sockdiag_open(int netns);
  */
 int sockdiag_destroy(int fd, const struct sockdiag_sock *s);
 
+/* No cookie to check (sockdiag_sock.cookie): the addresses decide. */
+#define SOCKDIAG_NOCOOKIE (~0ULL)
+
+/* One socket of a dump, as the kernel's inet_diag_msg and attributes
+ * said; every field bounded and checked before it is handed out. */
+struct sockdiag_info {
+	struct sockdiag_sock s;
+	__u64 ino;		/* idiag_inode */
+	__u64 cgroup_id;	/* INET_DIAG_CGROUP_ID, 0 if absent */
+	__u32 uid;		/* idiag_uid (sk_uid, in our user namespace) */
+	__u8 state;		/* idiag_state */
+};
+
+/*
+ * Dump the TCP sockets of family in states (a bit per TCP_* state) of
+ * fd's network namespace; cb gets each one (a nonzero return stops the
+ * dump and is returned). 0 or -errno (-EBADMSG: a malformed answer).
+ */
+int sockdiag_dump_tcp(int fd, int family, __u32 states,
+		      int (*cb)(const struct sockdiag_info *i, void *data),
+		      void *data);
+
 #endif

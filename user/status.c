@@ -443,6 +443,13 @@ static int print_view(struct view *v, bool json)
 			fprintf(sout, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu}",
 				(unsigned long long)a->stats.reloads_ok,
 				(unsigned long long)a->stats.reloads_failed);
+			fprintf(sout, ",\"existing\":{\"checks\":%llu,\"violating\":%llu,\"destroyed\":%llu,\"failed\":%llu,\"listing\":\"%s\",\"destroy\":\"%s\"}",
+				(unsigned long long)a->stats.existing_scans,
+				(unsigned long long)a->stats.existing_violating,
+				(unsigned long long)a->stats.existing_destroyed,
+				(unsigned long long)a->stats.existing_failed,
+				probe_sockets_name(&a->plan),
+				probe_destroy_name(&a->plan));
 		}
 		fprintf(sout, ",\"policies\":[");
 		print_policies(v, true);
@@ -474,6 +481,13 @@ static int print_view(struct view *v, bool json)
 			(unsigned long long)c[4]);
 		if (a)
 			fprintf(sout, ", suppressed %llu", (unsigned long long)a->stats.suppressed);
+		if (a)
+			fprintf(sout, "\n  existing connections: %llu violating, %llu aborted, %llu not aborted (%s, %s)",
+				(unsigned long long)a->stats.existing_violating,
+				(unsigned long long)a->stats.existing_destroyed,
+				(unsigned long long)a->stats.existing_failed,
+				probe_sockets_name(&a->plan),
+				probe_destroy_name(&a->plan));
 		fprintf(sout, "\n  policies:\n");
 		print_policies(v, false);
 	}

@@ -20,7 +20,7 @@ kernels=${*:-bullseye bookworm trixie running}
 tests=${KERNEL_TESTS:-unit test_cli test_enforce test_policy
 	sigkill_keeps_enforcing_and_restart_adopts
 	upgrade_swaps_programs_atomically_under_load
-	test_nfs test_trace test_kernel_nfs test_backstop}
+	test_nfs test_trace test_kernel_nfs test_backstop test_sockets}
 limit=${KERNEL_TIMEOUT:-900}
 out=$build/kernels
 

@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+"""Long-lived TCP ends for the existing-connection tests.
+
+    holder.py listen ADDR PORT    echo every byte back; 'ready' once listening
+    holder.py connect ADDR PORT   connect, print {"pid":..,"sport":..}, then
+                                  for each line 'ping' on stdin send 4 bytes
+                                  and read them back, printing
+                                  {"result":"ok"} or {"result":"ECONNABORTED"}
+"""
+import errno
+import json
+import os
+import socket
+import sys
+import threading
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def echo(conn):
+    with conn:
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                conn.sendall(data)
+        except OSError:
+            return
+
+
+def listen(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(64)
+    print("ready", flush=True)
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=echo, args=(conn,), daemon=True).start()
+
+
+def connect(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    try:
+        s.connect((addr, port))
+    except OSError as e:
+        print(json.dumps({"pid": os.getpid(),
+                          "error": errno.errorcode.get(e.errno, "?")}),
+              flush=True)
+        return
+    print(json.dumps({"pid": os.getpid(), "sport": s.getsockname()[1]}),
+          flush=True)
+    s.settimeout(5)
+    for line in sys.stdin:
+        if line.strip() != "ping":
+            continue
+        try:
+            s.sendall(b"ping")
+            got = b""
+            while len(got) < 4:
+                chunk = s.recv(4 - len(got))
+                if not chunk:
+                    raise OSError(errno.ECONNRESET, "closed")
+                got += chunk
+            out = {"result": "ok"}
+        except socket.timeout:
+            out = {"result": "timeout"}
+        except OSError as e:
+            out = {"result": errno.errorcode.get(e.errno, "?")}
+        print(json.dumps(out), flush=True)
+
+
+def main():
+    mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    listen(addr, port) if mode == "listen" else connect(addr, port)
+
+
+if __name__ == "__main__":
+    main()
