@@ -5,6 +5,7 @@ Network namespaces, cgroups under the cgroup2 mount, listeners, the agent
 and clients run for real; nothing here mocks the kernel. Names carry the
 runner's pid so that a leftover is easy to attribute.
 """
+import ctypes
 import itertools
 import json
 import os
@@ -275,13 +276,51 @@ def hook_name(name):
     return base if base in HOOK_NAMES and suffix in ("p", "l") else name
 
 
+# bpf(2) as the tests need it: BPF_PROG_QUERY of the cgroup hooks. bpftool's
+# 'cgroup show' gives up on some kernels (5.10) when an attach type it also
+# asks about is unknown there.
+_BPF_PROG_QUERY = 16
+_SYS_BPF = {"x86_64": 321, "aarch64": 280}[os.uname().machine]
+# Every cgroup attach type from BPF_CGROUP_INET_INGRESS (0) to
+# BPF_CGROUP_SETSOCKOPT (22); the others are not cgroup hooks.
+_CGROUP_ATTACH_TYPES = range(0, 23)
+
+
+class _QueryAttr(ctypes.Structure):
+    _fields_ = [("target_fd", ctypes.c_uint32), ("attach_type", ctypes.c_uint32),
+                ("query_flags", ctypes.c_uint32), ("attach_flags", ctypes.c_uint32),
+                ("prog_ids", ctypes.c_uint64), ("prog_cnt", ctypes.c_uint32),
+                ("_pad", ctypes.c_uint8 * 108)]
+
+
+def attached_ids_of(path):
+    """{program id: name} attached (not inherited) to the cgroup at path,
+    on every cgroup hook; hooks by their build-independent name."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    ids = []
+    try:
+        for t in _CGROUP_ATTACH_TYPES:
+            buf = (ctypes.c_uint32 * 64)()
+            attr = _QueryAttr(target_fd=fd, attach_type=t,
+                              prog_ids=ctypes.addressof(buf), prog_cnt=64)
+            if libc.syscall(_SYS_BPF, _BPF_PROG_QUERY, ctypes.byref(attr),
+                            ctypes.sizeof(attr)) == 0:
+                ids += list(buf[:attr.prog_cnt])
+    finally:
+        os.close(fd)
+    out = {}
+    for i in ids:
+        r = sh("bpftool", "-j", "prog", "show", "id", str(i), check=False)
+        if r.returncode == 0:
+            out[i] = hook_name(json.loads(r.stdout)["name"])
+    return out
+
+
 def attached_progs(cgroup):
-    """{program name: id} bpftool sees attached to the cgroup; hooks by
-    their build-independent name (hook_name)."""
-    r = sh("bpftool", "-j", "cgroup", "show", cgroup.path, check=False)
-    if r.returncode != 0 or not r.stdout.strip():
-        return {}
-    return {hook_name(p["name"]): p["id"] for p in json.loads(r.stdout)}
+    """{program name: id} attached to the cgroup; hooks by their
+    build-independent name (hook_name)."""
+    return {name: i for i, name in attached_ids_of(cgroup.path).items()}
 
 
 def progs_of(pid):

@@ -14,8 +14,8 @@ import threading
 import time
 
 from fixtures import (Agent, BUILD, Cgroup, CONTROL_PORT, Listener, NFS_PORT,
-                      Netns, UNPRIV, connect, hook_name, nfsguard, progs_of, sh,
-                      unique)
+                      Netns, UNPRIV, attached_ids_of, connect, nfsguard,
+                      progs_of, sh, unique)
 from harness import case, check, check_eq
 
 V4 = "127.0.0.1"
@@ -87,9 +87,7 @@ def env():
 
 def attached_ids(cg):
     """{program id: name} on the cgroup's hooks."""
-    r = sh("bpftool", "-j", "cgroup", "show", cg.path)
-    return {p["id"]: hook_name(p["name"])
-            for p in json.loads(r.stdout.strip() or "[]")}
+    return attached_ids_of(cg.path)
 
 
 def attached(cg):
