@@ -515,7 +515,7 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 	if (e->kind == NFSG_EV_EGRESS && format_text_flags & FORMAT_WIDE) {
 		egress_socket_addr((const struct nfsg_egress_event *)e, addr,
 				   sizeof(addr));
-		fprintf(out, " after NAT, connect() to %s port %u",
+		fprintf(out, " (judged on the SYN; connect() went to %s port %u)",
 			addr, ((const struct nfsg_egress_event *)e)->sock_dport);
 	}
 	fputc('\n', out);
