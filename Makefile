@@ -200,7 +200,7 @@ test-kernels: deps-kernels
 
 # The benchmark (bench/): workload tools, and a null cgroup program with
 # its loader, the floor that any connect4/connect6 program pays.
-BENCH_TOOLS := $(addprefix $(OUTPUT)/bench/,sink cycle stream rr probe)
+BENCH_TOOLS := $(addprefix $(OUTPUT)/bench/,sink cycle stream rr probe bulk)
 BENCH_BINS := $(BENCH_TOOLS) $(OUTPUT)/bench/nullprog
 BENCH_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -MMD -MP -Ibench -I$(OUTPUT)/bench \
 	$(LIBBPF_CFLAGS)

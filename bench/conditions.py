@@ -46,8 +46,11 @@ privileged_uids = 0
 privileged_gids = none
 mode = enforce
 """
-NFSGUARD_PROGRAMS = ("nfsg_connect4", "nfsg_connect6", "nfsg_sendmsg4",
-                     "nfsg_sendmsg6")
+NFSGUARD_PROGRAMS = ("nfsg_connect4", "nfsg_connect6", "nfsg_egress",
+                     "nfsg_sendmsg4", "nfsg_sendmsg6")
+# The agent loads one build of its hooks (nfsg_connect4, _p or _l): the
+# bench names them all by their stem.
+BUILD_SUFFIX = re.compile(r"_[pl]$")
 
 
 class State:
@@ -69,14 +72,16 @@ class State:
 def attached(cgroup):
     """[(name, id)] of the programs attached to the cgroup itself."""
     show = sh("bpftool", "-j", "cgroup", "show", cgroup.path).stdout
-    return [(p["name"], p["id"]) for p in json.loads(show.strip() or "[]")]
+    return [(BUILD_SUFFIX.sub("", p["name"]), p["id"])
+            for p in json.loads(show.strip() or "[]")]
 
 
-def read_state(env, cgroup):
+def read_state(env, cgroup, netns=None):
+    ns = netns or env.netns
     rules = [sum(line.startswith("-A ") for line in
-                 sh(*env.netns.exec, tool, "-S", "OUTPUT").stdout.splitlines())
+                 sh(*ns.exec, tool, "-S", "OUTPUT").stdout.splitlines())
              for tool in ("iptables", "ip6tables")]
-    tables = sh(*env.netns.exec, "nft", "list", "tables").stdout.splitlines()
+    tables = sh(*ns.exec, "nft", "list", "tables").stdout.splitlines()
     return State([name for name, _ in attached(cgroup)], rules[0], rules[1],
                  f"table inet {NFT_TABLE}" in tables)
 
@@ -89,9 +94,11 @@ class Condition:
     refusal4 = refusal6 = OK
     connect4 = None     # name of its connect4 program, if it has one
 
-    def __init__(self, env, cgroup=None):
-        """Attached to, and measured in, cgroup (default: env.work)."""
+    def __init__(self, env, cgroup=None, netns=None):
+        """Attached to, and measured in, cgroup (default: env.work), its
+        rules in netns (default: env.netns)."""
         self.attach = self.client = cgroup or env.work
+        self.netns = netns or env.netns
 
     def state(self):
         return State()
@@ -120,8 +127,8 @@ class Iptables(Condition):
     """The EFS rule first, then rules-1 copies for other ports; with twin,
     the ip6tables twin of the EFS rule too."""
 
-    def __init__(self, env, rules=1, twin=True):
-        super().__init__(env)
+    def __init__(self, env, rules=1, twin=True, netns=None):
+        super().__init__(env, netns=netns)
         self.rules, self.twin = rules, twin
         self.key = f"iptables{rules}"
         if rules == 1:
@@ -138,7 +145,7 @@ class Iptables(Condition):
 
     def _restore(self, env, tool, rules):
         text = "*filter\n" + "".join(f"-A OUTPUT {r}\n" for r in rules)
-        sh(*env.netns.exec, tool, input=text + "COMMIT\n")
+        sh(*self.netns.exec, tool, input=text + "COMMIT\n")
 
     def up(self, env):
         fillers = [EFS_RULE.replace(f"--dport {GOVERNED_PORT}",
@@ -150,7 +157,7 @@ class Iptables(Condition):
 
     def down(self, env):
         for tool in ("iptables", "ip6tables"):
-            sh(*env.netns.exec, tool, "-F", "OUTPUT")
+            sh(*self.netns.exec, tool, "-F", "OUTPUT")
 
 
 class Nft(Condition):
@@ -191,6 +198,44 @@ class NullProgram(Condition):
         rc, err = self.daemon.stop()
         if rc != 0:
             raise BenchError(f"nullprog exited {rc}: {err.strip()}")
+
+
+class HashProgram:
+    """Beside a PolicyTable: nullprog's bare hash lookup program on the
+    table's client cgroup, its hash holding the ids of the table's
+    cgroups, preallocated (as nfsguard's) or not. A context manager: it
+    is attached, and seen attached, on entry; on exit it is detached and
+    must have found its key at every lookup."""
+
+    def __init__(self, env, tree, prealloc=True):
+        self.env, self.tree, self.prealloc = env, tree, prealloc
+        self.kind = "hash" if prealloc else "hash_noprealloc"
+        self.client = tree.child(0)
+        self.daemon, self.prog_id = None, None
+
+    def __enter__(self):
+        argv = [self.env.tool("nullprog"), "-H", self.tree.path]
+        if not self.prealloc:
+            argv.append("-F")
+        self.daemon = Daemon(argv + [self.client.path], "attached to",
+                             self.env.workdir,
+                             f"{self.kind}{len(self.tree.children)}")
+        self.daemon.start(timeout=120)
+        m = re.search(r"program id (\d+)", self.daemon.stderr())
+        ids = [pid for name, pid in attached(self.client)
+               if name == "nfsg_hash4"]
+        if not m or int(m.group(1)) not in ids:
+            self.__exit__()
+            raise BenchError(f"nullprog -H {self.tree.path}: its program is "
+                             f"not on {self.client.path}")
+        self.prog_id = int(m.group(1))
+        return self
+
+    def __exit__(self, *exc):
+        rc, err = self.daemon.stop()
+        failing = bool(exc) and exc[0] is not None
+        if rc != 0 and not failing:
+            raise BenchError(f"nullprog -H exited {rc}: {err.strip()}")
 
 
 COUNTER = re.compile(r"(allowed|refused|audited|dropped) (\d+)")
@@ -234,7 +279,9 @@ class Nfsguard(Condition):
         with open(path, "w") as f:
             f.write(self.config())
         argv = [os.path.join(env.build, "nfsguard"), "run", "--config", path,
-                "--cgroup", self.attach.rel, "--json"]
+                "--cgroup", self.attach.rel, "--json",
+                # Several agents run at once, none of them the host's.
+                "--control", "none"]
         if self.tracing:
             argv.append("--trace")
         if self.rate is not None:
@@ -317,7 +364,7 @@ def verify(env, cond):
              (UNPRIV, V6, GOVERNED_PORT, cond.refusal6)]
     for uid, addr, port, want in cases:
         got = env.run("probe", ["-w", VERIFY_WAIT_MS, addr, port], uid=uid,
-                      cgroup=cond.client)["result"]
+                      cgroup=cond.client, netns=cond.netns)["result"]
         if got != want:
             raise BenchError(
                 f"{cond.label}: uid {uid} to {addr} port {port} gave {got}, "
@@ -325,7 +372,7 @@ def verify(env, cond):
 
 
 def check_state(env, cond, want):
-    got = read_state(env, cond.attach)
+    got = read_state(env, cond.attach, cond.netns)
     if got != want:
         raise BenchError(f"{cond.label}: found {got}; expected {want}")
 

@@ -3,7 +3,7 @@
  * cycle: socket + connect + close, as fast as one thread can, for a while.
  *
  *   cycle [-t SECONDS] [-e ok|EPERM] [-s SAMPLES] ADDR PORT
- *   cycle -l [-e ok|EPERM] ADDR PORT
+ *   cycle -l [-e ok|EPERM] [-n CYCLES] [-x MIB] ADDR PORT
  *
  * Every connect must end as -e says (default ok); the first that does not
  * stops the run with exit 1, so a condition that lets through what it
@@ -18,7 +18,11 @@
  * With -l (lockstep), it runs one chunk per byte read on stdin and prints
  * that chunk's ns per cycle on a line of its own, until stdin ends: a
  * conductor can then take turns between several of these, so that the
- * conditions they run under are compared chunk by chunk.
+ * conditions they run under are compared chunk by chunk. -n sets the
+ * cycles of a chunk (default 64). With -x, each connect follows a walk
+ * over a buffer of MIB MiB, one store per cache line: what the caches and
+ * the TLB held of the kernel's data (a BPF map's entry, say) is gone, so
+ * the connect meets its data cold.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,12 +36,18 @@
 /* Cycles per chunk: the clock is read once per chunk, off the cycle. */
 #define CHUNK 64
 #define MAX_SAMPLES 10000000L
+#define MAX_CHUNK 65536L
+#define MAX_EVICT_MIB 4096L
+#define LINE 64
 
 struct opts {
 	bool lockstep;
 	uint64_t duration_ns;
 	int expect;		/* 0 or the errno connect() must fail with */
 	long samples;
+	long chunk;		/* cycles per lockstep chunk */
+	size_t evict_bytes;	/* -x: the buffer walked before each connect */
+	char *evict;
 	struct sockaddr_storage ss;
 	socklen_t len;
 };
@@ -45,16 +55,18 @@ struct opts {
 static void usage(void)
 {
 	fprintf(stderr, "usage: cycle [-t SECONDS] [-e ok|EPERM] [-s SAMPLES] ADDR PORT\n"
-			"       cycle -l [-e ok|EPERM] ADDR PORT\n");
+			"       cycle -l [-e ok|EPERM] [-n CYCLES] [-x MIB] ADDR PORT\n");
 	exit(TOOL_EXIT_USAGE);
 }
 
 static void parse(int argc, char **argv, struct opts *o)
 {
+	long mib;
 	int c;
 
 	o->duration_ns = 1000000000ULL;
-	while ((c = getopt(argc, argv, "lt:e:s:")) != -1) {
+	o->chunk = CHUNK;
+	while ((c = getopt(argc, argv, "lt:e:s:n:x:")) != -1) {
 		switch (c) {
 		case 'l':
 			o->lockstep = true;
@@ -75,11 +87,21 @@ static void parse(int argc, char **argv, struct opts *o)
 			if (tool_number(optarg, 1, MAX_SAMPLES, &o->samples))
 				usage();
 			break;
+		case 'n':
+			if (tool_number(optarg, 1, MAX_CHUNK, &o->chunk))
+				usage();
+			break;
+		case 'x':
+			if (tool_number(optarg, 1, MAX_EVICT_MIB, &mib))
+				usage();
+			o->evict_bytes = (size_t)mib << 20;
+			break;
 		default:
 			usage();
 		}
 	}
 	if (argc - optind != 2 || (o->lockstep && o->samples) ||
+	    (!o->lockstep && (o->evict_bytes || o->chunk != CHUNK)) ||
 	    tool_addr(argv[optind], argv[optind + 1], &o->ss, &o->len) < 0)
 		usage();
 }
@@ -90,8 +112,11 @@ static int one_cycle(const struct opts *o, unsigned long long n,
 {
 	struct linger rst = { .l_onoff = 1, .l_linger = 0 };
 	uint64_t t0;
+	size_t i;
 	int fd, err;
 
+	for (i = 0; i < o->evict_bytes; i += LINE)
+		((volatile char *)o->evict)[i]++;
 	fd = socket(o->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		tool_err("socket: %s", strerror(errno));
@@ -138,10 +163,10 @@ static int lockstep(const struct opts *o)
 
 	while ((r = read(STDIN_FILENO, &token, 1)) == 1) {
 		t0 = tool_now_ns();
-		for (i = 0; i < CHUNK; i++, n++)
+		for (i = 0; i < o->chunk; i++, n++)
 			if (one_cycle(o, n, NULL))
 				return TOOL_EXIT_FAIL;
-		printf("%.1f\n", (double)(tool_now_ns() - t0) / CHUNK);
+		printf("%.1f\n", (double)(tool_now_ns() - t0) / o->chunk);
 		if (fflush(stdout)) {
 			tool_err("cannot write to stdout: %s", strerror(errno));
 			return TOOL_EXIT_FAIL;
@@ -181,6 +206,13 @@ int main(int argc, char **argv)
 	int status = TOOL_EXIT_FAIL;
 
 	parse(argc, argv, &o);
+	if (o.evict_bytes) {
+		o.evict = calloc(1, o.evict_bytes);
+		if (!o.evict) {
+			tool_err("out of memory for %zu MiB", o.evict_bytes >> 20);
+			return TOOL_EXIT_FAIL;
+		}
+	}
 	if (o.lockstep)
 		return lockstep(&o);
 	if (o.samples) {

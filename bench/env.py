@@ -53,8 +53,8 @@ def cgroup2_mount():
 class Netns:
     """A network namespace with lo up; its own sysctls restored on exit."""
 
-    def __init__(self):
-        self.name = f"nfsg-bench-{os.getpid()}"
+    def __init__(self, suffix=""):
+        self.name = f"nfsg-bench-{os.getpid()}{suffix}"
         self.exec = ["ip", "netns", "exec", self.name]
         self._saved = {}
 
@@ -248,22 +248,30 @@ class Env:
         specs = [f"{a}:{p}" for a in (V4, f"[{V6}]")
                  for p in (GOVERNED_PORT, OPEN_PORT)]
         stack.enter_context(Sink(self, specs))
+        # A second namespace, with a sink of its own, for a firewall rule
+        # measured in turns with conditions of the first: a rule is
+        # namespace-wide, a cgroup program is not.
+        self.netns2 = stack.enter_context(Netns("-b"))
+        self.netns2.sysctl("net.core.somaxconn", 65535)
+        stack.enter_context(Sink(self, specs, self.netns2))
 
     def tool(self, name):
         return os.path.join(self.build, "bench", name)
 
-    def _wrap(self, argv, uid):
-        wrap = list(self.netns.exec)
+    def _wrap(self, argv, uid, netns=None):
+        wrap = list((netns or self.netns).exec)
         if uid:
             wrap += ["setpriv", f"--reuid={uid}", f"--regid={uid}",
                      "--clear-groups"]
         return wrap + argv
 
     def spawn(self, name, args, uid=None, cpu=None, cgroup=None,
-              stdin=subprocess.DEVNULL):
-        """Start a bench tool in the namespace, as uid, pinned to cpu, in
-        cgroup (default: work; False: stay in the runner's own)."""
-        argv = self._wrap([self.tool(name)] + [str(a) for a in args], uid)
+              stdin=subprocess.DEVNULL, netns=None):
+        """Start a bench tool in the namespace (default: the first), as
+        uid, pinned to cpu, in cgroup (default: work; False: stay in the
+        runner's own)."""
+        argv = self._wrap([self.tool(name)] + [str(a) for a in args], uid,
+                          netns)
         where = self.work if cgroup is None else cgroup
 
         def setup():
@@ -295,21 +303,24 @@ class Env:
         except (IndexError, ValueError):
             raise BenchError(f"{proc.tool} printed {out!r}, not a JSON line")
 
-    def run(self, name, args, uid=None, cgroup=None, timeout=120):
+    def run(self, name, args, uid=None, cgroup=None, timeout=120,
+            netns=None):
         """Run a bench tool on the client CPU; its JSON result."""
-        proc = self.spawn(name, args, uid, self.client_cpu, cgroup)
+        proc = self.spawn(name, args, uid, self.client_cpu, cgroup,
+                          netns=netns)
         return self.result(proc, timeout)
 
 
 class Sink:
     """The sink tool, serving every workload from its own CPU."""
 
-    def __init__(self, env, specs):
+    def __init__(self, env, specs, netns=None):
         self.env, self.specs, self.proc = env, specs, None
+        self.netns = netns
 
     def __enter__(self):
         self.proc = self.env.spawn("sink", self.specs, cpu=self.env.sink_cpu,
-                                   cgroup=False)
+                                   cgroup=False, netns=self.netns)
         if self.proc.stdout.readline().strip() != "ready":
             self.proc.wait()
             err = self.proc.stderr.read().strip()

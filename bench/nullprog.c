@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * nullprog: load bench/nullprog.bpf.c, attach both programs to a cgroup
- * with bpf_links, say so on stderr, and detach on SIGINT or SIGTERM.
+ * nullprog: load bench/nullprog.bpf.c, attach its null programs to a
+ * cgroup with bpf_links, say so on stderr, and detach on SIGINT or SIGTERM.
  *
  *   nullprog [-v] CGROUP_DIR
+ *   nullprog [-v] -H TREE [-F] CGROUP_DIR
  *
- * Prints "nullprog: attached to CGROUP_DIR" once both programs are in
- * place, and "nullprog: detached" when it exits 0. On any failure nothing
- * stays attached and the exit status is 1.
+ * With -H, it attaches nfsg_hash4 instead, its hash holding the cgroup id
+ * of every directory in TREE and of CGROUP_DIR, sized as nfsguard sizes
+ * its cgroup map (twice the entries, plus 64); -F makes it a hash of
+ * BPF_F_NO_PREALLOC. Prints "nullprog: attached to CGROUP_DIR: program id
+ * ID, N entries" once the programs are in place, and "nullprog: detached"
+ * when it exits 0, after checking (with -H) that every lookup found its
+ * key. On any failure nothing stays attached and the exit status is 1.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "nullprog.skel.h"
 #include "tool.h"
@@ -41,8 +49,67 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nullprog [-v] CGROUP_DIR\n");
+	fprintf(stderr, "usage: nullprog [-v] [-H TREE [-F]] CGROUP_DIR\n");
 	exit(TOOL_EXIT_USAGE);
+}
+
+/* The subdirectories of tree: how many, or -1 after saying why. */
+static long count_dirs(const char *tree)
+{
+	struct dirent *d;
+	long n = 0;
+	DIR *dir = opendir(tree);
+
+	if (!dir) {
+		tool_err("cannot open %s: %s", tree, strerror(errno));
+		return -1;
+	}
+	while ((d = readdir(dir)))
+		n += d->d_type == DT_DIR && d->d_name[0] != '.';
+	closedir(dir);
+	return n;
+}
+
+/* A cgroup2 directory's id is its inode number. */
+static int add_id(int fd, int dirfd, const char *name)
+{
+	__u32 idx = 1;
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, 0)) {
+		tool_err("cannot stat cgroup %s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (bpf_map_update_elem(fd, &(__u64){ st.st_ino }, &idx, BPF_ANY)) {
+		tool_err("cannot fill the hash: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Every subdirectory of tree, and cgroup: 0, or -1 after saying why. */
+static int fill(int fd, const char *tree, const char *cgroup, long *n)
+{
+	struct dirent *d;
+	DIR *dir = opendir(tree);
+	int err = 0;
+
+	*n = 0;
+	if (!dir) {
+		tool_err("cannot open %s: %s", tree, strerror(errno));
+		return -1;
+	}
+	while (!err && (d = readdir(dir)))
+		if (d->d_type == DT_DIR && d->d_name[0] != '.') {
+			err = add_id(fd, dirfd(dir), d->d_name);
+			++*n;
+		}
+	closedir(dir);
+	if (!err) {
+		err = add_id(fd, AT_FDCWD, cgroup);
+		++*n;
+	}
+	return err;
 }
 
 static struct bpf_link *attach(struct bpf_program *prog, int cgfd)
@@ -60,15 +127,30 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct nullprog_bpf *skel = NULL;
 	struct bpf_link *link4 = NULL, *link6 = NULL;
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+	const char *tree = NULL;
 	sigset_t block, old;
 	int c, err, cgfd = -1, status = TOOL_EXIT_FAIL;
+	bool no_prealloc = false;
+	long entries = 0;
 
-	while ((c = getopt(argc, argv, "v")) != -1) {
-		if (c != 'v')
+	while ((c = getopt(argc, argv, "vH:F")) != -1) {
+		switch (c) {
+		case 'v':
+			verbose = true;
+			break;
+		case 'H':
+			tree = optarg;
+			break;
+		case 'F':
+			no_prealloc = true;
+			break;
+		default:
 			usage();
-		verbose = true;
+		}
 	}
-	if (argc - optind != 1)
+	if (argc - optind != 1 || (no_prealloc && !tree))
 		usage();
 	libbpf_set_print(libbpf_print);
 
@@ -93,23 +175,63 @@ int main(int argc, char **argv)
 		tool_err("cannot open the BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
+	bpf_program__set_autoload(skel->progs.nfsg_null4, !tree);
+	bpf_program__set_autoload(skel->progs.nfsg_null6, !tree);
+	bpf_program__set_autoload(skel->progs.nfsg_hash4, !!tree);
+	if (tree) {
+		entries = count_dirs(tree);
+		if (entries < 0)
+			goto cleanup;
+		err = bpf_map__set_max_entries(skel->maps.nfsg_hash,
+					       2 * (entries + 1) + 64);
+		if (!err && no_prealloc)
+			err = bpf_map__set_map_flags(skel->maps.nfsg_hash,
+						     BPF_F_NO_PREALLOC);
+		if (err) {
+			tool_err("cannot size the hash: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 	err = nullprog_bpf__load(skel);
 	if (err) {
 		tool_err("kernel refused to load the programs: %s (-v shows why)",
 			 strerror(-err));
 		goto cleanup;
 	}
-	link4 = attach(skel->progs.nfsg_null4, cgfd);
-	if (!link4)
+	if (tree) {
+		if (fill(bpf_map__fd(skel->maps.nfsg_hash), tree, argv[optind],
+			 &entries))
+			goto cleanup;
+		link4 = attach(skel->progs.nfsg_hash4, cgfd);
+		if (!link4)
+			goto cleanup;
+	} else {
+		link4 = attach(skel->progs.nfsg_null4, cgfd);
+		if (!link4)
+			goto cleanup;
+		link6 = attach(skel->progs.nfsg_null6, cgfd);
+		if (!link6)
+			goto cleanup;
+	}
+	err = bpf_obj_get_info_by_fd(bpf_program__fd(tree ?
+			skel->progs.nfsg_hash4 : skel->progs.nfsg_null4),
+			&info, &info_len);
+	if (err) {
+		tool_err("cannot read the program's id: %s", strerror(-err));
 		goto cleanup;
-	link6 = attach(skel->progs.nfsg_null6, cgfd);
-	if (!link6)
-		goto cleanup;
+	}
 
-	tool_info("attached to %s", argv[optind]);
+	tool_info("attached to %s: program id %u, %ld entries", argv[optind],
+		  info.id, entries);
 	while (!stop)
 		sigsuspend(&old);
 	status = 0;
+	/* A lookup that missed measured a miss, not the table: say so. */
+	if (tree && skel->bss->misses) {
+		tool_err("%llu lookups missed their key",
+			 (unsigned long long)skel->bss->misses);
+		status = TOOL_EXIT_FAIL;
+	}
 cleanup:
 	bpf_link__destroy(link6);
 	bpf_link__destroy(link4);

@@ -11,12 +11,15 @@ import contextlib
 import os
 import time
 
-from conditions import (EPERM, OK, Iptables, Nfsguard, Nft, Nothing,
-                        NullProgram, PolicyTable, attached, installed)
+from bpfstats import Prog
+from conditions import (EPERM, OK, HashProgram, Iptables, Nfsguard, Nft,
+                        Nothing, NullProgram, PolicyTable, attached,
+                        installed)
 from env import (BenchError, Cgroup, GOVERNED_PORT, OPEN_PORT, UNPRIV, V4,
                  sh)
 from stats import Series
-from workloads import Lockstep, cycle, probe, program_cost, rr, stream
+from workloads import (Bulk, Ksoftirqd, Lockstep, cycle, probe, rr,
+                       softirq_ticks, stream)
 
 
 class Plan:
@@ -24,12 +27,23 @@ class Plan:
 
     def __init__(self, quick):
         self.quick = quick
-        self.rounds = 3 if quick else 20           # cost (measures 1, 2, 4)
+        # For orientation only: no target is judged on the rounds.
+        self.rounds = 2 if quick else 4            # cost (measures 1, 2, 4)
         self.cycle_s = self.bulk_s = self.rr_s = 0.1 if quick else 0.2
         self.turns = 300 if quick else 3000        # connect, in turns (1)
-        self.stat_rounds = 3 if quick else 9       # program cost (3, 4)
-        self.stat_s = 0.2 if quick else 0.3
+        # CPU per byte, in turns: a bulk turn's CPU time swings by a
+        # fifth on a busy VM, a transaction's by a twentieth.
+        self.cpu_turns = {"bulk": 150 if quick else 1500,
+                          "rr": 30 if quick else 300}
+        self.bulk_mib = 4                          # per turn
+        self.rr_txns = 1024                        # per turn
+        self.stat_turns = 200 if quick else 2000   # program cost (3)
+        self.stat_s = 0.3                          # per-packet runs (2)
         self.policy_sizes = (1, 100, 1000, 100000)
+        self.policy_turns = 200 if quick else 2000  # cached (4)
+        self.cold_turns = 20 if quick else 150     # cold (4)
+        self.cold_chunk = 4                        # connects per cold turn
+        self.evict_mib = 64
         self.latency_s = 0.5 if quick else 1.0     # refusal (5)
         self.latency_samples = 100000
         self.syn_retries = (1,) if quick else (1, 2)
@@ -75,30 +89,78 @@ def cost(env, conds, plan, say):
     return series
 
 
+def _rotate(n, t):
+    """The order of turn t among n players: each leads in its turn."""
+    k = t % n
+    return list(range(k, n)) + list(range(k))
+
+
+def _conditions(env, stack, makers):
+    """Install each (make, name): make(env, cgroup=a sibling cgroup
+    named name under the bench's root), or make(env) with name None."""
+    conds = []
+    for make, name in makers:
+        cgroup = (stack.enter_context(Cgroup(env.root.path, name))
+                  if name else None)
+        cond = make(env, cgroup=cgroup) if cgroup else make(env)
+        conds.append(stack.enter_context(installed(env, cond)))
+    return conds
+
+
 def turns(env, plan, say):
-    """Measure 1 again, finely: nothing, the null program and nfsguard
-    installed at once (the programs on sibling cgroups), one `cycle -l`
-    worker in each, taking turns chunk by chunk (64 connects), the order
-    rotating each turn. A ratio is taken per turn, a few milliseconds
-    apart, so the machine's drift cancels. Returns (series, conditions)."""
-    series = Series(quartiles=True)
+    """Measure 1 again, finely, and measure 2 by CPU time: nothing, the
+    null program and nfsguard installed at once (the programs on sibling
+    cgroups) and the EFS rule in a namespace of its own, one worker in
+    each, taking turns chunk by chunk, the order rotating each turn. A
+    ratio is taken per turn, milliseconds apart, so the machine's drift
+    cancels. Returns (series, conditions, CPU series, CPU conditions)."""
+    series, cpu = Series(quartiles=True), Series(quartiles=True)
     with contextlib.ExitStack() as stack:
-        conds = [stack.enter_context(installed(env, Nothing(env)))]
-        for make, name in ((NullProgram, "null"), (Nfsguard, "guard")):
-            cgroup = stack.enter_context(Cgroup(env.root.path, name))
-            conds.append(stack.enter_context(
-                installed(env, make(env, cgroup=cgroup))))
+        conds = _conditions(env, stack, (
+            (Nothing, None), (NullProgram, "null"), (Nfsguard, "guard")))
+        conds.append(stack.enter_context(installed(
+            env, Iptables(env, netns=env.netns2))))
         for path in PATHS[:2]:
             say(f"connect cycle in turns: {path.label}")
             with contextlib.ExitStack() as workers:
                 team = [workers.enter_context(Lockstep(
                     env, path.port, path.uid, _expected(cond, path),
-                    cond.client)) for cond in conds]
+                    cond.client, cond.netns)) for cond in conds]
                 for t in range(plan.turns):
-                    k = t % len(team)
-                    for i in list(range(k, len(team))) + list(range(k)):
+                    for i in _rotate(len(team), t):
                         series.add(conds[i].key, path.key, team[i].turn())
-    return series, conds
+        _cpu_turns(env, plan, say, conds, cpu)
+    return series, conds, cpu
+
+
+CPU_MEASURES = (("bulk", "bulk transfer", "MiB"),
+                ("rr", "64-byte request/response", "transaction"))
+
+
+def _cpu_turns(env, plan, say, conds, series):
+    """CPU time per MiB and per transaction, both ends together (bulk.c),
+    in turns. The EFS rule's namespace has no bulk worker: its rule does
+    not match the bench's own port, but every packet walks it, as it
+    would on the host."""
+    soft = Ksoftirqd()
+    for key, label, unit in CPU_MEASURES:
+        say(f"CPU time in turns: {label}")
+        units = plan.bulk_mib if key == "bulk" else plan.rr_txns
+        with contextlib.ExitStack() as workers:
+            team = [workers.enter_context(Worker)
+                    for Worker in (Bulk(env, c.client, key == "rr", units)
+                                   for c in conds[:3])]
+            for w in team:      # the first chunk warms up: not counted
+                w.turn()
+            for t in range(plan.cpu_turns[key]):
+                for i in _rotate(len(team), t):
+                    k0, s0 = soft.ns(), softirq_ticks()
+                    cpu_ns, wall_ns, done = team[i].turn()
+                    k1, s1 = soft.ns(), softirq_ticks()
+                    c = conds[i].key
+                    series.add(c, key, (cpu_ns + k1 - k0) / done)
+                    series.add(c, key + "_wall", wall_ns / done)
+                    series.add(c, key + "_softirq", s1 - s0)
 
 
 def _expected(cond, path):
@@ -106,49 +168,122 @@ def _expected(cond, path):
     return cond.refusal4 if governed else OK
 
 
-def _measure_paths(env, cond, plan, series, paths):
-    """ns per run of cond's connect4 program on each path, and the cycle."""
-    ids = dict(attached(cond.attach))
-    if cond.connect4 not in ids:
-        raise BenchError(f"{cond.label}: no {cond.connect4} on "
-                         f"{cond.attach.path}")
-    for path in paths:
-        ns, r = program_cost(ids[cond.connect4], lambda: cycle(
-            env, path.port, path.uid, plan.stat_s, _expected(cond, path),
-            cgroup=cond.client))
-        series.add(cond.key, path.key, ns)
-        series.add(cond.key, path.key + "_cycle", r["median_ns_per_cycle"])
+def _prog(cond, name, cgroup=None):
+    """The program called name on cond's cgroup, opened."""
+    ids = dict(attached(cgroup or cond.attach))
+    if name not in ids:
+        raise BenchError(f"{cond.label}: no {name} on "
+                         f"{(cgroup or cond.attach).path}")
+    return Prog(ids[name])
 
 
-def program(env, conds, plan, say):
-    """Measure 3, with kernel.bpf_stats_enabled on: the connect4 program's
-    run_time_ns / run_cnt on each of PATHS."""
-    series = Series()
-    for r in range(plan.stat_rounds):
-        say(f"program cost: round {r + 1}/{plan.stat_rounds}")
-        for cond in conds:
-            with installed(env, cond):
-                _measure_paths(env, cond, plan, series, PATHS)
-    return series
+def _stat_turn(worker, progs):
+    """One turn of worker; each program's ns per run over it, after
+    checking that it ran once per connect."""
+    before = [p.stats() for p in progs]
+    worker.turn()
+    out = []
+    for p, (ns0, cnt0) in zip(progs, before):
+        ns1, cnt1 = p.stats()
+        if cnt1 - cnt0 != worker.chunk:
+            raise BenchError(f"program {p.id} ran {cnt1 - cnt0} times for "
+                             f"{worker.chunk} connects")
+        out.append((ns1 - ns0) / (cnt1 - cnt0))
+    return out
+
+
+def program(env, plan, say):
+    """Measure 3, with kernel.bpf_stats_enabled on: the null program and
+    nfsguard (no rate limit: every refusal makes its event) on sibling
+    cgroups, a worker in each taking turns, the connect4 program's
+    run_time_ns / run_cnt read around every turn. Returns (series,
+    conditions)."""
+    series = Series(quartiles=True)
+    with contextlib.ExitStack() as stack:
+        conds = _conditions(env, stack, (
+            (NullProgram, "null"),
+            (lambda env, cgroup: Nfsguard(env, rate=0, cgroup=cgroup),
+             "guard")))
+        progs = [stack.enter_context(_prog(c, c.connect4)) for c in conds]
+        for path in PATHS:
+            say(f"program cost in turns: {path.label}")
+            with contextlib.ExitStack() as workers:
+                team = [workers.enter_context(Lockstep(
+                    env, path.port, path.uid, _expected(c, path), c.client))
+                    for c in conds]
+                for t in range(plan.stat_turns):
+                    for i in _rotate(len(team), t):
+                        ns, = _stat_turn(team[i], [progs[i]])
+                        series.add(conds[i].key, path.key, ns)
+    return series, conds
+
+
+PerPacket = collections.namedtuple(
+    "PerPacket", "mib connects runs ns_per_run")
+
+
+def per_packet(env, plan, say):
+    """Measure 2's structural half, with kernel.bpf_stats_enabled on: each
+    of nfsguard's programs' run count and time across a bulk transfer (one
+    connect, root → 2049). Returns PerPacket, runs and ns_per_run by
+    program name."""
+    say("per-packet: program runs across a bulk transfer")
+    with contextlib.ExitStack() as stack:
+        cond = stack.enter_context(installed(env, Nfsguard(env)))
+        progs = {name: stack.enter_context(Prog(pid))
+                 for name, pid in attached(cond.attach)}
+        before = {n: p.stats() for n, p in progs.items()}
+        r = stream(env, plan.stat_s)
+        after = {n: p.stats() for n, p in progs.items()}
+    runs = {n: after[n][1] - before[n][1] for n in progs}
+    ns = {n: (after[n][0] - before[n][0]) / runs[n] if runs[n] else 0
+          for n in progs}
+    return PerPacket(r["bytes"] / (1 << 20), 1, runs, ns)
 
 
 def policy_size(env, plan, say):
     """Measure 4 for nfsguard, with kernel.bpf_stats_enabled on: one agent
-    per policy size, all attached at once to sibling cgroups (so none is
-    restarted between rounds), the governed paths measured round by
-    round. Returns (series, the conditions)."""
-    series = Series()
+    per policy size, all attached at once to sibling cgroups, and beside
+    each, on the client's own cgroup, a bare hash lookup program whose
+    table holds as many cgroups (preallocated as nfsguard's, and at the
+    largest size also BPF_F_NO_PREALLOC). Workers take turns; every
+    program's ns/run is read around every turn. Cached: connects back to
+    back. Cold: before each connect the worker walks a buffer larger than
+    the caches. Returns (series, the conditions)."""
+    series = Series(quartiles=True)
     with contextlib.ExitStack() as stack:
-        conds = []
+        conds, progs = [], []
         for n in plan.policy_sizes:
             say(f"policy size: starting the agent for {n:,} cgroups")
             tree = stack.enter_context(Cgroup(env.root.path, f"p{n}", n))
-            conds.append(stack.enter_context(
-                installed(env, PolicyTable(env, tree))))
-        for r in range(plan.stat_rounds):
-            say(f"policy size: round {r + 1}/{plan.stat_rounds}")
-            for cond in conds:
-                _measure_paths(env, cond, plan, series, PATHS[1:])
+            cond = stack.enter_context(installed(env, PolicyTable(env, tree)))
+            hashes = [HashProgram(env, tree)]
+            if n == max(plan.policy_sizes):
+                hashes.append(HashProgram(env, tree, prealloc=False))
+            for h in hashes:
+                stack.enter_context(h)
+            cond.hashes = hashes
+            conds.append(cond)
+            progs.append([stack.enter_context(_prog(cond, cond.connect4))]
+                         + [stack.enter_context(Prog(h.prog_id))
+                            for h in hashes])
+        runs = (("allow", GOVERNED_PORT, 0, OK, plan.policy_turns, 64, 0),
+                ("refuse", GOVERNED_PORT, UNPRIV, EPERM, plan.policy_turns,
+                 64, 0),
+                ("cold", GOVERNED_PORT, 0, OK, plan.cold_turns,
+                 plan.cold_chunk, plan.evict_mib))
+        for key, port, uid, expect, n_turns, chunk, evict in runs:
+            say(f"policy size in turns: {key}")
+            with contextlib.ExitStack() as workers:
+                team = [workers.enter_context(Lockstep(
+                    env, port, uid, expect, c.client, chunk=chunk,
+                    evict_mib=evict)) for c in conds]
+                for t in range(n_turns):
+                    for i in _rotate(len(team), t):
+                        ns = _stat_turn(team[i], progs[i])
+                        series.add(conds[i].key, key, ns[0])
+                        for h, v in zip(conds[i].hashes, ns[1:]):
+                            series.add(conds[i].key, f"{key}_{h.kind}", v)
         say("policy size: stopping the agents")
     return series, conds
 

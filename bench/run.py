@@ -32,7 +32,7 @@ from env import BenchError, Env, Sysctl  # noqa: E402
 TOOLS = ("ip", "setpriv", "bpftool", "iptables", "ip6tables",
          "iptables-restore", "ip6tables-restore", "nft", "sysctl")
 BINARIES = ("nfsguard", "bench/sink", "bench/cycle", "bench/stream",
-            "bench/rr", "bench/probe", "bench/nullprog")
+            "bench/rr", "bench/probe", "bench/bulk", "bench/nullprog")
 
 
 STARTED = time.monotonic()
@@ -70,12 +70,11 @@ def measure(env, plan):
     r = report.Results(plan)
     r.cost_conds = cost_conds
     r.cost = phases.cost(env, measured, plan, say)
-    r.turns, r.turn_conds = phases.turns(env, plan, say)
+    r.turns, r.turn_conds, r.cpu = phases.turns(env, plan, say)
     # Timings above run without the kernel's statistics: they cost.
     with Sysctl("kernel.bpf_stats_enabled", 1):
-        # Every refusal makes its event: no rate limit.
-        r.program_conds = [NullProgram(env), Nfsguard(env, rate=0)]
-        r.program = phases.program(env, r.program_conds, plan, say)
+        r.program, r.program_conds = phases.program(env, plan, say)
+        r.per_packet = phases.per_packet(env, plan, say)
         r.policy, r.policy_conds = phases.policy_size(env, plan, say)
     r.refusal = phases.refusal(env, plan, say)
     r.floods = phases.events(env, plan, say)

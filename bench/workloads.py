@@ -6,6 +6,7 @@ pinned to the client CPU; the sink serves it from the other CPU.
 """
 import contextlib
 import json
+import os
 import subprocess
 
 from env import BenchError, GOVERNED_PORT, V4, sh
@@ -62,22 +63,22 @@ def program_cost(prog_id, run):
     return (ns1 - ns0) / runs, r
 
 
-class Lockstep:
-    """A `cycle -l` worker in a cgroup: one chunk of connect cycles to
-    V4:port per turn(), which returns that chunk's ns per cycle."""
+class Worker:
+    """A bench tool in lockstep: one chunk of work per turn(), which
+    returns the line the tool printed for it."""
+    tool = ""
 
-    def __init__(self, env, port, uid, expect, cgroup):
-        self.env, self.cgroup = env, cgroup
-        self.args = ["-l", "-e", expect, V4, port]
-        self.uid, self.proc = uid, None
+    def __init__(self, env, args, uid, cgroup, netns=None):
+        self.env, self.cgroup, self.netns = env, cgroup, netns
+        self.args, self.uid, self.proc = args, uid, None
 
     def __enter__(self):
-        self.proc = self.env.spawn("cycle", self.args, self.uid,
+        self.proc = self.env.spawn(self.tool, self.args, self.uid,
                                    self.env.client_cpu, self.cgroup,
-                                   stdin=subprocess.PIPE)
+                                   stdin=subprocess.PIPE, netns=self.netns)
         return self
 
-    def turn(self):
+    def line(self):
         try:
             self.proc.stdin.write("x")
             self.proc.stdin.flush()
@@ -88,8 +89,8 @@ class Lockstep:
             self.proc.wait()
             why = (self.proc.stderr.read().strip().splitlines()
                    or ["no message"])[-1]
-            raise BenchError(f"a lockstep cycle worker stopped: {why}")
-        return float(line)
+            raise BenchError(f"a lockstep {self.tool} worker stopped: {why}")
+        return line
 
     def __exit__(self, *exc):
         with contextlib.suppress(BrokenPipeError):
@@ -101,3 +102,66 @@ class Lockstep:
             self.proc.wait()
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+
+class Lockstep(Worker):
+    """A `cycle -l` worker in a cgroup: one chunk of `chunk` connect cycles
+    to V4:port per turn(), which returns that chunk's ns per cycle; with
+    evict_mib, each connect meets its data cold (see cycle.c)."""
+    tool = "cycle"
+
+    def __init__(self, env, port, uid, expect, cgroup, netns=None,
+                 chunk=64, evict_mib=0):
+        args = ["-l", "-e", expect, "-n", chunk]
+        if evict_mib:
+            args += ["-x", evict_mib]
+        super().__init__(env, args + [V4, port], uid, cgroup, netns)
+        self.chunk = chunk
+
+    def turn(self):
+        return float(self.line())
+
+
+class Bulk(Worker):
+    """A `bulk` worker in a cgroup, both ends of its connection on the
+    client CPU: per turn(), (CPU ns, wall ns, units) of one chunk, units
+    being MiB or, with rr, 64-byte transactions."""
+    tool = "bulk"
+
+    def __init__(self, env, cgroup, rr=False, units=64):
+        cpu = env.client_cpu
+        args = (["-r"] if rr else []) + ["-n", units, "-c", f"{cpu},{cpu}",
+                                         V4]
+        super().__init__(env, args, None, cgroup)
+
+    def turn(self):
+        cpu, wall, units = self.line().split()
+        return int(cpu), int(wall), int(units)
+
+
+class Ksoftirqd:
+    """CPU time of the ksoftirqd threads (ns, from schedstat): softirq
+    work that left the task that raised it."""
+
+    def __init__(self):
+        self.paths = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().startswith("ksoftirqd/"):
+                        self.paths.append(f"/proc/{pid}/schedstat")
+            except OSError:
+                continue
+
+    def ns(self):
+        total = 0
+        for path in self.paths:
+            with open(path) as f:
+                total += int(f.read().split()[0])
+        return total
+
+
+def softirq_ticks():
+    """The softirq column of /proc/stat's cpu line (USER_HZ ticks)."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[7])
