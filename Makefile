@@ -74,7 +74,7 @@ HELPERS := $(patsubst tests/helpers/%.c,$(OUTPUT)/tests/%,$(filter-out %.bpf.c,$
 .DELETE_ON_ERROR:
 # Skeletons and objects are wanted, not intermediate: keep them.
 .SECONDARY: $(BPF_OBJS) $(SKELS)
-.PHONY: all clean deps deps-test deps-kernels run test test-kernels unit-tests helpers install uninstall fuzz bench test-package
+.PHONY: all clean deps deps-test deps-kernels run test test-kernels unit-tests helpers install uninstall fuzz bench bench-kernels test-package
 
 ifneq ($(SUDO_OWNER),)
 all:
@@ -238,6 +238,15 @@ bench:
 	$(Q)$(AS_ROOT) tools/deps.sh build bench
 	$(Q)$(BUILD) all $(BENCH_BINS)
 	$(Q)$(AS_ROOT) $(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
+
+# The program costs inside each kernel of the matrix, under KVM only
+# (emulated timings mean nothing): without /dev/kvm it says so, exit 0.
+bench-kernels:
+	$(Q)if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+		$(AS_ROOT) tools/deps.sh build bench kernels && \
+		$(BUILD) all $(BENCH_BINS) && \
+		$(AS_ROOT) bench/kernels.sh $(OUTPUT) $(KERNELS); \
+	else bench/kernels.sh $(OUTPUT); fi
 
 # DESTDIR for packaging; an existing configuration is never overwritten.
 CONF := $(DESTDIR)$(SYSCONFDIR)/nfsguard/nfsguard.conf

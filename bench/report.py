@@ -417,6 +417,15 @@ def render(r, build):
     return "\n\n".join(parts) + "\n"
 
 
+def render_program(r):
+    """The program costs alone (run.py --only program)."""
+    verdicts = targets.judge_program(r)
+    return "\n\n".join([
+        f"## Program cost on Linux {platform.release()}",
+        _program_table(r),
+        _table(["target", "measured", "status"], verdicts)]) + "\n"
+
+
 def write(text, outdir):
     os.makedirs(outdir, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc)

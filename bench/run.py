@@ -2,6 +2,7 @@
 """nfsguard's benchmark: 'sudo make bench' runs it after building.
 
     /usr/bin/python3 bench/run.py [--build DIR] [--quick] [--out DIR]
+    /usr/bin/python3 bench/run.py --only program [--build DIR] [--quick]
 
 Measures nfsguard side by side with what it replaces (the EFS iptables
 rule, its nftables equivalent) and with a null cgroup program, inside a
@@ -81,6 +82,14 @@ def measure(env, plan):
     return r
 
 
+def measure_program(env, plan):
+    """The program-cost part alone; its table and verdicts."""
+    r = report.Results(plan)
+    with Sysctl("kernel.bpf_stats_enabled", 1):
+        r.program, r.program_conds = phases.program(env, plan, say)
+    return r
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
@@ -88,6 +97,8 @@ def main():
                     help="fewer rounds and shorter runs (a smoke test)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"),
                     help="where the markdown report goes")
+    ap.add_argument("--only", choices=("program",),
+                    help="measure the program costs only, report on stdout")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
 
@@ -113,8 +124,14 @@ def main():
             # Off while timing, whatever it was; restored at the end.
             stack.enter_context(Sysctl("kernel.bpf_stats_enabled", 0))
             env = Env(stack, build, workdir)
-            results = measure(env, plan)
+            if args.only:
+                results = measure_program(env, plan)
+            else:
+                results = measure(env, plan)
         results.elapsed_s = time.monotonic() - STARTED
+        if args.only:
+            print(report.render_program(results))
+            return 0
         text = report.render(results, build)
         path = report.write(text, args.out)
     except BenchError as e:
