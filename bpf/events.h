@@ -36,16 +36,22 @@ static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
 }
 
 /*
- * May cgroup_skb programs ask for the current task (pid, comm)? Not before
- * Linux 6.5 (the agent probes and sets it); their events then carry pid 0
- * and no comm.
+ * May cgroup_skb programs ask for the current task's pid, and its comm?
+ * Linux 6.1 allows neither, 6.12 the pid only (the agent probes each);
+ * without them, their events carry pid 0 and no comm.
  */
-const volatile bool skb_task = true;
+const volatile bool skb_pid = true;
+const volatile bool skb_comm = true;
 
-/* The fields every event has; the calling task's only if task. */
+/* Which facts of the calling task event_fill() records. */
+#define TASK_PID 0x1
+#define TASK_COMM 0x2
+#define TASK_ALL (TASK_PID | TASK_COMM)
+
+/* The fields every event has; of the calling task, those in task. */
 static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
 				       __u64 cgid, __u32 gen, __u32 idx,
-				       bool task)
+				       int task)
 {
 	__u64 id;
 
@@ -55,12 +61,13 @@ static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
 	e->policy = idx;
 	e->gen = gen;
 	e->kind = kind;
-	if (!task)
-		return;
-	id = bpf_get_current_pid_tgid();
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	if (task & TASK_PID) {
+		id = bpf_get_current_pid_tgid();
+		e->pid = id >> 32;
+		e->tid = (__u32)id;
+	}
+	if (task & TASK_COMM)
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
 }
 
 /*
@@ -69,7 +76,7 @@ static __always_inline void event_fill(struct nfsg_event *e, __u8 kind,
  */
 static __always_inline struct nfsg_event *event_start(__u64 size, __u8 kind,
 						      __u64 cgid, __u32 gen,
-						      __u32 idx, bool task)
+						      __u32 idx, int task)
 {
 	struct nfsg_event *e;
 
@@ -103,7 +110,7 @@ static __always_inline void cgroup_event(__u8 kind, __u64 cgid, __u32 gen,
 {
 	struct nfsg_cgroup_event *ce;
 
-	ce = (void *)event_start(sizeof(*ce), kind, cgid, gen, idx, true);
+	ce = (void *)event_start(sizeof(*ce), kind, cgid, gen, idx, TASK_ALL);
 	if (!ce)
 		return;
 	if (bpf_probe_read_kernel_str(ce->path, sizeof(ce->path), path) < 0)

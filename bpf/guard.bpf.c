@@ -171,14 +171,15 @@ static __always_inline void report(struct bpf_sock_addr *ctx,
 		return;
 	if (j->verdict == NFSG_VERDICT_ALLOW &&
 	    a->protocol != NFSG_PROTO_UDP) {
-		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, j->gen, j->idx, true);
+		event_fill(&tmpl, NFSG_EV_CONNECT, cgid, j->gen, j->idx,
+			   TASK_ALL);
 		fill_connect(&tmpl, a, j, how);
 		tmpl.suppressed = suppressed;
 		trace_follow(ctx, &tmpl);
 		return;
 	}
 	e = event_start(sizeof(*e), NFSG_EV_CONNECT, cgid, j->gen, j->idx,
-			true);
+			TASK_ALL);
 	if (!e)
 		return;
 	fill_connect(e, a, j, how);
@@ -431,7 +432,8 @@ static __always_inline int backstop(struct __sk_buff *skb, int how)
 	/* The first SYN goes out in the connecting task, whose pid leads
 	 * the agent to the socket's network namespace. */
 	r = (void *)event_start(sizeof(*r), NFSG_EV_EGRESS, cgid, j.gen, j.idx,
-				skb_task);
+				(skb_pid ? TASK_PID : 0) |
+				(skb_comm ? TASK_COMM : 0));
 	if (r) {
 		fill_connect(&r->e, &a, &j, how);
 		fill_egress(r, tp);

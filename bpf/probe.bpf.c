@@ -49,11 +49,20 @@ int BPF_PROG(nfsg_pr_cookie, const struct sock *sk)
 	return bpf_get_socket_cookie((void *)sk) == 0;
 }
 
-/* The calling task in cgroup_skb programs (Linux 6.5). */
+/* The calling task's pid in cgroup_skb programs (not in 6.1, in 6.12). */
 SEC("cgroup_skb/egress")
-int nfsg_pr_skbtask(struct __sk_buff *skb)
+int nfsg_pr_skbpid(struct __sk_buff *skb)
 {
 	return bpf_get_current_pid_tgid() != 0;
+}
+
+/* The calling task's comm in cgroup_skb programs (not in 6.12). */
+SEC("cgroup_skb/egress")
+int nfsg_pr_skbcomm(struct __sk_buff *skb)
+{
+	char comm[16];
+
+	return bpf_get_current_comm(comm, sizeof(comm)) == 0;
 }
 
 /* TCP socket iterators (Linux 5.9), with the helper that names the

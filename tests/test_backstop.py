@@ -77,7 +77,7 @@ def egress_task():
     r = subprocess.run([nfsguard(), "probe", "--json"], capture_output=True,
                        text=True, timeout=60)
     feats = {f["name"]: f for f in json.loads(r.stdout)["features"]}
-    return feats["egress_task"]["in_use"]
+    return feats["egress_pid"]["in_use"]
 
 
 class Env:

@@ -226,7 +226,8 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->skel->rodata->rl_rate = o->rl_rate;
 	g->skel->rodata->rl_burst = o->rl_burst ? o->rl_burst : 1;
 	g->skel->rodata->trace_enabled = o->trace;
-	g->skel->rodata->skb_task = o->plan->skb_task;
+	g->skel->rodata->skb_pid = o->plan->skb_pid;
+	g->skel->rodata->skb_comm = o->plan->skb_comm;
 	set_filters(g, o);
 	/* One build of the hooks: the one this kernel's verifier takes. */
 	g->build = o->plan->hooks;

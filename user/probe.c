@@ -48,8 +48,10 @@ static const struct {
 		       "no tracing of allowed connects (--trace, 'nfsguard trace')" },
 	[KF_TRACE_ERRORS] = { "trace_errors", "the inet_sk_error_report tracepoint", "5.15",
 			      "a traced failure's errno comes only from the socket's last error" },
-	[KF_SKB_TASK] = { "egress_task", "the calling task in cgroup_skb programs", "6.5",
-			  "backstop events carry no pid or comm, and the agent finds a refused socket's network namespace by its inode" },
+	[KF_SKB_PID] = { "egress_pid", "the calling task's pid in cgroup_skb programs", "newer than 6.1",
+			 "backstop events carry no pid, and the agent finds a refused socket's network namespace by its inode" },
+	[KF_SKB_COMM] = { "egress_comm", "the calling task's comm in cgroup_skb programs", "newer than 6.12",
+			  "backstop events carry no comm" },
 	[KF_SOCK_ITER] = { "socket_iter", "TCP socket iterators (iter/tcp) judging existing connections in the kernel", "5.9",
 			   "existing connections are listed with a sock_diag dump and judged by the agent on the same policy" },
 	[KF_SOCK_DESTROY] = { "sock_destroy", "bpf_sock_destroy() from a socket iterator", "6.5",
@@ -214,7 +216,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_DIRECT_READS] = prog_loads("nfsg_pr_cast");
 		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
-		f->have[KF_SKB_TASK] = prog_loads("nfsg_pr_skbtask");
+		f->have[KF_SKB_PID] = prog_loads("nfsg_pr_skbpid");
+		f->have[KF_SKB_COMM] = prog_loads("nfsg_pr_skbcomm");
 		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp");
 		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
 					   prog_loads("nfsg_pr_destroy");
@@ -230,7 +233,7 @@ void probe_features(struct kfeatures *f)
 	if (getenv("NFSG_TEST_NO_ATOMICS"))
 		f->have[KF_ATOMICS] = false;
 	if (getenv("NFSG_TEST_NO_SKB_TASK"))
-		f->have[KF_SKB_TASK] = false;
+		f->have[KF_SKB_PID] = f->have[KF_SKB_COMM] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_ITER"))
 		f->have[KF_SOCK_ITER] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_DESTROY") || !f->have[KF_SOCK_ITER])
@@ -250,7 +253,8 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 		p->hooks = HOOKS_DIRECT;
 	p->trace = f->have[KF_TRACE];
 	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
-	p->skb_task = f->have[KF_SKB_TASK];
+	p->skb_pid = f->have[KF_SKB_PID];
+	p->skb_comm = f->have[KF_SKB_COMM];
 	p->diag_destroy = f->have[KF_DIAG_DESTROY];
 	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
 	if (f->have[KF_SOCK_DESTROY])

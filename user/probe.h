@@ -20,7 +20,8 @@ enum kfeature {
 	KF_ATOMICS,		/* BPF compare-and-exchange */
 	KF_TRACE,		/* socket cookies in BTF tracepoints */
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
-	KF_SKB_TASK,		/* the calling task in cgroup_skb programs */
+	KF_SKB_PID,		/* the calling task's pid in cgroup_skb programs */
+	KF_SKB_COMM,		/* ... and its comm */
 	KF_SOCK_ITER,		/* iter/tcp: existing sockets judged in the kernel */
 	KF_SOCK_DESTROY,	/* bpf_sock_destroy() from the iterator */
 	KF_DIAG_DESTROY,	/* sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) */
@@ -58,7 +59,8 @@ struct kplan {
 	enum hook_build hooks;	/* the build of the hooks to load */
 	bool trace;		/* tracing of allowed connects can load */
 	bool trace_errors;	/* ... with the errors sockets report */
-	bool skb_task;		/* the backstop's events name the task */
+	bool skb_pid;		/* the backstop's events name the task's pid */
+	bool skb_comm;		/* ... and comm */
 	bool diag_destroy;	/* sock_diag SOCK_DESTROY works (backstop) */
 	enum sockets_path sockets;	/* existing sockets: how listed */
 	enum destroy_path destroy;	/* ... and how aborted */

@@ -67,8 +67,10 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->trace;
 	case KF_TRACE_ERRORS:
 		return p->trace_errors;
-	case KF_SKB_TASK:
-		return p->skb_task;
+	case KF_SKB_PID:
+		return p->skb_pid;
+	case KF_SKB_COMM:
+		return p->skb_comm;
 	case KF_SOCK_ITER:
 		return p->sockets == SOCKETS_ITER;
 	case KF_SOCK_DESTROY:
