@@ -718,7 +718,9 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
 			     agent_clock_ns(CLOCK_BOOTTIME);
 	/* Enforcement is in place: what was connected before it. */
-	agent_check_existing(a, a->start == AGENT_FRESH ? "start" : "takeover");
+	/* What was connected before: checked first thing in the loop, so
+	 * that a takeover swaps the hooks without waiting for the walk. */
+	a->existing_pending = a->start == AGENT_FRESH ? "start" : "takeover";
 	return 0;
 fail:
 	policy_set_free(&policy);
@@ -731,6 +733,10 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 	__u64 next_check = 0, now;
 	int n, i, err = 0;
 
+	if (a->existing_pending) {
+		agent_check_existing(a, a->existing_pending);
+		a->existing_pending = NULL;
+	}
 	while (!*stop) {
 		n = epoll_wait(a->epoll_fd, evs, 32, POLL_MS);
 		if (n < 0 && errno != EINTR) {

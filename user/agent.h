@@ -114,6 +114,8 @@ struct nfsg_agent {
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 started_ns;	/* CLOCK_MONOTONIC at start */
 	struct agent_stats stats;
+	const char *existing_pending;	/* the check of existing connections
+					 * the loop runs first ("start") */
 	struct control *ctl;
 	struct metrics *metrics;
 	int epoll_fd;
