@@ -40,6 +40,7 @@ struct judgement {
 	__u8 flags;		/* the policy's NFSG_POLICY_* */
 	__u8 verdict;		/* 0: not governed, else enum nfsg_verdict */
 	__u8 reason;		/* enum nfsg_reason */
+	__u8 local;		/* governed as a local port */
 };
 
 /*
@@ -57,6 +58,7 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 
 	j->verdict = 0;
 	j->flags = 0;
+	j->local = 0;
 	j->reason = NFSG_REASON_NONE;
 	owner = kernel_socket(a->sk, how) && a->protocol == NFSG_PROTO_TCP ?
 			mptcp_owner(a->sk, how) : NULL;
@@ -91,9 +93,15 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 	if (pol)
 		j->flags = pol->flags;
 	if (!pol || pol->mode == NFSG_MODE_OFF ||
-	    !(pol->protocols & a->govern) ||
-	    !in_ranges(pol->ports, pol->n_ports, a->port))
+	    !(pol->protocols & a->govern))
 		return;
+	if (!in_ranges(pol->ports, pol->n_ports, a->port)) {
+		/* A local port: to a loopback destination only. */
+		if (!pol->n_lports || !loopback(a->daddr) ||
+		    !local_ranges(pol->lports, pol->n_lports, a->port))
+			return;
+		j->local = 1;
+	}
 
 	/* An unreadable uid or gid is NFSG_ID_UNKNOWN: never privileged. */
 	privileged = id_privileged(pol->uids, pol->n_uids, j->uid) ||
@@ -136,6 +144,7 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 	__u32 *d = (__u32 *)e->daddr;
 
 	e->reason = j->reason;
+	e->local = j->local;
 	e->uid = j->uid;
 	e->gid = socket_gid(a->sk, how);
 	e->family = a->family;
@@ -540,8 +549,24 @@ int BPF_PROG(nfsg_cg_rmdir, struct cgroup *cg, const char *path)
  */
 extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
 
-/* Set by the agent before each walk: enum nfsg_iter_destroy. */
+/* Set by the agent before each walk: enum nfsg_iter_destroy, and the
+ * cgroup the hooks are attached to (its id and level): a socket outside
+ * it is governed by no hook of ours, so it is neither listed nor judged. */
 volatile __u32 nfsg_iter_destroy = NFSG_ITER_LIST;
+volatile __u64 nfsg_iter_root_id = 0;
+volatile __u32 nfsg_iter_root_level = 0;
+
+static __always_inline bool under_attach_point(const struct sock *sk)
+{
+	const struct cgroup *cg = socket_cgroup(sk, NFSG_BUILD_PROBED);
+	__u32 level = nfsg_iter_root_level;
+
+	if (!level)
+		return true;
+	return cgroup_level(cg, NFSG_BUILD_PROBED) >= level &&
+	       cgroup_ancestor_id(cg, level, NFSG_BUILD_PROBED) ==
+		       nfsg_iter_root_id;
+}
 
 static __always_inline bool destroy_wanted(const struct judgement *j)
 {
@@ -595,6 +620,8 @@ static __always_inline int existing(struct bpf_iter__tcp *ctx, bool destroy)
 	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
 		return 0;
 	a.sk = (const struct sock *)tp;
+	if (!under_attach_point(a.sk))
+		return 0;
 	judge(&a, &j, NFSG_BUILD_PROBED);
 	if (!j.verdict)
 		return 0;

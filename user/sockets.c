@@ -56,6 +56,7 @@ struct scan {
 	size_t n, cap;
 	size_t cur_ns;		/* the namespace being dumped */
 	int home;		/* our thread's own netns, to come back */
+	char root[NFSG_PATH_LEN * 4];	/* the attach point; "" for the root */
 };
 
 const char *sockets_state_name(__u8 state)
@@ -471,12 +472,17 @@ static void judge_user(struct scan *s, struct rec *r)
 	char path[NFSG_PATH_LEN * 4];
 	__u8 mapped[16] = {};
 	bool privileged;
-	size_t idx;
+	size_t idx, n;
 
 	r->r.verdict = 0;
 	if (!set->n || (r->r.uid == 0 && !r->n_pids))
 		return;
 	snprintf(path, sizeof(path), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
+	/* Outside the attach point no hook of ours governs it (and an
+	 * unresolvable path is no proof of being inside). */
+	n = strlen(s->root);
+	if (n && (strncmp(path, s->root, n) || (path[n] && path[n] != '/')))
+		return;
 	idx = policy_of(set, path);
 	p = &set->p[idx];
 	r->r.policy = idx;
@@ -601,6 +607,8 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 {
 	struct scan s = { .a = a, .res = res, .home = -1 };
 	bool iter = a->plan.sockets == SOCKETS_ITER;
+	const char *root, *c;
+	__u32 level = 0;
 	size_t i;
 	int err;
 
@@ -617,8 +625,15 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		log_err("cannot list network namespaces: %s", strerror(-err));
 		goto out;
 	}
-	if (iter)
+	root = cgroup_path(&a->cg, a->cgroup_id);
+	snprintf(s.root, sizeof(s.root), "%s", strcmp(root, "/") ? root : "");
+	for (c = s.root; *c; c++)
+		level += *c == '/';
+	if (iter) {
 		a->g.skel->bss->nfsg_iter_destroy = mode;
+		a->g.skel->bss->nfsg_iter_root_id = a->cgroup_id;
+		a->g.skel->bss->nfsg_iter_root_level = level;
+	}
 	for (i = 0; i < s.n_ns; i++) {
 		err = iter ? walk_iter(&s, i) : walk_diag(&s, i);
 		if (err == -EPERM || err == -EINVAL || err == -ENOENT) {
