@@ -43,6 +43,29 @@ static __always_inline bool in_ranges(const struct nfsg_range *r, __u8 n,
 	return false;
 }
 
+/* Is daddr (16 bytes, v4-mapped for IPv4) a loopback address? */
+static __always_inline bool loopback(const __u32 *daddr)
+{
+	if (!daddr[0] && !daddr[1] && daddr[2] == bpf_htonl(0xffff))
+		return (bpf_ntohl(daddr[3]) >> 24) == 127;	/* 127.0.0.0/8 */
+	return !daddr[0] && !daddr[1] && !daddr[2] &&
+	       daddr[3] == bpf_htonl(1);			/* ::1 */
+}
+
+static __always_inline bool local_ranges(const struct nfsg_range *r, __u8 n,
+					 __u32 v)
+{
+	int i;
+
+	for (i = 0; i < NFSG_MAX_LOCAL_RANGES; i++) {
+		if (i >= n)
+			break;
+		if (v >= r[i].lo && v <= r[i].hi)
+			return true;
+	}
+	return false;
+}
+
 /* An owner's uid or gid that could not be read is never privileged. */
 static __always_inline bool id_privileged(const struct nfsg_range *r, __u8 n,
 					  __u32 id)

@@ -17,8 +17,11 @@
  *   - A connect or sendmsg is *governed* when its policy's mode is not off,
  *     its protocol is one the policy governs (TCP, which includes MPTCP; or
  *     UDP, through connect and sendmsg), and its destination port is in the
- *     policy's port ranges. Everything else passes untouched. A port no
- *     policy governs passes after one bitmap test (nfsg_ports).
+ *     policy's port ranges, or in its local port ranges and the
+ *     destination is a loopback address (127.0.0.0/8, ::1, or v4-mapped
+ *     127.0.0.0/8): the ports where the TLS relays of EFS mounts listen.
+ *     Everything else passes untouched. A port no policy governs, in
+ *     either way, passes after one bitmap test (nfsg_ports).
  *   - An AF_INET6 socket sending to a v4-mapped address (::ffff:a.b.c.d) is
  *     decided the same way, and matches IPv4 CIDRs of the allow-list.
  *   - The identity is the *socket owner*: sk_uid, the uid fixed when the
@@ -87,6 +90,8 @@
 #define NFSG_PORT_WORDS (65536 / 64)
 /* Ranges of ports, uids or gids one policy may list. */
 #define NFSG_MAX_RANGES 16
+/* Ranges of local ports (loopback destinations only) one policy may list. */
+#define NFSG_MAX_LOCAL_RANGES 4
 /* A policy's name, NUL included. */
 #define NFSG_NAME_LEN 32
 /* A cgroup path relative to the cgroup2 mount, NUL included. */
@@ -102,7 +107,7 @@
  * Version of everything below as kept in pinned maps. An agent adopts
  * pinned maps only of its own version; see user/persist.c.
  */
-#define NFSG_ABI_VERSION 1
+#define NFSG_ABI_VERSION 2
 
 /* An owner's uid or gid that could not be read for certain (the kernel's
  * INVALID_UID): never privileged, whatever a policy lists. */
@@ -198,6 +203,9 @@ struct nfsg_policy {
 	struct nfsg_range ports[NFSG_MAX_RANGES];
 	struct nfsg_range uids[NFSG_MAX_RANGES];	/* privileged owners */
 	struct nfsg_range gids[NFSG_MAX_RANGES];	/* privileged groups */
+	/* Governed only to loopback destinations (127.0.0.0/8, ::1 and
+	 * ::ffff:127.0.0.0/104): the local TLS relays of EFS mounts. */
+	struct nfsg_range lports[NFSG_MAX_LOCAL_RANGES];
 	char name[NFSG_NAME_LEN];
 	__u8 n_ports;
 	__u8 n_uids;
@@ -205,7 +213,8 @@ struct nfsg_policy {
 	__u8 mode;		/* enum nfsg_mode */
 	__u8 protocols;		/* NFSG_GOVERN_* */
 	__u8 flags;		/* NFSG_POLICY_* */
-	__u8 __pad[2];
+	__u8 n_lports;
+	__u8 __pad;
 };
 
 /* Value of nfsg_gen: the generation decisions use; the agent flips it. */
@@ -273,7 +282,8 @@ struct nfsg_event {
 	__u32 suppressed;	/* events of the same cgroup and uid the rate
 				 * limit held back since the last one sent */
 	__u8 reason;		/* enum nfsg_reason: why refused or audited */
-	__u8 __pad[3];
+	__u8 local;		/* 1: governed as a local port (a TLS relay's) */
+	__u8 __pad[2];
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "guard.skel.h"
 #include "agent.h"
 #include "backstop.h"
+#include "efs.h"
 #include "config.h"
 #include "control.h"
 #include "counters.h"
@@ -353,19 +354,34 @@ static void config_errors_add(struct config_errors *errs, const char *msg,
 	errs->msg[errs->n++] = copy;
 }
 
+/* The TLS relay ports' line (user/efs.c). */
+static void say_relays(const char *line, bool warn)
+{
+	if (warn)
+		log_warn("%s", line);
+	else
+		log_info("%s", line);
+}
+
 /* The configuration: the file, else the default file, else embedded. */
 static int read_config(const struct nfsg_agent *a, struct policy_set *out,
 		       struct config_errors *errs)
 {
 	const char *file = a->o->config ? a->o->config : CONFIG_DEFAULT_PATH;
-	char msg[PATH_MAX + 128];
+	char msg[PATH_MAX + 128], relays[PATH_MAX + 160];
+	bool relay_warn;
 	int err;
 
+	/* The TLS relays' ports first: the default policy governs them. */
+	efs_relay_ports_load(a->o->efs_conf, relays, sizeof(relays), &relay_warn);
 	err = config_read(file, out, errs);
 	if (err == -ENOENT && !a->o->config) {
 		log_info("configuration: no %s, so the embedded default policy applies",
 			 file);
-		return policy_set_default(out);
+		err = policy_set_default(out);
+		if (!err)
+			say_relays(relays, relay_warn);
+		return err;
 	}
 	if (!err) {
 		log_info("configuration: %s, %zu polic%s", file, out->n,
@@ -382,6 +398,9 @@ static int read_config(const struct nfsg_agent *a, struct policy_set *out,
 		log_err("%s", msg);
 		config_errors_add(errs, msg, 0);
 	}
+	/* After the configuration's own line: the first names the file. */
+	if (!err)
+		say_relays(relays, relay_warn);
 	return err;
 }
 

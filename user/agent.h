@@ -41,6 +41,7 @@ enum agent_plan {
 struct agent_opts {
 	const char *cgroup;	/* where to attach (NULL: the cgroup2 root) */
 	const char *config;	/* NULL: CONFIG_DEFAULT_PATH if it exists */
+	const char *efs_conf;	/* efs-utils.conf (NULL: EFS_UTILS_CONF) */
 	const char *pin_dir;
 	const char *control;	/* the control socket's path */
 	const char *control_group; /* may also connect (mode 0660), or NULL */

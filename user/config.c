@@ -346,6 +346,7 @@ static const char *bad_cgroup_path(const char *s)
 
 enum key {
 	KEY_PORTS,
+	KEY_LOCAL_PORTS,
 	KEY_PROTOCOLS,
 	KEY_UIDS,
 	KEY_GIDS,
@@ -359,6 +360,7 @@ enum key {
 
 static const char *const key_names[KEY_MAX] = {
 	[KEY_PORTS] = "ports",
+	[KEY_LOCAL_PORTS] = "local_ports",
 	[KEY_PROTOCOLS] = "protocols",
 	[KEY_UIDS] = "privileged_uids",
 	[KEY_GIDS] = "privileged_gids",
@@ -433,8 +435,8 @@ static bool single_valued(enum key k)
 #define BAD(b, e, ...) error_at((b)->errs, (b)->path, (e)->line, __VA_ARGS__)
 
 static void apply_ranges(struct build *b, const struct entry *e,
-			 struct nfsg_range *r, __u8 *n, __u32 min, __u32 max,
-			 bool none_ok)
+			 struct nfsg_range *r, __u8 *n, __u8 cap, __u32 min,
+			 __u32 max, bool none_ok)
 {
 	char *list = strdup(e->value), *cur = list, *item;
 	__u32 lo, hi;
@@ -455,10 +457,10 @@ static void apply_ranges(struct build *b, const struct entry *e,
 			    e->key, item, min, max, none_ok ? ", or none" : "");
 			continue;
 		}
-		err = policy_add_range(r, n, lo, hi);
+		err = policy_add_range_cap(r, n, cap, lo, hi);
 		if (err == -ENOSPC)
 			BAD(b, e, "%s: '%s' is one range too many: at most %d per policy",
-			    e->key, item, NFSG_MAX_RANGES);
+			    e->key, item, cap);
 	}
 	free(list);
 }
@@ -576,6 +578,7 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 		b->seen[k] = e->line;
 		switch (k) {
 		case KEY_PORTS: p->k.n_ports = 0; break;
+		case KEY_LOCAL_PORTS: p->k.n_lports = 0; break;
 		case KEY_PROTOCOLS: p->k.protocols = 0; break;
 		case KEY_UIDS: p->k.n_uids = 0; break;
 		case KEY_GIDS: p->k.n_gids = 0; break;
@@ -588,16 +591,23 @@ static void apply(struct build *b, const struct entry *e, struct policy *p,
 	}
 	switch (k) {
 	case KEY_PORTS:
-		apply_ranges(b, e, p->k.ports, &p->k.n_ports, 1, 65535, false);
+		apply_ranges(b, e, p->k.ports, &p->k.n_ports, NFSG_MAX_RANGES, 1,
+			     65535, false);
+		break;
+	case KEY_LOCAL_PORTS:
+		apply_ranges(b, e, p->k.lports, &p->k.n_lports,
+			     NFSG_MAX_LOCAL_RANGES, 1, 65535, true);
 		break;
 	case KEY_PROTOCOLS:
 		apply_protocols(b, e, p);
 		break;
 	case KEY_UIDS:
-		apply_ranges(b, e, p->k.uids, &p->k.n_uids, 0, 0xfffffffe, true);
+		apply_ranges(b, e, p->k.uids, &p->k.n_uids, NFSG_MAX_RANGES, 0,
+			     0xfffffffe, true);
 		break;
 	case KEY_GIDS:
-		apply_ranges(b, e, p->k.gids, &p->k.n_gids, 0, 0xfffffffe, true);
+		apply_ranges(b, e, p->k.gids, &p->k.n_gids, NFSG_MAX_RANGES, 0,
+			     0xfffffffe, true);
 		break;
 	case KEY_DESTS:
 		apply_dests(b, e, p);

@@ -412,6 +412,9 @@ static const char *text_reason(const struct nfsg_event *e, char *buf,
 	r = format_reason(e->reason);
 	if (!r)
 		return "-";
+	/* A TLS relay's local port: the owner could reach EFS through it. */
+	if (e->local && e->reason == NFSG_REASON_OWNER)
+		return wide ? "owner,tls-relay" : "relay";
 	return !wide && e->reason == NFSG_REASON_DESTINATION ? "dest" : r;
 }
 
@@ -764,6 +767,9 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 		put(&l, "\",\"reason\":\"");
 		put(&l, format_reason(e->reason));
 	}
+	/* Governed as a local port: the TLS relay of an EFS mount. */
+	if (e->local)
+		put(&l, "\",\"port_kind\":\"efs-tls-relay");
 	put(&l, "\",");
 	if (is_trace(e->kind))
 		put_trace_fields(&l, (const struct nfsg_trace_event *)e);

@@ -14,7 +14,7 @@
 _Static_assert(sizeof(struct nfsg_event) == 88, "nfsg_event layout");
 _Static_assert(sizeof(struct nfsg_trace_event) == 128, "nfsg_trace_event layout");
 _Static_assert(sizeof(struct nfsg_egress_event) == 144, "nfsg_egress_event layout");
-_Static_assert(sizeof(struct nfsg_policy) == 424, "nfsg_policy layout");
+_Static_assert(sizeof(struct nfsg_policy) == 456, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
 _Static_assert(sizeof(struct nfsg_meta) == 72, "nfsg_meta layout");

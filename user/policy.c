@@ -74,6 +74,9 @@ struct policy *policy_set_find(struct policy_set *s, const char *name)
 	return NULL;
 }
 
+/* The embedded default's local ports (see policy.h). */
+static __u32 relay_lo = POLICY_RELAY_LO, relay_hi = POLICY_RELAY_HI;
+
 int policy_set_default(struct policy_set *s)
 {
 	struct policy *p;
@@ -88,14 +91,34 @@ int policy_set_default(struct policy_set *s)
 			 POLICY_DEFAULT_PORT);
 	policy_add_range(p->k.uids, &p->k.n_uids, POLICY_DEFAULT_PRIV_UID,
 			 POLICY_DEFAULT_PRIV_UID);
+	policy_add_range_cap(p->k.lports, &p->k.n_lports, NFSG_MAX_LOCAL_RANGES,
+			     relay_lo, relay_hi);
 	return 0;
+}
+
+void policy_set_relay_ports(__u32 lo, __u32 hi)
+{
+	relay_lo = lo;
+	relay_hi = hi;
+}
+
+void policy_relay_ports(__u32 *lo, __u32 *hi)
+{
+	*lo = relay_lo;
+	*hi = relay_hi;
 }
 
 int policy_add_range(struct nfsg_range *r, __u8 *n, __u32 lo, __u32 hi)
 {
+	return policy_add_range_cap(r, n, NFSG_MAX_RANGES, lo, hi);
+}
+
+int policy_add_range_cap(struct nfsg_range *r, __u8 *n, __u8 cap, __u32 lo,
+			 __u32 hi)
+{
 	if (lo > hi)
 		return -EINVAL;
-	if (*n >= NFSG_MAX_RANGES)
+	if (*n >= cap)
 		return -ENOSPC;
 	r[*n].lo = lo;
 	r[*n].hi = hi;
@@ -196,7 +219,7 @@ void policy_format_cidr(const struct policy_cidr *c, char *buf, size_t len)
 
 void policy_describe(const struct policy *p, char *buf, size_t len)
 {
-	char ports[160], uids[160], gids[160];
+	char ports[160], uids[160], gids[160], lports[80];
 	size_t off = 0;
 
 	if (!len)
@@ -210,6 +233,12 @@ void policy_describe(const struct policy *p, char *buf, size_t len)
 	       p->k.protocols & NFSG_GOVERN_TCP ? "tcp" : "",
 	       p->k.protocols == (NFSG_GOVERN_TCP | NFSG_GOVERN_UDP) ? "," : "",
 	       p->k.protocols & NFSG_GOVERN_UDP ? "udp" : "", ports, uids, gids);
+	if (p->k.n_lports) {
+		policy_format_ranges(p->k.lports, p->k.n_lports, lports,
+				     sizeof(lports));
+		append(buf, len, &off, ", local ports %s (loopback destinations)",
+		       lports);
+	}
 	if (p->n_dests)
 		append(buf, len, &off, ", %zu allowed destination%s",
 		       p->n_dests, p->n_dests == 1 ? "" : "s");

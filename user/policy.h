@@ -46,6 +46,18 @@ struct policy *policy_set_add(struct policy_set *s, const struct policy *base,
 struct policy *policy_set_find(struct policy_set *s, const char *name);
 
 int policy_add_range(struct nfsg_range *r, __u8 *n, __u32 lo, __u32 hi);
+/* The same into an array of cap ranges (lports: NFSG_MAX_LOCAL_RANGES). */
+int policy_add_range_cap(struct nfsg_range *r, __u8 *n, __u8 cap, __u32 lo,
+			 __u32 hi);
+/*
+ * The local ports the embedded default governs (loopback destinations
+ * only): where the TLS relays of EFS mounts listen. 20049-21049 unless
+ * set from efs-utils' configuration (user/efs.c) before policies are made.
+ */
+#define POLICY_RELAY_LO 20049
+#define POLICY_RELAY_HI 21049
+void policy_set_relay_ports(__u32 lo, __u32 hi);
+void policy_relay_ports(__u32 *lo, __u32 *hi);
 int policy_add_dest(struct policy *p, const struct policy_cidr *c);
 int policy_add_cgroup(struct policy *p, const char *path);
 

@@ -185,6 +185,16 @@ out:
 	return err;
 }
 
+/* Port port of policy k's protocols, in the filter in front of decisions. */
+static void mark_port(struct nfsg_portset *ps, const struct nfsg_policy *k,
+		      __u32 port)
+{
+	if (k->protocols & NFSG_GOVERN_TCP)
+		ps->tcp[port / 64] |= 1ULL << (port % 64);
+	if (k->protocols & NFSG_GOVERN_UDP)
+		ps->udp[port / 64] |= 1ULL << (port % 64);
+}
+
 void policy_maps_ports(const struct policy_set *s, struct nfsg_portset *ps)
 {
 	const struct nfsg_policy *k;
@@ -198,12 +208,13 @@ void policy_maps_ports(const struct policy_set *s, struct nfsg_portset *ps)
 		if (k->mode == NFSG_MODE_OFF)
 			continue;
 		for (r = 0; r < k->n_ports; r++)
-			for (port = k->ports[r].lo; port <= k->ports[r].hi; port++) {
-				if (k->protocols & NFSG_GOVERN_TCP)
-					ps->tcp[port / 64] |= 1ULL << (port % 64);
-				if (k->protocols & NFSG_GOVERN_UDP)
-					ps->udp[port / 64] |= 1ULL << (port % 64);
-			}
+			for (port = k->ports[r].lo; port <= k->ports[r].hi; port++)
+				mark_port(ps, k, port);
+		/* Local ports pass the filter too; the decision then checks
+		 * the destination is a loopback one. */
+		for (r = 0; r < k->n_lports; r++)
+			for (port = k->lports[r].lo; port <= k->lports[r].hi; port++)
+				mark_port(ps, k, port);
 	}
 }
 

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "control.h"
 #include "events.h"
+#include "efs.h"
 #include "log.h"
 #include "parse.h"
 #include "trace.h"
@@ -61,6 +62,9 @@ static void on_signal(int sig)
 	  "outlives the agent; adopt what an earlier agent pinned", 0 },      \
 	{ "pin-dir", 'P', "DIR", 0,                                          \
 	  "Where --persist pins (default " PERSIST_DEFAULT_DIR ")", 0 },      \
+	{ "efs-utils-conf", 'E', "FILE", 0,                                  \
+	  "Take the EFS TLS relay ports from FILE (default " EFS_UTILS_CONF   \
+	  ")", 0 },                                                           \
 	{ "control", 'C', "PATH", 0,                                         \
 	  "Serve the control socket at PATH (default " CONTROL_DEFAULT_PATH   \
 	  "; 'none': no socket)", 0 },                                        \
@@ -166,6 +170,11 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		if (arg[0] != '/')
 			argp_error(state, "--pin-dir needs an absolute path");
 		o->pin_dir = arg;
+		return 0;
+	case 'E':
+		if (arg[0] != '/')
+			argp_error(state, "--efs-utils-conf needs an absolute path");
+		o->efs_conf = arg;
 		return 0;
 	case 'C':
 		if (strcmp(arg, "none") && arg[0] != '/')

@@ -70,14 +70,14 @@ TEST(container_host_example)
 	CHECK(s.n == 3);
 	/* [default] comes first whatever its place; policies inherit it. */
 	policy_describe(&s.p[0], buf, sizeof(buf));
-	CHECK_STR(buf, "enforce: tcp ports 2049,20048-20049, privileged uids 0 gids none");
+	CHECK_STR(buf, "enforce: tcp ports 2049,20048-20049, privileged uids 0 gids none, local ports 20049-21049 (loopback destinations)");
 	policy_describe(&s.p[1], buf, sizeof(buf));
-	CHECK_STR(buf, "enforce: tcp ports 2049,20048-20049, privileged uids none gids none");
+	CHECK_STR(buf, "enforce: tcp ports 2049,20048-20049, privileged uids none gids none, local ports 20049-21049 (loopback destinations)");
 	CHECK_STR(s.p[1].k.name, "kube");
 	CHECK(s.p[1].n_cgroups == 1);
 	CHECK_STR(s.p[1].cgroups[0], "/kubepods.slice");
 	policy_describe(&s.p[2], buf, sizeof(buf));
-	CHECK_STR(buf, "audit: tcp,udp ports 2049,20048-20049, privileged uids 34,35-36 gids 50, 2 allowed destinations");
+	CHECK_STR(buf, "audit: tcp,udp ports 2049,20048-20049, privileged uids 34,35-36 gids 50, local ports 20049-21049 (loopback destinations), 2 allowed destinations");
 	policy_format_cidr(&s.p[2].dests[0], buf, sizeof(buf));
 	CHECK_STR(buf, "10.0.0.0/8");
 	policy_format_cidr(&s.p[2].dests[1], buf, sizeof(buf));
@@ -96,7 +96,7 @@ TEST(empty_file_is_the_default)
 	CHECK(s.n == 1);
 	policy_describe(&s.p[0], buf, sizeof(buf));
 	policy_set_free(&s);
-	CHECK_STR(buf, "enforce: tcp ports 2049, privileged uids 0 gids none");
+	CHECK_STR(buf, "enforce: tcp ports 2049, privileged uids 0 gids none, local ports 20049-21049 (loopback destinations)");
 }
 
 TEST(missing_file)

@@ -14,7 +14,7 @@ TEST(default_is_the_efs_rule)
 	CHECK(s.n == 1);
 	policy_describe(&s.p[0], buf, sizeof(buf));
 	policy_set_free(&s);
-	CHECK_STR(buf, "enforce: tcp ports 2049, privileged uids 0 gids none");
+	CHECK_STR(buf, "enforce: tcp ports 2049, privileged uids 0 gids none, local ports 20049-21049 (loopback destinations)");
 }
 
 TEST(range_limits)

@@ -10,5 +10,5 @@
 #include <linux/types.h>
 #include "guard.h"
 #undef NFSG_ABI_VERSION
-#define NFSG_ABI_VERSION 2
+#define NFSG_ABI_VERSION 99
 #endif
