@@ -23,7 +23,7 @@ import harness  # noqa: E402
 
 MODULES = ["test_enforce", "test_cli", "test_policy", "test_lifecycle", "test_trace", "test_nfs",
            "test_kernel_nfs", "test_hardening", "test_service", "test_backstop",
-           "test_deploy", "test_sockets"]
+           "test_deploy", "test_sockets", "test_tls_relay"]
 
 
 def unit_tests(results, build):

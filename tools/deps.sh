@@ -13,7 +13,7 @@
 set -eu
 
 BUILD_PKGS="make gcc libc6-dev clang llvm pkg-config libbpf-dev libelf-dev zlib1g-dev libinih-dev libmnl-dev libmicrohttpd-dev bpftool"
-TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils prometheus bash-completion python3-yaml"
+TEST_PKGS="iproute2 util-linux mount python3 nftables systemd libclang-rt-14-dev nfs-ganesha nfs-ganesha-vfs libnfs-utils prometheus bash-completion python3-yaml stunnel4 openssl"
 BENCH_PKGS="iproute2 util-linux python3 iptables nftables"
 KERNELS_PKGS="qemu-system-x86 busybox-static cpio kmod xz-utils zstd nfs-common debian-archive-keyring"
 PACKAGE_PKGS="dpkg-dev debhelper lintian bash-completion man-db apt"
