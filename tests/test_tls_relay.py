@@ -9,12 +9,14 @@ client-side stunnel (root) on 127.0.0.1:20049, TLS to a server-side stunnel
 in front of nfs-ganesha.
 """
 import contextlib
+import json
 import os
 import subprocess
 import tempfile
 import time
 
-from fixtures import (Agent, Cgroup, Netns, UNPRIV, client, connect, sh)
+from fixtures import (Agent, Cgroup, Netns, UNPRIV, client, connect,
+                      nfsguard, sh)
 from ganesha import GaneshaServer
 from harness import Skip, case, check, check_eq
 
@@ -98,6 +100,12 @@ def tls_relay_port_refused_for_users_on_loopback_only():
         r = relay_cat(netns, cg, server, uid=None)
         check(server.matches_secret(r.stdout),
               f"without nfsguard, the relay reaches the file: {r.stderr}")
+        probe = sh("ip", "netns", "exec", netns.name, nfsguard(), "probe",
+                   "--json", check=False)
+        relays = json.loads(probe.stdout)["tls_relays"]
+        check_eq([(r["port"], r["uid"], r["comm"], r["governed"])
+                  for r in relays], [(RELAY_PORT, 0, "stunnel4", True)],
+                 "nfsguard probe lists the relay, root's and governed")
         agent = Agent(["--cgroup", cg.rel, "--json"])
         with agent:
             root = relay_cat(netns, cg, server, uid=None)

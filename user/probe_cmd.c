@@ -9,6 +9,9 @@
 #include "format.h"
 #include "log.h"
 #include "probe.h"
+#include "efs.h"
+#include "policy.h"
+#include "relays.h"
 
 struct probe_opts {
 	bool json;
@@ -87,9 +90,39 @@ static void json_str(const char *s)
 	format_json_string(stdout, s, strlen(s));
 }
 
-static void print_json(const struct kfeatures *f, const struct kplan *p,
-		       const char *release)
+/* The TLS relays seen, and whether the default's local ports cover them. */
+struct relays_seen {
+	struct relay r[RELAYS_MAX];
+	int n;			/* or -errno */
+	__u32 lo, hi;		/* the relay range the default governs */
+	char source[512];	/* where that range came from */
+};
+
+static void find_relays(struct relays_seen *rs)
 {
+	bool warn;
+
+	efs_relay_ports_load(NULL, rs->source, sizeof(rs->source), &warn);
+	policy_relay_ports(&rs->lo, &rs->hi);
+	/* Listeners anywhere near: a relay outside the range shows too. */
+	rs->n = relays_list(1024, 65535, rs->r);
+}
+
+static bool relay_kind(const struct relay *r)
+{
+	return !strcmp(r->comm, "stunnel") || !strcmp(r->comm, "stunnel4") ||
+	       !strcmp(r->comm, "efs-proxy");
+}
+
+static bool relay_governed(const struct relays_seen *rs, const struct relay *r)
+{
+	return r->port >= rs->lo && r->port <= rs->hi;
+}
+
+static void print_json(const struct kfeatures *f, const struct kplan *p,
+		       const char *release, const struct relays_seen *rs)
+{
+	bool first = true;
 	const char *without;
 	int k;
 
@@ -113,11 +146,24 @@ static void print_json(const struct kfeatures *f, const struct kplan *p,
 		}
 		printf("}");
 	}
+	printf("],\"tls_relay_ports\":{\"lo\":%u,\"hi\":%u},\"tls_relays\":[",
+	       rs->lo, rs->hi);
+	for (k = 0; k < rs->n; k++) {
+		if (!relay_kind(&rs->r[k]) && !relay_governed(rs, &rs->r[k]))
+			continue;
+		printf("%s{\"addr\":\"%s\",\"port\":%u,\"uid\":%u,\"pid\":%u,\"comm\":",
+		       first ? "" : ",", rs->r[k].addr, rs->r[k].port, rs->r[k].uid,
+		       rs->r[k].pid);
+		first = false;
+		json_str(rs->r[k].comm);
+		printf(",\"governed\":%s}",
+		       relay_governed(rs, &rs->r[k]) ? "true" : "false");
+	}
 	printf("]}\n");
 }
 
 static void print_text(const struct kfeatures *f, const struct kplan *p,
-		       const char *release)
+		       const char *release, const struct relays_seen *rs)
 {
 	const char *without;
 	int k;
@@ -141,11 +187,24 @@ static void print_text(const struct kfeatures *f, const struct kplan *p,
 			printf("without %s (Linux %s): %s\n", kfeature_what(k),
 			       kfeature_since(k), without);
 	}
+	printf("%s\n", rs->source);
+	if (rs->n < 0)
+		printf("TLS relays: cannot list listeners (%s)\n", strerror(-rs->n));
+	for (k = 0; k < rs->n; k++) {
+		if (!relay_kind(&rs->r[k]) && !relay_governed(rs, &rs->r[k]))
+			continue;
+		printf("TLS relay %s:%u uid %u %s (pid %u): %s\n", rs->r[k].addr,
+		       rs->r[k].port, rs->r[k].uid,
+		       rs->r[k].comm[0] ? rs->r[k].comm : "?", rs->r[k].pid,
+		       relay_governed(rs, &rs->r[k]) ? "governed"
+						     : "NOT governed: add its port to local_ports");
+	}
 }
 
 int cmd_probe(int argc, char **argv)
 {
 	struct probe_opts o = {};
+	struct relays_seen rs;
 	struct kfeatures f;
 	struct kplan p;
 	struct utsname u;
@@ -159,9 +218,10 @@ int cmd_probe(int argc, char **argv)
 		snprintf(u.release, sizeof(u.release), "?");
 	probe_features(&f);
 	probe_plan(&f, &p);
+	find_relays(&rs);
 	if (o.json)
-		print_json(&f, &p, u.release);
+		print_json(&f, &p, u.release, &rs);
 	else
-		print_text(&f, &p, u.release);
+		print_text(&f, &p, u.release, &rs);
 	return p.enforce ? EXIT_SUCCESS : EXIT_FAILURE;
 }
