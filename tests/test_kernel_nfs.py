@@ -159,3 +159,58 @@ def through_the_mount(server, agent, mnt):
     check_eq((idle["refused"], idle["allowed"]),
              (counted["refused"], counted["allowed"]),
              f"(refused, allowed) after {IDLE_S}s of an idle mount")
+
+
+@case
+def kernel_nfs_mount_through_a_tls_relay_under_enforcement():
+    """The deployment of `mount -t efs -o tls`: the kernel client mounts
+    through a root relay on 127.0.0.1:20049 (stunnel here), with nfsguard
+    enforcing on the cgroup2 root; users read through the mount, and are
+    refused at the relay's port."""
+    if not in_matrix_guest():
+        raise Skip("only in a kernel-matrix guest (make test-kernels): it "
+                   "enforces on the cgroup2 root")
+    if not has_nfs4_client():
+        raise Skip("this kernel has no NFSv4 client")
+    from test_tls_relay import RELAY_PORT, TLS_PORT, Stunnel
+    with contextlib.ExitStack() as stack:
+        netns = stack.enter_context(RootNetns())
+        work = stack.enter_context(tempfile.TemporaryDirectory())
+        os.chmod(work, 0o755)
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+           "-subj", "/CN=nfsguard-test", "-days", "1",
+           "-keyout", os.path.join(work, "key.pem"),
+           "-out", os.path.join(work, "cert.pem"))
+        server = stack.enter_context(
+            GaneshaServer(netns.name, os.path.join(work, "ganesha")))
+        home = os.path.join(server.export_dir, "u1000")
+        os.mkdir(home, 0o755)
+        os.chown(home, UNPRIV, UNPRIV)
+        with open(os.path.join(home, "f"), "w") as f:
+            f.write("through the relay")
+        os.chown(os.path.join(home, "f"), UNPRIV, UNPRIV)
+        stack.enter_context(Stunnel(netns.name, work, "efs-server",
+                                    f"{server.addr}:{TLS_PORT}",
+                                    f"{server.addr}:2049", False))
+        stack.enter_context(Stunnel(netns.name, work, "efs-relay",
+                                    f"127.0.0.1:{RELAY_PORT}",
+                                    f"{server.addr}:{TLS_PORT}", True))
+        agent = stack.enter_context(Agent(["--json"]))
+        opts = MOUNT_OPTS.replace("port=2049", f"port={RELAY_PORT}")
+        with Mount(f"127.0.0.1:{server.pseudo}", opts) as m:
+            check_eq(m.result.returncode, 0, "mount through the relay under "
+                     f"enforcement ({m.result.stderr.strip()})")
+            r = as_user(["cat", os.path.join(m.dir, "u1000", "f")])
+            check_eq((r.returncode, r.stdout), (0, "through the relay"),
+                     "uid 1000 reads its file through the mount")
+            c = as_user(["/usr/bin/python3", "-c",
+                         "import socket,sys\n"
+                         "s=socket.socket()\n"
+                         "try:\n s.connect(('127.0.0.1', %d))\n"
+                         "except PermissionError:\n sys.exit(13)\n" % RELAY_PORT])
+            check_eq(c.returncode, 13, "uid 1000 at the relay's port: EPERM")
+        check_eq(agent.stop(), 0, "agent exit status")
+        ev = [e for e in agent.events() if e.get("verdict") == "refused"]
+        check_eq([(e["uid"], e["dport"], e.get("port_kind")) for e in ev],
+                 [(UNPRIV, RELAY_PORT, "efs-tls-relay")],
+                 "the one refusal: uid 1000's, at the relay")
