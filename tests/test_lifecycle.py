@@ -226,8 +226,8 @@ def uninstall_leaves_nothing_behind():
     with env() as e:
         a = e.agent()
         ids = set(progs_of(a.proc.pid).values())
-        check_eq(len(ids), len(HOOKS) + 2,
-                 "the agent's programs (hooks and watchers)")
+        check_eq(len(ids), len(HOOKS) + 3,
+                 "the agent's programs (hooks, watchers, socket iterator)")
         a.stop(signal.SIGTERM)
         r = e.uninstall()
         check_eq(r.returncode, 0, f"uninstall: {r.stderr}")
