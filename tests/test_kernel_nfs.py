@@ -172,15 +172,11 @@ def kernel_nfs_mount_through_a_tls_relay_under_enforcement():
                    "enforces on the cgroup2 root")
     if not has_nfs4_client():
         raise Skip("this kernel has no NFSv4 client")
-    from test_tls_relay import RELAY_PORT, TLS_PORT, Stunnel
+    from test_tls_relay import RELAY_PORT, relay_chain
     with contextlib.ExitStack() as stack:
         netns = stack.enter_context(RootNetns())
         work = stack.enter_context(tempfile.TemporaryDirectory())
         os.chmod(work, 0o755)
-        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-           "-subj", "/CN=nfsguard-test", "-days", "1",
-           "-keyout", os.path.join(work, "key.pem"),
-           "-out", os.path.join(work, "cert.pem"))
         server = stack.enter_context(
             GaneshaServer(netns.name, os.path.join(work, "ganesha")))
         home = os.path.join(server.export_dir, "u1000")
@@ -189,12 +185,7 @@ def kernel_nfs_mount_through_a_tls_relay_under_enforcement():
         with open(os.path.join(home, "f"), "w") as f:
             f.write("through the relay")
         os.chown(os.path.join(home, "f"), UNPRIV, UNPRIV)
-        stack.enter_context(Stunnel(netns.name, work, "efs-server",
-                                    f"{server.addr}:{TLS_PORT}",
-                                    f"{server.addr}:2049", False))
-        stack.enter_context(Stunnel(netns.name, work, "efs-relay",
-                                    f"127.0.0.1:{RELAY_PORT}",
-                                    f"{server.addr}:{TLS_PORT}", True))
+        relay_chain(stack, netns.name, work, server)
         agent = stack.enter_context(Agent(["--json"]))
         opts = MOUNT_OPTS.replace("port=2049", f"port={RELAY_PORT}")
         with Mount(f"127.0.0.1:{server.pseudo}", opts) as m:

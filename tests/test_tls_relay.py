@@ -63,26 +63,33 @@ class Stunnel:
             self.proc.wait()
 
 
-@contextlib.contextmanager
-def relay_env():
+def relay_chain(stack, ns, work, server):
+    """The efs-utils TLS path in front of server, in netns ns: a TLS
+    server-side stunnel before its 2049, and root's relay on
+    127.0.0.1:RELAY_PORT. A throwaway certificate in work."""
     if not os.path.exists("/usr/bin/stunnel4"):
         raise Skip("no stunnel4 (tools/deps.sh test installs it)")
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+       "-subj", "/CN=nfsguard-test", "-days", "1",
+       "-keyout", os.path.join(work, "key.pem"),
+       "-out", os.path.join(work, "cert.pem"))
+    stack.enter_context(Stunnel(ns, work, "efs-server",
+                                f"{server.addr}:{TLS_PORT}",
+                                f"{server.addr}:2049", False))
+    stack.enter_context(Stunnel(ns, work, "efs-relay",
+                                f"127.0.0.1:{RELAY_PORT}",
+                                f"{server.addr}:{TLS_PORT}", True))
+
+
+@contextlib.contextmanager
+def relay_env():
     with contextlib.ExitStack() as stack:
         netns = stack.enter_context(Netns())
         work = stack.enter_context(tempfile.TemporaryDirectory())
         os.chmod(work, 0o755)
-        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-           "-subj", "/CN=nfsguard-test", "-days", "1",
-           "-keyout", os.path.join(work, "key.pem"),
-           "-out", os.path.join(work, "cert.pem"))
         server = stack.enter_context(
             GaneshaServer(netns.name, os.path.join(work, "ganesha")))
-        stack.enter_context(Stunnel(netns.name, work, "efs-server",
-                                    f"{server.addr}:{TLS_PORT}",
-                                    f"{server.addr}:2049", False))
-        stack.enter_context(Stunnel(netns.name, work, "efs-relay",
-                                    f"127.0.0.1:{RELAY_PORT}",
-                                    f"{server.addr}:{TLS_PORT}", True))
+        relay_chain(stack, netns.name, work, server)
         cg = stack.enter_context(Cgroup())
         yield netns, server, cg, work
 
