@@ -255,10 +255,11 @@ def client(netns, cgroup, argv, uid=None, timeout=30):
                           preexec_fn=cgroup.join if cgroup else None)
 
 
-def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None):
+def connect(netns, cgroup, addr, port, uid=None, extra=(), helper=None,
+            timeout=30):
     """One nfsg-connect attempt; returns its JSON report."""
     r = client(netns, cgroup, [helper or connect_helper(), addr, str(port)]
-               + list(extra), uid=uid)
+               + list(extra), uid=uid, timeout=timeout)
     try:
         return json.loads(r.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):

@@ -57,8 +57,9 @@ class Env:
                                self.pins], capture_output=True, text=True,
                               timeout=60)
 
-    def attempt(self, port=NFS_PORT, uid=UNPRIV, extra=()):
-        return connect(self.netns, self.cg, V4, port, uid=uid, extra=extra)
+    def attempt(self, port=NFS_PORT, uid=UNPRIV, extra=(), timeout=30):
+        return connect(self.netns, self.cg, V4, port, uid=uid, extra=extra,
+                       timeout=timeout)
 
     def hammer(self, seconds, port=NFS_PORT):
         """Connect for seconds in the background (ten times as long under
@@ -70,7 +71,7 @@ class Env:
         result = {}
         t = threading.Thread(target=lambda: result.update(
             self.attempt(port, extra=["--count", "100000000", "--seconds",
-                                      str(seconds)])))
+                                      str(seconds)], timeout=seconds + 60)))
         t.start()
 
         def join():
