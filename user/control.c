@@ -791,3 +791,31 @@ long control_read_all(int fd, char **buf, size_t max)
 	*buf = b;
 	return len;
 }
+
+int control_ask(const char *path, const char *request, size_t max,
+		const char *start_hint, char **buf, long *len)
+{
+	int fd = control_connect(path, request);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd == -ENOENT || fd == -ECONNREFUSED) {
+		log_err("no running agent serves %s: start one with %s", path,
+			start_hint);
+		return 3;
+	}
+	if (fd < 0) {
+		log_err("cannot reach the agent at %s: %s%s", path, strerror(-fd),
+			fd == -EACCES ? ": run as root, or as a member of its control group" : "");
+		return 1;
+	}
+	*len = control_read_all(fd, buf, max);
+	close(fd);
+	if (*len > 0)
+		return 0;
+	log_err("the agent at %s gave no answer: %s", path,
+		*len ? strerror(-*len) : "it closed the connection");
+	free(*buf);
+	*buf = NULL;
+	return 1;
+}

@@ -55,5 +55,13 @@ int control_connect(const char *path, const char *request);
 /* Read the whole answer (at most max bytes) into *buf (malloc'd, NUL
  * terminated). Returns its length or -errno. */
 long control_read_all(int fd, char **buf, size_t max);
+/*
+ * One request and its whole answer: connect, send, read (at most max
+ * bytes) into *buf (malloc'd, NUL terminated; free it) and *len. Returns
+ * 0, or the command's exit status after one line saying why: 3 when no
+ * agent serves path (start_hint names what to run), 1 otherwise.
+ */
+int control_ask(const char *path, const char *request, size_t max,
+		const char *start_hint, char **buf, long *len);
 
 #endif

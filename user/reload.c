@@ -71,31 +71,18 @@ int cmd_reload(int argc, char **argv)
 {
 	struct reload_opts o = { .control = CONTROL_DEFAULT_PATH };
 	char *buf = NULL, *body;
-	int fd, status = EXIT_FAILURE;
+	int status;
 	bool ok;
 	long n;
 
 	if (argp_parse(&reload_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
-	fd = control_connect(o.control, o.json ? "{\"cmd\":\"reload\",\"format\":\"json\"}\n"
-					       : "{\"cmd\":\"reload\",\"format\":\"text\"}\n");
-	if (fd == -ENOENT || fd == -ECONNREFUSED) {
-		log_err("no running agent serves %s: start one with 'nfsguard run'",
-			o.control);
-		return 3;
-	}
-	if (fd < 0) {
-		log_err("cannot reach the agent at %s: %s%s", o.control,
-			strerror(-fd), fd == -EACCES ? ": run as root, or as a member of its control group" : "");
-		return EXIT_FAILURE;
-	}
-	n = control_read_all(fd, &buf, 16 << 20);
-	close(fd);
-	if (n <= 0) {
-		log_err("the agent at %s gave no answer: %s", o.control,
-			n ? strerror(-n) : "it closed the connection");
-		goto out;
-	}
+	status = control_ask(o.control,
+			     o.json ? "{\"cmd\":\"reload\",\"format\":\"json\"}\n"
+				    : "{\"cmd\":\"reload\",\"format\":\"text\"}\n",
+			     16 << 20, "'nfsguard run'", &buf, &n);
+	if (status)
+		return status;
 	/* The first line says: {"ok":true... or {"ok":false... */
 	ok = !strncmp(buf, "{\"ok\":true", 10);
 	body = strchr(buf, '\n');
@@ -105,7 +92,6 @@ int cmd_reload(int argc, char **argv)
 	else
 		fputs(body, ok ? stdout : stderr);
 	status = ok ? EXIT_SUCCESS : EXIT_FAILURE;
-out:
 	free(buf);
 	return status;
 }

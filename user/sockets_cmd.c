@@ -82,7 +82,7 @@ int cmd_sockets(int argc, char **argv)
 {
 	struct sockets_opts o = { .control = CONTROL_DEFAULT_PATH };
 	char request[128], *buf = NULL, *body;
-	int fd, status = EXIT_FAILURE;
+	int status;
 	bool ok;
 	long n;
 
@@ -91,24 +91,12 @@ int cmd_sockets(int argc, char **argv)
 	snprintf(request, sizeof(request),
 		 "{\"cmd\":\"sockets\",\"format\":\"%s\",\"destroy\":%s}\n",
 		 o.json ? "json" : "text", o.destroy ? "true" : "false");
-	fd = control_connect(o.control, request);
-	if (fd == -ENOENT || fd == -ECONNREFUSED) {
-		log_err("no running agent serves %s: start one with 'nfsguard run' (it lists with the policy it enforces)",
-			o.control);
-		return 3;
-	}
-	if (fd < 0) {
-		log_err("cannot reach the agent at %s: %s%s", o.control,
-			strerror(-fd), fd == -EACCES ? ": run as root, or as a member of its control group" : "");
-		return EXIT_FAILURE;
-	}
-	n = control_read_all(fd, &buf, 256 << 20);
-	close(fd);
-	if (n <= 0) {
-		log_err("the agent at %s gave no answer: %s", o.control,
-			n ? strerror(-n) : "it closed the connection");
-		goto out;
-	}
+	status = control_ask(o.control, request, 256 << 20,
+			     "'nfsguard run' (it lists with the policy it enforces)",
+			     &buf, &n);
+	if (status)
+		return status;
+	status = EXIT_FAILURE;
 	ok = !strncmp(buf, "{\"ok\":true", 10);
 	body = strchr(buf, '\n');
 	body = body ? body + 1 : buf + n;
