@@ -119,17 +119,22 @@ $(OUTPUT)/tests/%.bpf.o: tests/helpers/%.bpf.c | $(OUTPUT)/tests
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf $(WARN) -I/usr/include/$(shell $(CC) -print-multiarch) -c $< -o $@
 
-# The lifecycle tests' other builds, from test-only sources: one whose
-# embedded policy also governs port 3049 (tests/variants/port.c wraps
-# policy_set_default), and one of a new ABI version (tests/variants/abi.h,
-# forced in front of every source: its maps must be rebuilt).
-VARIANTS := $(OUTPUT)/variant-port/nfsguard $(OUTPUT)/variant-abi/nfsguard
+# The tests' other builds, from test-only sources: one whose embedded
+# policy also governs port 3049 (tests/variants/port.c wraps
+# policy_set_default), one of a new ABI version (tests/variants/abi.h,
+# forced in front of every source: its maps must be rebuilt), and one
+# whose mkdir watcher cannot name new cgroups (tests/variants/unnamed.h).
+VARIANTS := $(OUTPUT)/variant-port/nfsguard $(OUTPUT)/variant-abi/nfsguard \
+	$(OUTPUT)/variant-unnamed/nfsguard
 $(OUTPUT)/variant-port/nfsguard: FORCE
 	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-port VARIANT_LINK="-Iinclude -Iuser \
 		$(CURDIR)/tests/variants/port.c -Wl,--wrap=policy_set_default" all
 $(OUTPUT)/variant-abi/nfsguard: FORCE
 	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-abi \
 		VARIANT_FLAGS="-include $(CURDIR)/tests/variants/abi.h" all
+$(OUTPUT)/variant-unnamed/nfsguard: FORCE
+	$(Q)$(MAKE) OUTPUT=$(OUTPUT)/variant-unnamed \
+		VARIANT_FLAGS="-include $(CURDIR)/tests/variants/unnamed.h" all
 FORCE:
 
 helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(OUTPUT)/tests/rewrite.bpf.o $(VARIANTS)

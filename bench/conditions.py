@@ -177,19 +177,27 @@ class Nft(Condition):
 
 
 class NullProgram(Condition):
+    """Null programs on the connect hooks; with egress=True on
+    cgroup_skb/egress too: the floor of every hook nfsguard's TCP path
+    uses, its per-packet backstop's included."""
     key, label = "null", "null cgroup program"
     connect4 = "nfsg_null4"
 
-    def __init__(self, env, cgroup=None):
+    def __init__(self, env, cgroup=None, egress=False):
         super().__init__(env, cgroup)
+        self.egress = egress
+        if egress:
+            self.key, self.label = "null_eg", "null programs, egress too"
         self.daemon = None
 
     def state(self):
-        return State(("nfsg_null4", "nfsg_null6"))
+        return State(("nfsg_null4", "nfsg_null6")
+                     + (("nfsg_null_eg",) if self.egress else ()))
 
     def up(self, env):
-        self.daemon = Daemon([env.tool("nullprog"), self.attach.path],
-                             "attached to", env.workdir, "nullprog")
+        argv = [env.tool("nullprog")] + (["-E"] if self.egress else [])
+        self.daemon = Daemon(argv + [self.attach.path], "attached to",
+                             env.workdir, self.key)
         self.daemon.start()
 
     def down(self, env):

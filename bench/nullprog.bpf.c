@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * nullprog.bpf.c - cgroup connect4/connect6 programs that allow everything
- * and do nothing else: the floor that any program on these hooks pays.
+ * and do nothing else: the floor that any program on these hooks pays;
+ * nfsg_null_eg, the same on cgroup_skb/egress, where nfsguard's backstop
+ * runs once per outgoing packet.
  * And nfsg_hash4, which allows everything after one hash lookup of the
  * calling task's cgroup id: the floor of a cgroup table of a given size,
  * beside nfsguard's own lookup in a table of that size.
@@ -32,6 +34,12 @@ SEC("cgroup/connect6")
 int nfsg_null6(struct bpf_sock_addr *ctx)
 {
 	return 1;	/* allow */
+}
+
+SEC("cgroup_skb/egress")
+int nfsg_null_eg(struct __sk_buff *skb)
+{
+	return 1;	/* pass */
 }
 
 SEC("cgroup/connect4")

@@ -3,9 +3,12 @@
  * nullprog: load bench/nullprog.bpf.c, attach its null programs to a
  * cgroup with bpf_links, say so on stderr, and detach on SIGINT or SIGTERM.
  *
- *   nullprog [-v] CGROUP_DIR
+ *   nullprog [-v] [-E] CGROUP_DIR
  *   nullprog [-v] -H TREE [-F] CGROUP_DIR
  *
+ * It attaches nfsg_null4 and nfsg_null6; with -E also nfsg_null_eg on
+ * cgroup_skb/egress, so that the null programs sit on every hook
+ * nfsguard's own TCP path uses.
  * With -H, it attaches nfsg_hash4 instead, its hash holding the cgroup id
  * of every directory in TREE and of CGROUP_DIR, sized as nfsguard sizes
  * its cgroup map (twice the entries, plus 64); -F makes it a hash of
@@ -49,7 +52,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nullprog [-v] [-H TREE [-F]] CGROUP_DIR\n");
+	fprintf(stderr, "usage: nullprog [-v] [-E | -H TREE [-F]] CGROUP_DIR\n");
 	exit(TOOL_EXIT_USAGE);
 }
 
@@ -126,16 +129,16 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct nullprog_bpf *skel = NULL;
-	struct bpf_link *link4 = NULL, *link6 = NULL;
+	struct bpf_link *link4 = NULL, *link6 = NULL, *link_eg = NULL;
 	struct bpf_prog_info info = {};
 	__u32 info_len = sizeof(info);
 	const char *tree = NULL;
 	sigset_t block, old;
 	int c, err, cgfd = -1, status = TOOL_EXIT_FAIL;
-	bool no_prealloc = false;
+	bool no_prealloc = false, egress = false;
 	long entries = 0;
 
-	while ((c = getopt(argc, argv, "vH:F")) != -1) {
+	while ((c = getopt(argc, argv, "vEH:F")) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = true;
@@ -146,11 +149,15 @@ int main(int argc, char **argv)
 		case 'F':
 			no_prealloc = true;
 			break;
+		case 'E':
+			egress = true;
+			break;
 		default:
 			usage();
 		}
 	}
-	if (argc - optind != 1 || (no_prealloc && !tree))
+	if (argc - optind != 1 || (no_prealloc && !tree) ||
+	    (egress && tree))
 		usage();
 	libbpf_set_print(libbpf_print);
 
@@ -177,6 +184,7 @@ int main(int argc, char **argv)
 	}
 	bpf_program__set_autoload(skel->progs.nfsg_null4, !tree);
 	bpf_program__set_autoload(skel->progs.nfsg_null6, !tree);
+	bpf_program__set_autoload(skel->progs.nfsg_null_eg, egress);
 	bpf_program__set_autoload(skel->progs.nfsg_hash4, !!tree);
 	if (tree) {
 		entries = count_dirs(tree);
@@ -212,6 +220,11 @@ int main(int argc, char **argv)
 		link6 = attach(skel->progs.nfsg_null6, cgfd);
 		if (!link6)
 			goto cleanup;
+		if (egress) {
+			link_eg = attach(skel->progs.nfsg_null_eg, cgfd);
+			if (!link_eg)
+				goto cleanup;
+		}
 	}
 	err = bpf_obj_get_info_by_fd(bpf_program__fd(tree ?
 			skel->progs.nfsg_hash4 : skel->progs.nfsg_null4),
@@ -233,6 +246,7 @@ int main(int argc, char **argv)
 		status = TOOL_EXIT_FAIL;
 	}
 cleanup:
+	bpf_link__destroy(link_eg);
 	bpf_link__destroy(link6);
 	bpf_link__destroy(link4);
 	nullprog_bpf__destroy(skel);

@@ -41,6 +41,7 @@ class Plan:
         self.stat_s = 0.3                          # per-packet runs (2)
         self.policy_sizes = (1, 100, 1000, 100000)
         self.policy_turns = 200 if quick else 2000  # cached (4)
+        self.policy_blocks = 2 if quick else 6     # fresh agents each (4)
         self.cold_turns = 20 if quick else 150     # cold (4)
         self.cold_chunk = 4                        # connects per cold turn
         self.evict_mib = 64
@@ -109,15 +110,19 @@ def _conditions(env, stack, makers):
 
 def turns(env, plan, say):
     """Measure 1 again, finely, and measure 2 by CPU time: nothing, the
-    null program and nfsguard installed at once (the programs on sibling
-    cgroups) and the EFS rule in a namespace of its own, one worker in
+    null programs (on the connect hooks, and on those and egress) and
+    nfsguard installed at once (the programs on sibling cgroups) and the
+    EFS rule in a namespace of its own, one worker in
     each, taking turns chunk by chunk, the order rotating each turn. A
     ratio is taken per turn, milliseconds apart, so the machine's drift
     cancels. Returns (series, conditions, CPU series, CPU conditions)."""
     series, cpu = Series(quartiles=True), Series(quartiles=True)
     with contextlib.ExitStack() as stack:
         conds = _conditions(env, stack, (
-            (Nothing, None), (NullProgram, "null"), (Nfsguard, "guard")))
+            (Nothing, None), (NullProgram, "null"),
+            (lambda env, cgroup: NullProgram(env, cgroup, egress=True),
+             "null_eg"),
+            (Nfsguard, "guard")))
         conds.append(stack.enter_context(installed(
             env, Iptables(env, netns=env.netns2))))
         for path in PATHS[:2]:
@@ -133,6 +138,9 @@ def turns(env, plan, say):
     return series, conds, cpu
 
 
+# The conditions of turns() that CPU time is measured for: all but the
+# EFS rule.
+CPU_CONDS = 4
 CPU_MEASURES = (("bulk", "bulk transfer", "MiB"),
                 ("rr", "64-byte request/response", "transaction"))
 
@@ -149,7 +157,7 @@ def _cpu_turns(env, plan, say, conds, series):
         with contextlib.ExitStack() as workers:
             team = [workers.enter_context(Worker)
                     for Worker in (Bulk(env, c.client, key == "rr", units)
-                                   for c in conds[:3])]
+                                   for c in conds[:CPU_CONDS])]
             for w in team:      # the first chunk warms up: not counted
                 w.turn()
             for t in range(plan.cpu_turns[key]):
@@ -245,47 +253,67 @@ def policy_size(env, plan, say):
     """Measure 4 for nfsguard, with kernel.bpf_stats_enabled on: one agent
     per policy size, all attached at once to sibling cgroups, and beside
     each, on the client's own cgroup, a bare hash lookup program whose
-    table holds as many cgroups (preallocated as nfsguard's, and at the
-    largest size also BPF_F_NO_PREALLOC). Workers take turns; every
+    table holds as many cgroups (preallocated, and BPF_F_NO_PREALLOC as
+    nfsguard's). Workers take turns; every
     program's ns/run is read around every turn. Cached: connects back to
     back. Cold: before each connect the worker walks a buffer larger than
-    the caches. Returns (series, the conditions)."""
+    the caches. The turns come in blocks, each with agents and programs
+    started afresh: where a program's maps land in memory moves its
+    ns/run by several percent, and a new start draws again. Returns
+    (series, the conditions of the last block)."""
     series = Series(quartiles=True)
-    with contextlib.ExitStack() as stack:
-        conds, progs = [], []
-        for n in plan.policy_sizes:
-            say(f"policy size: starting the agent for {n:,} cgroups")
-            tree = stack.enter_context(Cgroup(env.root.path, f"p{n}", n))
-            cond = stack.enter_context(installed(env, PolicyTable(env, tree)))
-            hashes = [HashProgram(env, tree)]
-            if n == max(plan.policy_sizes):
-                hashes.append(HashProgram(env, tree, prealloc=False))
-            for h in hashes:
-                stack.enter_context(h)
-            cond.hashes = hashes
-            conds.append(cond)
-            progs.append([stack.enter_context(_prog(cond, cond.connect4))]
-                         + [stack.enter_context(Prog(h.prog_id))
-                            for h in hashes])
-        runs = (("allow", GOVERNED_PORT, 0, OK, plan.policy_turns, 64, 0),
-                ("refuse", GOVERNED_PORT, UNPRIV, EPERM, plan.policy_turns,
-                 64, 0),
-                ("cold", GOVERNED_PORT, 0, OK, plan.cold_turns,
-                 plan.cold_chunk, plan.evict_mib))
-        for key, port, uid, expect, n_turns, chunk, evict in runs:
-            say(f"policy size in turns: {key}")
-            with contextlib.ExitStack() as workers:
-                team = [workers.enter_context(Lockstep(
-                    env, port, uid, expect, c.client, chunk=chunk,
-                    evict_mib=evict)) for c in conds]
-                for t in range(n_turns):
-                    for i in _rotate(len(team), t):
-                        ns = _stat_turn(team[i], progs[i])
-                        series.add(conds[i].key, key, ns[0])
-                        for h, v in zip(conds[i].hashes, ns[1:]):
-                            series.add(conds[i].key, f"{key}_{h.kind}", v)
-        say("policy size: stopping the agents")
+    with contextlib.ExitStack() as trees:
+        sizes = plan.policy_sizes
+        say(f"policy size: making cgroups for {', '.join(f'{n:,}' for n in sizes)}")
+        forest = [trees.enter_context(Cgroup(env.root.path, f"p{n}", n))
+                  for n in sizes]
+        for block in range(plan.policy_blocks):
+            with contextlib.ExitStack() as stack:
+                say(f"policy size: block {block + 1} of "
+                    f"{plan.policy_blocks}: starting the agents")
+                conds, progs = _policy_block(env, stack, forest)
+                _policy_turns(env, plan, say, conds, progs, series)
     return series, conds
+
+
+def _policy_block(env, stack, forest):
+    """An agent and the bare hash programs per tree, started."""
+    conds, progs = [], []
+    for tree in forest:
+        cond = stack.enter_context(installed(env, PolicyTable(env, tree)))
+        # The same programs beside every agent, so that each client
+        # cgroup runs as many programs before nfsguard's.
+        hashes = [HashProgram(env, tree),
+                  HashProgram(env, tree, prealloc=False)]
+        for h in hashes:
+            stack.enter_context(h)
+        cond.hashes = hashes
+        conds.append(cond)
+        progs.append([stack.enter_context(_prog(cond, cond.connect4))]
+                     + [stack.enter_context(Prog(h.prog_id))
+                        for h in hashes])
+    return conds, progs
+
+
+def _policy_turns(env, plan, say, conds, progs, series):
+    n = plan.policy_blocks
+    runs = (("allow", GOVERNED_PORT, 0, OK, plan.policy_turns // n, 64, 0),
+            ("refuse", GOVERNED_PORT, UNPRIV, EPERM, plan.policy_turns // n,
+             64, 0),
+            ("cold", GOVERNED_PORT, 0, OK, plan.cold_turns // n,
+             plan.cold_chunk, plan.evict_mib))
+    for key, port, uid, expect, n_turns, chunk, evict in runs:
+        say(f"policy size in turns: {key}")
+        with contextlib.ExitStack() as workers:
+            team = [workers.enter_context(Lockstep(
+                env, port, uid, expect, c.client, chunk=chunk,
+                evict_mib=evict)) for c in conds]
+            for t in range(n_turns):
+                for i in _rotate(len(team), t):
+                    ns = _stat_turn(team[i], progs[i])
+                    series.add(conds[i].key, key, ns[0])
+                    for h, v in zip(conds[i].hashes, ns[1:]):
+                        series.add(conds[i].key, f"{key}_{h.kind}", v)
 
 
 Refusal = collections.namedtuple("Refusal", "eperm drops default_retries")

@@ -10,7 +10,7 @@ import platform
 import subprocess
 
 import targets
-from phases import COST_MEASURES, CPU_MEASURES, PATHS
+from phases import COST_MEASURES, CPU_CONDS, CPU_MEASURES, PATHS
 
 
 class Results:
@@ -165,7 +165,7 @@ def _turns_table(r):
                     .fmt(digits=3)]
         rows.append(row)
     return _table(head, rows) + (
-        f"\n\nThe four are installed at once, the programs on sibling "
+        f"\n\nThe five are installed at once, the programs on sibling "
         f"cgroups and the EFS rule (with its ip6tables twin) in a second "
         f"namespace with a sink of its own, and a worker in each takes "
         f"turns with the others: {r.plan.turns:,} turns of 64 connects "
@@ -196,7 +196,7 @@ def _program_table(r):
 
 
 def _cpu_table(r):
-    conds = r.turn_conds[:3]
+    conds = r.turn_conds[:CPU_CONDS]
     rows = []
     for key, label, unit in CPU_MEASURES:
         for c in conds:
@@ -230,8 +230,11 @@ def _cpu_table(r):
         "connection is made before the first turn, so every packet timed "
         "is one of an established connection; its port is the kernel's "
         "pick, which changes nothing for the backstop (its first test is "
-        "the socket's state). The null program runs no per-packet "
-        "program: its row is the method's control. Softirq ticks are "
+        "the socket's state). The null connect programs run nothing per "
+        "packet: their row is the method's control. The null programs "
+        "with egress add an empty cgroup_skb/egress program, which every "
+        "packet runs: the floor that any per-packet cgroup program pays, "
+        "and the base of the target. Softirq ticks are "
         "/proc/stat's, for orientation (10 ms each, sampled).")
 
 
@@ -303,7 +306,10 @@ def _policy_table(r):
         "of the table itself. The four workers take turns, "
         f"{r.plan.policy_turns:,} turns of 64 connects when cached "
         "(connects back to back) and "
-        f"{r.plan.cold_turns} turns of {r.plan.cold_chunk} when cold: "
+        f"{r.plan.cold_turns} turns of {r.plan.cold_chunk} when cold, in "
+        f"{r.plan.policy_blocks} blocks with every agent and program "
+        "started afresh (where a program's maps land in memory moves its "
+        "cost by several percent; each start draws again): "
         f"before each cold connect the worker writes a {r.plan.evict_mib} "
         "MiB buffer, a line at a time, so that the caches and the TLB have "
         "lost the kernel's data. At "
@@ -424,6 +430,15 @@ def render_program(r):
         f"## Program cost on Linux {platform.release()}",
         _program_table(r),
         _table(["target", "measured", "status"], verdicts)]) + "\n"
+
+
+def render_policy(r):
+    """The policy-size part alone (run.py --only policy)."""
+    return "\n\n".join([
+        f"## Policy size on Linux {platform.release()}",
+        _policy_table(r),
+        _table(["target", "measured", "status"],
+               [targets.policy_size(r)])]) + "\n"
 
 
 def write(text, outdir):

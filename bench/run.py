@@ -2,7 +2,7 @@
 """nfsguard's benchmark: 'sudo make bench' runs it after building.
 
     /usr/bin/python3 bench/run.py [--build DIR] [--quick] [--out DIR]
-    /usr/bin/python3 bench/run.py --only program [--build DIR] [--quick]
+    /usr/bin/python3 bench/run.py --only program|policy [--build DIR] [--quick]
 
 Measures nfsguard side by side with what it replaces (the EFS iptables
 rule, its nftables equivalent) and with a null cgroup program, inside a
@@ -82,11 +82,14 @@ def measure(env, plan):
     return r
 
 
-def measure_program(env, plan):
-    """The program-cost part alone; its table and verdicts."""
+def measure_only(env, plan, part):
+    """One part alone (program costs, policy size): its table, verdicts."""
     r = report.Results(plan)
     with Sysctl("kernel.bpf_stats_enabled", 1):
-        r.program, r.program_conds = phases.program(env, plan, say)
+        if part == "program":
+            r.program, r.program_conds = phases.program(env, plan, say)
+        else:
+            r.policy, r.policy_conds = phases.policy_size(env, plan, say)
     return r
 
 
@@ -97,8 +100,9 @@ def main():
                     help="fewer rounds and shorter runs (a smoke test)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"),
                     help="where the markdown report goes")
-    ap.add_argument("--only", choices=("program",),
-                    help="measure the program costs only, report on stdout")
+    ap.add_argument("--only", choices=("program", "policy"),
+                    help="measure the program costs or the policy size "
+                    "only, report on stdout")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
 
@@ -125,12 +129,13 @@ def main():
             stack.enter_context(Sysctl("kernel.bpf_stats_enabled", 0))
             env = Env(stack, build, workdir)
             if args.only:
-                results = measure_program(env, plan)
+                results = measure_only(env, plan, args.only)
             else:
                 results = measure(env, plan)
         results.elapsed_s = time.monotonic() - STARTED
         if args.only:
-            print(report.render_program(results))
+            print(report.render_program(results) if args.only == "program"
+                  else report.render_policy(results))
             return 0
         text = report.render(results, build)
         path = report.write(text, args.out)

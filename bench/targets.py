@@ -35,14 +35,19 @@ def _vs_null(path, limit, what):
 
 
 def _cycle_vs_null(r):
-    """Judged on the turns, which resolve well under 1 %."""
+    """Judged on the turns, which resolve well under 1 %. The floor is the
+    null programs on every hook nfsguard's TCP path uses, the per-packet
+    egress hook's included; the connect hooks' floor alone stands beside
+    it."""
     ours = r.turns.ratio("nfsguard", "nothing", "pass")
+    floor = r.turns.ratio("null_eg", "nothing", "pass")
     null = r.turns.ratio("null", "nothing", "pass")
     return Verdict("connect cycle, ungoverned port, in turns: ≤ the null "
-                   "program's ratio to nothing + 1 %",
-                   f"{ours.median:.4f}× against the null program's "
-                   f"{null.median:.4f}×",
-                   _judge(ours.median <= null.median + 0.01))
+                   "programs' ratio to nothing + 1 %",
+                   f"{ours.median:.4f}× against the null programs' "
+                   f"{floor.median:.4f}× (connect hooks only "
+                   f"{null.median:.4f}×)",
+                   _judge(ours.median <= floor.median + 0.01))
 
 
 def _cycle_below_efs(r):
@@ -68,18 +73,23 @@ def _not_per_packet(r):
 
 
 def _cpu(measure, what):
+    """Per-packet cost beyond the kernel's floor for a program on the
+    same hooks (the null programs, egress too)."""
     def judge(r):
         x = r.cpu.ratio("nfsguard", "nothing", measure)
-        ctl = r.cpu.ratio("null", "nothing", measure)
-        return Verdict(f"{what}: CPU time (both ends) ≤ 1.02× nothing's, "
-                       "in turns",
+        floor = r.cpu.ratio("null_eg", "nothing", measure)
+        null = r.cpu.ratio("null", "nothing", measure)
+        return Verdict(f"{what}: CPU time (both ends) ≤ the null programs' "
+                       "ratio to nothing + 1 %, in turns",
                        f"{x.median:.3f}× (middle half {x.lo:.3f}–"
-                       f"{x.hi:.3f}); the null program {ctl.median:.3f}×",
-                       _judge(x.median <= 1.02))
+                       f"{x.hi:.3f}) against the null programs' "
+                       f"{floor.median:.3f}× (connect hooks only "
+                       f"{null.median:.3f}×)",
+                       _judge(x.median <= floor.median + 0.01))
     return judge
 
 
-def _policy_size(r):
+def policy_size(r):
     small, big = min(r.plan.policy_sizes), max(r.plan.policy_sizes)
     x = r.policy.ratio(f"policy{big}", f"policy{small}", "allow")
     h = r.policy.ratio(f"policy{big}", f"policy{small}", "allow_hash")
@@ -124,7 +134,7 @@ PROGRAM_TARGETS = (_vs_null("pass", 1.5, "allowed, ungoverned path"),
 TARGETS = PROGRAM_TARGETS + (
     _cycle_vs_null, _cycle_below_efs, _not_per_packet,
     _cpu("bulk", "bulk transfer"), _cpu("rr", "64-byte request/response"),
-    _policy_size, _latency, _zero_drops, _flood_cpu)
+    policy_size, _latency, _zero_drops, _flood_cpu)
 
 
 def judge(results):

@@ -472,7 +472,19 @@ static __always_inline bool on_cgroup2(const struct cgroup *cg)
 	return cg->root->hierarchy_id == 0;
 }
 
-/* Name a new cgroup in generation gen's map if a policy names its path. */
+/* How a new cgroup is named in a cgroups map; tests/variants/unnamed.h
+ * makes it fail, as a kernel out of memory would. */
+#ifndef NFSG_NAME_CGROUP
+#define NFSG_NAME_CGROUP(map, id, idx) bpf_map_update_elem(map, id, idx, BPF_ANY)
+#endif
+
+/*
+ * Name a new cgroup in generation gen's map if a policy names its path.
+ * The maps are not preallocated, so the update can fail for want of
+ * memory: the event goes out all the same, and the agent, which checks
+ * the active generation's map at every such event, names it from user
+ * space (the inactive generation is rebuilt before it is used again).
+ */
 static __always_inline void cgroup_added(__u32 gen,
 					const struct nfsg_path_key *key,
 					__u64 id)
@@ -483,8 +495,9 @@ static __always_inline void cgroup_added(__u32 gen,
 	paths = bpf_map_lookup_elem(&nfsg_paths, &gen);
 	idx = paths ? bpf_map_lookup_elem(paths, key) : NULL;
 	cgroups = bpf_map_lookup_elem(&nfsg_cgroups, &gen);
-	if (!idx || !cgroups || bpf_map_update_elem(cgroups, &id, idx, BPF_ANY))
+	if (!idx || !cgroups)
 		return;
+	NFSG_NAME_CGROUP(cgroups, &id, idx);
 	if (gen == active_gen())
 		cgroup_event(NFSG_EV_CGROUP_ADDED, id, gen, *idx, key->path);
 }

@@ -35,8 +35,16 @@ struct {
  * Struct keys and values are given by size: clang emits the structs of
  * nested map definitions only as forward declarations in BTF.
  */
+/*
+ * Hashes are not preallocated: a preallocated one's elements sit in one
+ * vmalloc'ed area of 4 KiB pages, so a lookup in a table of 100,000
+ * cgroups pays TLB misses that a kmalloc'ed element does not (bench/,
+ * "policy size"). Only the agent inserts and deletes; programs only look
+ * up.
+ */
 struct nfsg_cgroup_map {		/* cgroup id -> policy index */
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__type(key, __u64);
 	__type(value, __u32);
@@ -52,6 +60,7 @@ struct nfsg_policy_map {		/* policy index -> policy */
 
 struct nfsg_path_map {			/* cgroup path -> policy index */
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1);
 	__uint(key_size, sizeof(struct nfsg_path_key));
 	__uint(value_size, sizeof(__u32));

@@ -105,9 +105,10 @@
 
 /*
  * Version of everything below as kept in pinned maps. An agent adopts
- * pinned maps only of its own version; see user/persist.c.
+ * pinned maps only of its own version; see user/persist.c. 3: the hashes
+ * inside the policy maps are not preallocated (BPF_F_NO_PREALLOC).
  */
-#define NFSG_ABI_VERSION 2
+#define NFSG_ABI_VERSION 3
 
 /* An owner's uid or gid that could not be read for certain (the kernel's
  * INVALID_UID): never privileged, whatever a policy lists. */

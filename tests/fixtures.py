@@ -148,10 +148,11 @@ class Agent:
     Each agent serves its own control socket (self.control), so that
     agents of concurrent runs never meet."""
 
-    def __init__(self, args, wrap=(), ready="enforcing on cgroup"):
+    def __init__(self, args, wrap=(), ready="enforcing on cgroup",
+                 binary=None):
         self.ctl_dir = tempfile.mkdtemp(prefix="nfsg-ctl-")
         self.control = os.path.join(self.ctl_dir, "control")
-        self.argv = (list(wrap) + [nfsguard(), "run"] + list(args)
+        self.argv = (list(wrap) + [binary or nfsguard(), "run"] + list(args)
                      + ["--control", self.control])
         self.ready = ready
         self.proc = None

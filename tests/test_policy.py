@@ -50,10 +50,11 @@ class Env:
             f.write(text.format(top=self.top.rel))
         os.rename(tmp, self.conf)
 
-    def start(self, text):
+    def start(self, text, binary=None):
         self.write(text)
         self.agent = self.stack.enter_context(
-            Agent(["--cgroup", self.top.rel, "--config", self.conf, "--json"]))
+            Agent(["--cgroup", self.top.rel, "--config", self.conf, "--json"],
+                  binary=binary))
         return self.agent
 
     def attempt(self, where, addr=V4, port=NFS_PORT, uid=UNPRIV, extra=(),
@@ -189,6 +190,8 @@ privileged_uids = none
                 expect(e.attempt("late", uid=None), "EPERM",
                        f"root in the new cgroup, round {round_}")
         check(ids[0] != ids[1], "a recreated cgroup has a new id")
+        check_eq(e.agent.status()["cgroups_named_by_agent"], 0,
+                 "cgroups the watcher left for the agent to name")
         ev = e.events()
         cg = [(x["action"], x["cgroup_id"], x["policy"]) for x in ev
               if x["type"] == "cgroup"]
@@ -197,6 +200,38 @@ privileged_uids = none
         check_eq(cg, want, "cgroup events")
         added = [x for x in ev if x["type"] == "cgroup"][0]
         check_eq(added["cgroup"], e.rel("late"), "path of the added cgroup")
+
+
+@case
+def cgroup_the_kernel_could_not_name_is_named_by_the_agent():
+    """The variant-unnamed build's mkdir watcher fails to name every new
+    cgroup, as a kernel without memory for the map element would: the
+    agent names it at its event, so the policy governs it all the same,
+    and status counts it."""
+    conf = """
+[policy late]
+cgroups = {top}/late
+privileged_uids = none
+"""
+    with env() as e:
+        e.start(conf, binary=os.path.join(os.path.dirname(nfsguard()),
+                                          "variant-unnamed", "nfsguard"))
+        check_eq(e.agent.status()["cgroups_named_by_agent"], 0,
+                 "named by the agent before any cgroup is made")
+        with Cgroup(e.top, "late") as late:
+            e.cg["late"] = late
+            for _ in range(100):
+                named = e.agent.status()["cgroups_named_by_agent"]
+                if named:
+                    break
+                time.sleep(0.05)
+            check_eq(named, 1, "cgroups named by the agent")
+            expect(e.attempt("late", uid=None), "EPERM",
+                   "root in the cgroup the agent named")
+        ev = e.events()
+        check_eq([(x["action"], x["policy"]) for x in ev
+                  if x["type"] == "cgroup"],
+                 [("added", "late"), ("removed", "late")], "cgroup events")
 
 
 @case

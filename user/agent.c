@@ -156,6 +156,12 @@ static int on_event(void *ctx, void *data, size_t size)
 	/* First: the client waits on it. */
 	if (e->kind == NFSG_EV_EGRESS && e->verdict == NFSG_VERDICT_REFUSE)
 		backstop_abort(data);
+	/* Then: a cgroup its policy must govern before a task enters it. */
+	if (e->kind == NFSG_EV_CGROUP_ADDED && e->gen == a->gen)
+		a->stats.cgroups_named_by_agent +=
+			policy_maps_name_cgroup(&a->g, &a->cg, e->gen,
+						e->cgroup_id, e->policy,
+						ce->path) == 1;
 	a->stats.events++;
 	a->stats.suppressed += e->suppressed;
 	set = &a->sets[e->gen];

@@ -91,6 +91,9 @@ struct agent_stats {
 	__u64 existing_violating;	/* reported as events of kind existing */
 	__u64 existing_destroyed;
 	__u64 existing_failed;	/* abort asked, and it failed */
+	/* Cgroups the mkdir watcher could not name (no memory for the map
+	 * element), named by the agent at their event. */
+	__u64 cgroups_named_by_agent;
 };
 
 struct nfsg_agent {

@@ -181,6 +181,10 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	     "Cgroups that exist and carry a policy now.");
 	fprintf(out, "nfsguard_cgroups_resolved %lu\n",
 		count_entries(bpf_map__fd(sk->maps.nfsg_cgroups), a->gen, sizeof(__u64)));
+	head(out, "nfsguard_cgroups_named_by_agent_total", "counter",
+	     "New cgroups the kernel side could not name, named by the agent.");
+	fprintf(out, "nfsguard_cgroups_named_by_agent_total %llu\n",
+		(unsigned long long)a->stats.cgroups_named_by_agent);
 	head(out, "nfsguard_generation", "gauge", "The active policy generation.");
 	fprintf(out, "nfsguard_generation %u\n", a->gen);
 	head(out, "nfsguard_readers", "gauge",

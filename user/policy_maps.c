@@ -185,6 +185,50 @@ out:
 	return err;
 }
 
+int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
+			    __u64 id, __u32 idx, const char *path)
+{
+	int outer = bpf_map__fd(g->skel->maps.nfsg_cgroups);
+	int fd = -1, dirfd = -1, err;
+	__u32 inner_id, have;
+	__u64 now;
+
+	if (bpf_map_lookup_elem(outer, &gen, &inner_id)) {
+		err = -errno;
+		log_err("cannot read the cgroups map of generation %u: %s", gen,
+			strerror(-err));
+		return err;
+	}
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0) {
+		err = -errno;
+		log_err("cannot open the cgroups map of generation %u: %s", gen,
+			strerror(-err));
+		return err;
+	}
+	err = 0;
+	if (!bpf_map_lookup_elem(fd, &id, &have))
+		goto out;	/* named by the watcher: the usual case */
+	/* Only if path is still that cgroup: a removed one stays out. */
+	if (cgroup_open(cg, path, &dirfd, &now) || now != id)
+		goto out;
+	if (bpf_map_update_elem(fd, &id, &idx, BPF_NOEXIST) &&
+	    errno != EEXIST) {
+		err = -errno;
+		log_err("cgroup %s is not governed by its policy: it cannot be "
+			"named in the cgroups map (%s)", path, strerror(-err));
+		goto out;
+	}
+	log_warn("cgroup %s: the kernel could not name it as it was made; "
+		 "the agent did", path);
+	err = 1;
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	close(fd);
+	return err;
+}
+
 /* Port port of policy k's protocols, in the filter in front of decisions. */
 static void mark_port(struct nfsg_portset *ps, const struct nfsg_policy *k,
 		      __u32 port)

@@ -26,6 +26,14 @@ int policy_maps_activate(struct guard *g, const struct policy_set *s,
  * pin_dir, as an earlier agent left them. */
 int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
 			    struct policy_set *out);
+/*
+ * After a cgroup event: make sure cgroup id, made at path (from the cgroup2
+ * root) and named by policy idx, is in generation gen's cgroups map, as
+ * the mkdir watcher should have put it. Returns 0 if it was there or is
+ * gone again, 1 if it had to be named here, or -errno after logging why.
+ */
+int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
+			    __u64 id, __u32 idx, const char *path);
 /* Fill ps with the ports s governs (modes other than off). */
 void policy_maps_ports(const struct policy_set *s, struct nfsg_portset *ps);
 

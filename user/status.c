@@ -443,6 +443,8 @@ static int print_view(struct view *v, bool json)
 			fprintf(sout, ",\"reloads\":{\"ok\":%llu,\"failed\":%llu}",
 				(unsigned long long)a->stats.reloads_ok,
 				(unsigned long long)a->stats.reloads_failed);
+			fprintf(sout, ",\"cgroups_named_by_agent\":%llu",
+				(unsigned long long)a->stats.cgroups_named_by_agent);
 			fprintf(sout, ",\"existing\":{\"checks\":%llu,\"violating\":%llu,\"destroyed\":%llu,\"failed\":%llu,\"listing\":\"%s\",\"destroy\":\"%s\"}",
 				(unsigned long long)a->stats.existing_scans,
 				(unsigned long long)a->stats.existing_violating,
