@@ -7,6 +7,7 @@ creates, and removes its pins (nfsguard uninstall) even when it fails.
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -61,20 +62,26 @@ class Env:
         return connect(self.netns, self.cg, V4, port, uid=uid, extra=extra,
                        timeout=timeout)
 
-    def hammer(self, seconds, port=NFS_PORT):
-        """Connect for seconds in the background (ten times as long under
-        a kernel-matrix guest's emulation, where an agent takes seconds to
-        start). Returns join(), which gives the tally, and alive(), which
-        says it still runs."""
-        if os.environ.get("NFSG_GUEST"):
-            seconds *= 10
+    def hammer(self, port=NFS_PORT, limit=300):
+        """Connect in the background until join() (at most limit seconds),
+        so that however long an agent takes to start, the loop outlasts
+        it. Returns join(), which stops the loop and gives the tally, and
+        alive(), which says it still runs."""
+        flags = tempfile.mkdtemp(prefix="nfsg-hammer-")
+        os.chmod(flags, 0o755)  # the loop runs as uid 1000
+        flag = os.path.join(flags, "go")
+        open(flag, "w").close()
+        # Removing the flag ends the loop, on every path out of the case.
+        self.stack.callback(shutil.rmtree, flags, True)
         result = {}
         t = threading.Thread(target=lambda: result.update(
             self.attempt(port, extra=["--count", "100000000", "--seconds",
-                                      str(seconds)], timeout=seconds + 60)))
+                                      str(limit), "--while", flag],
+                         timeout=limit + 60)))
         t.start()
 
         def join():
+            os.unlink(flag)
             t.join(300)
             return result
         return join, t.is_alive
@@ -130,7 +137,7 @@ def sigkill_keeps_enforcing_and_restart_adopts():
     with env() as e:
         first = e.agent()
         wait_started(first)
-        done, running = e.hammer(2)
+        done, running = e.hammer()
         time.sleep(0.2)
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait()
@@ -167,7 +174,7 @@ def upgrade(binary, check_new):
             old_ids = set(attached_ids(e.cg))
             check_eq(e.attempt(port=3049)["result"], "ok",
                      "port 3049 before the upgrade")
-            done, running = e.hammer(3)
+            done, running = e.hammer()
             time.sleep(0.1)
             old.stop(signal.SIGTERM)
             new = e.agent(binary=os.path.join(BUILD, binary, "nfsguard"))

@@ -15,6 +15,7 @@
  * --count N      N attempts, each on a new socket; the report then counts
  *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3}
  * --seconds S    with --count, stop early once S seconds have passed
+ * --while PATH   with --count, stop early once PATH no longer exists
  * --unspec yes   the address's family says AF_UNSPEC (the rest as for
  *                AF_INET), which udp_sendmsg() takes as AF_INET
  */
@@ -30,6 +31,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #ifndef IPPROTO_MPTCP
@@ -45,13 +47,14 @@ struct args {
 	const char *mode;
 	int type, proto;
 	long seteuid_to, handoff_to, count, seconds;
+	const char *while_path;	/* --while */
 	int unspec;		/* --unspec yes */
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
-			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S]]\n");
+			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S] [--while PATH]]\n");
 	exit(2);
 }
 
@@ -144,7 +147,10 @@ static int repeat(const struct args *a, int family,
 	long i, ok = 0, eperm = 0, other = 0;
 	int fd, err;
 
-	for (i = 0; i < a->count && (!until || now_us() < until); i++) {
+	struct stat st;
+
+	for (i = 0; i < a->count && (!until || now_us() < until) &&
+		    (!a->while_path || !stat(a->while_path, &st)); i++) {
 		fd = socket(family, a->type, a->proto);
 		if (fd < 0) {
 			other++;
@@ -202,6 +208,8 @@ int main(int argc, char **argv)
 			a.count = number(argv[++i], 100000000);
 		else if (!strcmp(argv[i], "--seconds"))
 			a.seconds = number(argv[++i], 3600);
+		else if (!strcmp(argv[i], "--while"))
+			a.while_path = argv[++i];
 		else if (!strcmp(argv[i], "--unspec") && !strcmp(argv[i + 1], "yes"))
 			a.unspec = 1, i++;
 		else
