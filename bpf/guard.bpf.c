@@ -417,9 +417,11 @@ static __always_inline int backstop(struct __sk_buff *skb, int how)
 	 * destination, the one its connect hook judged. */
 	if (!packet_dest(skb, a.daddr, &a.family, &a.port))
 		socket_dest(&a, tp);
-	rewritten = dest_differs(&a, tp);
+	/* Most SYNs go to ports nothing governs: the socket's own view of
+	 * its destination is read only for the others. */
 	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
 		return SK_VERDICT_PASS;
+	rewritten = dest_differs(&a, tp);
 
 	cookie = bpf_get_socket_cookie(skb);
 	seen = bpf_map_lookup_elem(&nfsg_egress_seen, &cookie);
