@@ -107,7 +107,7 @@
  * Version of everything below as kept in pinned maps. An agent adopts
  * pinned maps only of its own version; see user/persist.c.
  */
-#define NFSG_ABI_VERSION 2
+#define NFSG_ABI_VERSION 3
 
 /* An owner's uid or gid that could not be read for certain (the kernel's
  * INVALID_UID): never privileged, whatever a policy lists. */
@@ -272,6 +272,9 @@ struct nfsg_event {
 				 * socket file; 0 for a socket with no file */
 	__u32 policy;		/* index of the deciding policy in gen */
 	__u32 gen;		/* generation the policy index belongs to */
+	__u32 netns;		/* inode number of the socket's network
+				 * namespace (as ip netns identify and lsns
+				 * show it); 0 if unreadable or no socket */
 	__u16 family;		/* AF_INET or AF_INET6: the hook's family */
 	__u16 dport;		/* destination port */
 	__u16 protocol;		/* IPPROTO_TCP, _UDP or _MPTCP */
@@ -283,7 +286,7 @@ struct nfsg_event {
 				 * limit held back since the last one sent */
 	__u8 reason;		/* enum nfsg_reason: why refused or audited */
 	__u8 local;		/* 1: governed as a local port (a TLS relay's) */
-	__u8 __pad[2];
+	__u8 __pad[6];
 };
 
 /*
@@ -316,7 +319,7 @@ struct nfsg_trace_event {
  * nat/OUTPUT) and after any other cgroup program rewrote the connect's
  * address. e holds that final destination; the socket's own view follows,
  * for the agent to find and abort the socket (sock_diag SOCK_DESTROY in
- * the socket's network namespace, matched by cookie). Addresses in
+ * the socket's network namespace, e.netns, matched by cookie). Addresses in
  * network order (IPv4: first 4 bytes), ports in host order. One record
  * per socket: the SYN's retransmissions are dropped without one.
  */
@@ -325,11 +328,10 @@ struct nfsg_egress_event {
 	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
 	__u8 sock_daddr[16];	/* the socket's destination */
 	__u8 sock_saddr[16];	/* and source */
-	__u32 netns;		/* inode number of its network namespace */
 	__u16 sock_family;	/* AF_INET or AF_INET6 */
 	__u16 sock_dport;
 	__u16 sock_sport;
-	__u8 __pad[6];
+	__u8 __pad[2];
 };
 
 /*
@@ -393,7 +395,8 @@ enum nfsg_existing_action {
 /*
  * A socket as the agent reports it (never written by a program): e holds
  * the owner, the first holder's pid and comm (0 and "" if none is found),
- * the destination and the verdict; the rest says where it is.
+ * the destination, its network namespace and the verdict; the rest says
+ * where it is.
  */
 struct nfsg_existing_event {
 	struct nfsg_event e;
@@ -402,11 +405,11 @@ struct nfsg_existing_event {
 	__u8 saddr[16];
 	__u32 pids[NFSG_SOCK_PIDS];	/* holders, 0-terminated */
 	__u32 n_pids;		/* how many hold it (may exceed the list) */
-	__u32 netns;
 	__s32 error;		/* FAILED: -errno */
 	__u16 sport;
 	__u8 state;
 	__u8 action;		/* enum nfsg_existing_action */
+	__u8 __pad[4];
 };
 
 /* Bits of the trace filters (filter_on in bpf/trace.h). */

@@ -16,6 +16,11 @@ import time
 
 from fixtures import (Agent, Cgroup, Listener, Netns, PYTHON, UNPRIV, client,
                       connect, connect_helper, require_feature, sh)
+
+
+def netns_inode(ns):
+    """The inode of a namespace ip-netns made, as the kernel numbers it."""
+    return os.stat(f"/run/netns/{ns.name}").st_ino
 from harness import Row, case, check, check_eq, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,8 +110,11 @@ def established(e):
         check(0 < close["lifetime_us"] < 10_000_000,
               f"lifetime {close['lifetime_us']} us is not plausible")
         check_eq(est["cookie"], close["cookie"], "one socket, one cookie")
-        check_eq((est["verdict"], est["uid"], est["dport"], est["cgroup"]),
-                 ("allowed", 0, 2049, e.cg["a"].rel), "fields")
+        check_eq((est["verdict"], est["uid"], est["dport"], est["cgroup"],
+                  est["netns"]),
+                 ("allowed", 0, 2049, e.cg["a"].rel, netns_inode(e.netns)),
+                 "fields")
+        check_eq(close["netns"], est["netns"], "the close's namespace")
     return later
 
 
@@ -163,8 +171,8 @@ def refused(e):
 
     def later(e):
         ev = e.of(r["pid"])
-        check_eq([(x["verdict"], x.get("outcome")) for x in ev],
-                 [("refused", None)], "a refusal")
+        check_eq([(x["verdict"], x.get("outcome"), x["netns"]) for x in ev],
+                 [("refused", None, netns_inode(e.netns))], "a refusal")
     return later
 
 
@@ -284,6 +292,32 @@ def interval_summary_per_destination():
                   sum(r["failed"] for r in reset)), (1, 1),
                  "the reset destination")
         check(all(r.get("time") for r in rows), f"a time on every row: {rows}")
+
+
+@case
+def summary_rows_per_network_namespace():
+    """One destination, 127.0.0.1:2049, in two namespaces: two rows."""
+    with env() as e:
+        other = e.stack.enter_context(Netns())
+        e.start("--interval", "1")
+        e.tcp(V4)				# a listener in e.netns
+        r = connect(other, e.cg["a"], V4, 2049)	# none in the other
+        check_eq(r["result"], "ECONNREFUSED", "the other namespace's connect")
+        time.sleep(15 if os.environ.get("NFSG_GUEST") else 2.5)
+        e.finish()
+        rows = [l for l in (json.loads(x) for x in e.agent.out
+                            if x.startswith("{"))
+                if l["type"] == "summary" and l["daddr"] == V4
+                and l["dport"] == 2049]
+        got = {}
+        for row in rows:
+            n = got.setdefault(row["netns"], [0, 0, 0])
+            n[0] += row["attempts"]
+            n[1] += row["established"]
+            n[2] += row["failed"]
+        check_eq(got, {netns_inode(e.netns): [1, 1, 0],
+                       netns_inode(other): [1, 0, 1]},
+                 f"rows per namespace in {rows}")
 
 
 @case

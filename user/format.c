@@ -253,7 +253,7 @@ const char *format_fit(const char *s, size_t max, unsigned flags,
 
 /* Text columns: name, width (a minimum with -w). */
 enum col { COL_TIME, COL_PID, COL_COMM, COL_UID, COL_DADDR, COL_DPORT,
-	   COL_VERDICT, COL_REASON, COL_POLICY, COL_MAX };
+	   COL_VERDICT, COL_REASON, COL_POLICY, COL_NETNS, COL_MAX };
 
 static const struct { const char *name; unsigned width; } cols[COL_MAX] = {
 	[COL_TIME] = { "DATE       TIME", 19 },	/* 2026-11-26 13:40:01 */
@@ -265,11 +265,12 @@ static const struct { const char *name; unsigned width; } cols[COL_MAX] = {
 	[COL_VERDICT] = { "VERDICT", 11 },	/* established */
 	[COL_REASON] = { "REASON", 6 },
 	[COL_POLICY] = { "POLICY", 8 },		/* with -w only */
+	[COL_NETNS] = { "NETNS", 10 },		/* with -w only: an inode */
 };
 
 static bool col_wide_only(enum col c)
 {
-	return c == COL_POLICY;
+	return c == COL_POLICY || c == COL_NETNS;
 }
 
 static bool col_shown(enum col c)
@@ -545,6 +546,10 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 			sizeof(why));
 	}
 	put_col(out, COL_POLICY, n->policy, NFSG_NAME_LEN);
+	if (cgroup_event)
+		put_col(out, COL_NETNS, "-", 1);
+	else
+		put_col_u(out, COL_NETNS, e->netns);
 	put_last(out, n->cgroup);
 	if (is_trace(e->kind) && format_text_flags & FORMAT_WIDE)
 		trace_text_tail(out, (const struct nfsg_trace_event *)e);
@@ -728,10 +733,8 @@ static void put_socket_fields(struct line *l, const struct nfsg_event *e,
 	put_u64(l, e->cgroup_id);
 	put(l, ",\"cgroup\":");
 	put_json(l, n->cgroup, strlen(n->cgroup));
-	if (x) {
-		put(l, ",\"netns\":");
-		put_u64(l, x->netns);
-	}
+	put(l, ",\"netns\":");
+	put_u64(l, e->netns);
 	put(l, ",\"family\":\"");
 	put(l, family_name(e->family));
 	put(l, "\"");
@@ -1001,7 +1004,7 @@ void format_socket_text(FILE *out, const struct nfsg_event *e,
 	used = snprintf(head, sizeof(head), "    %s %s %u %s:%u ",
 			format_fit(n->policy, strlen(n->policy), ESC_BLANK,
 				   12, pol, sizeof(pol)),
-			existing_action(e), x->netns, addr, x->sport);
+			existing_action(e), e->netns, addr, x->sport);
 	/* Trailing padding of a fitted policy name is not wanted here. */
 	fputs(head, out);
 	if (used < FORMAT_COLUMNS - 1) {

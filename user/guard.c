@@ -11,8 +11,8 @@
 #include "guard_prog.h"
 
 /* The ABI in include/guard.h: the kernel side writes exactly these. */
-_Static_assert(sizeof(struct nfsg_event) == 88, "nfsg_event layout");
-_Static_assert(sizeof(struct nfsg_trace_event) == 128, "nfsg_trace_event layout");
+_Static_assert(sizeof(struct nfsg_event) == 96, "nfsg_event layout");
+_Static_assert(sizeof(struct nfsg_trace_event) == 136, "nfsg_trace_event layout");
 _Static_assert(sizeof(struct nfsg_egress_event) == 144, "nfsg_egress_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 456, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
@@ -23,9 +23,9 @@ _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key lay
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
 _Static_assert(sizeof(struct nfsg_sock_record) == 96, "nfsg_sock_record layout");
-_Static_assert(sizeof(struct nfsg_existing_event) == 152,
+_Static_assert(sizeof(struct nfsg_existing_event) == 160,
 	       "nfsg_existing_event layout");
-_Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
+_Static_assert(sizeof(struct nfsg_cgroup_event) == 96 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
 static const char *const inner_names[GUARD_INNERS] = {

@@ -593,7 +593,7 @@ static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
 	memcpy(ev.saddr, r->r.saddr, sizeof(ev.saddr));
 	memcpy(ev.pids, r->pids, sizeof(ev.pids));
 	ev.n_pids = r->n_pids;
-	ev.netns = r->r.netns;
+	ev.e.netns = r->r.netns;
 	ev.sport = r->r.sport;
 	ev.state = r->r.state;
 	snprintf(cgroup, sizeof(cgroup), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
