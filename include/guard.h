@@ -420,6 +420,18 @@ struct nfsg_existing_event {
 #define NFSG_FILTER_PORT 0x10
 #define NFSG_FILTER_DADDR 0x20
 
+/*
+ * How tracing learns the errno of a connect that fails in the call itself
+ * (no route: ENETUNREACH), which no socket state tells (trace_call_errors
+ * in bpf/trace.h): at the return of inet_stream_connect (fexit), else at
+ * the return of the system call that ran the connect hook.
+ */
+enum nfsg_call_errors {
+	NFSG_CALL_ERRORS_NONE = 0,	/* not learnt: the event says 0 */
+	NFSG_CALL_ERRORS_FEXIT = 1,
+	NFSG_CALL_ERRORS_SYSCALL = 2,
+};
+
 /* Key and value of the nfsg_ratelimit token buckets. */
 struct nfsg_rl_key {
 	__u64 cgroup_id;

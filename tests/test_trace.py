@@ -7,6 +7,7 @@ port, a timeout against an address whose SYNs an nft rule drops (with
 tcp_syn_retries lowered in the namespace), and a refusal by policy.
 """
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -15,7 +16,8 @@ import tempfile
 import time
 
 from fixtures import (Agent, Cgroup, Listener, Netns, PYTHON, UNPRIV, client,
-                      connect, connect_helper, require_feature, sh)
+                      connect, connect_helper, kernel_feature,
+                      kernel_feature_available, require_feature, sh)
 
 
 def netns_inode(ns):
@@ -54,11 +56,11 @@ class Env:
         shutil.copy(connect_helper(), self.other)
         self.agent = None
 
-    def start(self, *args):
+    def start(self, *args, wrap=()):
         require_feature("tracing")
         self.agent = Agent(["--cgroup", self.top.rel, "--config", self.conf,
-                            "--json", "--rate", "0"] + list(args))
-        self.agent.argv[1] = "trace"
+                            "--json", "--rate", "0"] + list(args), wrap=wrap)
+        self.agent.argv[len(wrap) + 1] = "trace"
         return self.stack.enter_context(self.agent)
 
     def tcp(self, addr, port=2049, send=10, cg="a", uid=None):
@@ -165,6 +167,34 @@ def failed_locally(e):
     return later
 
 
+def failed_with_the_clients_errno(e):
+    if not kernel_feature("connect_errors"):
+        require_feature("syscall_errors")
+    # Only lo is up in the namespace: the connect fails in the call itself.
+    r = e.connect("10.1.2.3")
+    check_eq(r["result"], "ENETUNREACH", "connect with no route")
+
+    def later(e):
+        ev = e.of(r["pid"])
+        check_eq([(x.get("outcome"), x.get("error"), x.get("errno"))
+                  for x in ev],
+                 [("failed", r["result"], getattr(errno, r["result"]))],
+                 "the errno the client saw")
+    return later
+
+
+@case
+def failed_with_the_clients_errno_from_its_system_call():
+    """The path of kernels without fexit programs, on this one."""
+    if not kernel_feature_available("syscall_errors"):
+        require_feature("syscall_errors")
+    with env() as e:
+        e.start(wrap=["env", "NFSG_TEST_NO_FEXIT=1"])
+        later = failed_with_the_clients_errno(e)
+        e.finish()
+        later(e)
+
+
 def refused(e):
     r = e.connect(V4, uid=UNPRIV)
     check_eq(r["result"], "EPERM", "uid 1000")
@@ -192,6 +222,7 @@ table("outcomes", tracing, [
     Row("reset_by_the_server", reset),
     Row("timed_out", timeout),
     Row("failed_locally", failed_locally),
+    Row("failed_with_the_clients_errno", failed_with_the_clients_errno),
     Row("refused_by_policy", refused),
     Row("ungoverned_port_not_traced", ungoverned),
 ])
