@@ -255,6 +255,23 @@ int BPF_PROG(nfsg_tr_error, const struct sock *sk)
 	return 0;
 }
 
+/* A connect call's return that tells an error: not success, nor a
+ * connect left in progress. */
+static __always_inline bool call_failed(long ret)
+{
+	return ret < 0 && ret != -EINPROGRESS;
+}
+
+/* A followed connect failed in the call itself, with errno err. */
+static __always_inline void trace_call_failed(struct nfsg_conn *c,
+					      __u64 cookie,
+					      const struct sock *sk, __s32 err)
+{
+	trace_send(c, NFSG_EV_FAILED, cookie, bpf_ktime_get_ns() - c->start_ns,
+		   sk, err);
+	bpf_map_delete_elem(&nfsg_conns, &cookie);
+}
+
 /*
  * A connect that fails in the call itself, before or as it sends its SYN
  * (no route: ENETUNREACH; no local port: EADDRNOTAVAIL; another program
@@ -270,18 +287,15 @@ int BPF_PROG(nfsg_tr_connect, struct socket *sock, struct sockaddr *uaddr,
 	struct nfsg_conn *c;
 	__u64 cookie;
 
-	if (ret >= 0 || ret == -EINPROGRESS)
+	if (!call_failed(ret))
 		return 0;
 	sk = sock->sk;
 	if (!sk || sk->__sk_common.skc_state != TCP_CLOSE)
 		return 0;
 	cookie = bpf_get_socket_cookie((void *)sk);
 	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
-	if (!c)
-		return 0;
-	trace_send(c, NFSG_EV_FAILED, cookie, bpf_ktime_get_ns() - c->start_ns,
-		   sk, -ret);
-	bpf_map_delete_elem(&nfsg_conns, &cookie);
+	if (c)
+		trace_call_failed(c, cookie, sk, -ret);
 	return 0;
 }
 
@@ -300,7 +314,7 @@ int BPF_PROG(nfsg_tr_sysexit, struct pt_regs *regs, long ret)
 	struct nfsg_conn *c;
 	__u64 *p, cookie;
 
-	if (ret >= 0 || ret == -EINPROGRESS)
+	if (!call_failed(ret))
 		return 0;
 	p = bpf_map_lookup_elem(&nfsg_calls, &tid);
 	if (!p)
@@ -308,11 +322,8 @@ int BPF_PROG(nfsg_tr_sysexit, struct pt_regs *regs, long ret)
 	cookie = *p;
 	bpf_map_delete_elem(&nfsg_calls, &tid);
 	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
-	if (!c || c->moved)
-		return 0;
-	trace_send(c, NFSG_EV_FAILED, cookie, bpf_ktime_get_ns() - c->start_ns,
-		   NULL, -ret);
-	bpf_map_delete_elem(&nfsg_conns, &cookie);
+	if (c && !c->moved)
+		trace_call_failed(c, cookie, NULL, -ret);
 	return 0;
 }
 
