@@ -59,32 +59,6 @@ struct scan {
 	char root[NFSG_PATH_LEN * 4];	/* the attach point; "" for the root */
 };
 
-const char *sockets_state_name(__u8 state)
-{
-	switch (state) {
-	case ST_ESTABLISHED:
-		return "established";
-	case ST_SYN_SENT:
-		return "syn-sent";
-	case ST_CLOSE_WAIT:
-		return "close-wait";
-	}
-	return "?";
-}
-
-const char *sockets_action_name(__u8 action)
-{
-	switch (action) {
-	case NFSG_EXISTING_REPORTED:
-		return "reported";
-	case NFSG_EXISTING_DESTROYED:
-		return "destroyed";
-	case NFSG_EXISTING_FAILED:
-		return "failed";
-	}
-	return "listed";
-}
-
 static struct rec *rec_add(struct scan *s)
 {
 	struct rec *grown;
