@@ -135,6 +135,52 @@ TEST(json_audit_event)
 	free(out);
 }
 
+/* The backstop's and existing connections' records share the connect's
+ * fields, in the same order, with their own around them. */
+TEST(json_egress_and_existing_lines)
+{
+	struct nfsg_egress_event r = { .e = sample(2, "192.0.2.1"),
+				       .cookie = 77, .sock_family = 2,
+				       .sock_dport = 8049 };
+	struct nfsg_existing_event x = { .e = sample(10, "2001:db8::1"),
+					 .cookie = 78, .ino = 99,
+					 .pids = { 1234, 1240 }, .n_pids = 2,
+					 .sport = 40000, .state = 1,
+					 .action = NFSG_EXISTING_REPORTED };
+	struct format_names n = { 0, "/a", "kube" };
+	char *out = NULL;
+
+	r.e.kind = NFSG_EV_EGRESS;
+	r.e.reason = NFSG_REASON_OWNER;
+	inet_pton(AF_INET, "127.0.0.1", r.sock_daddr);
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &r.e, &n));
+	CHECK_STR(out,
+		  "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"egress\","
+		  "\"verdict\":\"refused\",\"reason\":\"owner\",\"policy\":\"kube\","
+		  "\"pid\":1234,\"tid\":1235,\"uid\":1000,\"gid\":100,"
+		  "\"comm\":\"nfs-cat\",\"cgroup_id\":4242,\"cgroup\":\"/a\","
+		  "\"netns\":4026531840,\"family\":\"inet\",\"daddr\":\"192.0.2.1\","
+		  "\"dport\":2049,\"protocol\":\"tcp\",\"socket_daddr\":\"127.0.0.1\","
+		  "\"socket_dport\":8049,\"cookie\":77}\n");
+	free(out);
+
+	x.e.kind = NFSG_EV_EXISTING;
+	inet_pton(AF_INET6, "2001:db8::2", x.saddr);
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &x.e, &n));
+	CHECK_STR(out,
+		  "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"existing\","
+		  "\"verdict\":\"violating\",\"decision\":\"refused\","
+		  "\"action\":\"reported\",\"policy\":\"kube\",\"pid\":1234,"
+		  "\"pids\":[1234,1240],\"holders\":2,\"uid\":1000,\"gid\":100,"
+		  "\"comm\":\"nfs-cat\",\"cgroup_id\":4242,\"cgroup\":\"/a\","
+		  "\"netns\":4026531840,\"family\":\"inet6\","
+		  "\"saddr\":\"2001:db8::2\",\"sport\":40000,"
+		  "\"daddr\":\"2001:db8::1\",\"dport\":2049,"
+		  "\"state\":\"established\",\"protocol\":\"tcp\",\"ino\":99,"
+		  "\"cookie\":78}\n");
+	free(out);
+}
+
 TEST(json_cgroup_event)
 {
 	struct nfsg_event e = sample(2, "192.0.2.1");
