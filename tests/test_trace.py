@@ -186,6 +186,7 @@ def failed_with_the_clients_errno(e):
 @case
 def failed_with_the_clients_errno_from_its_system_call():
     """The path of kernels without fexit programs, on this one."""
+    require_feature("tracing")
     if not kernel_feature_available("syscall_errors"):
         require_feature("syscall_errors")
     with env() as e:
