@@ -23,6 +23,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+# Run as root in a user's checkout: leave no root-owned __pycache__ there.
+sys.dont_write_bytecode = True
 
 import phases  # noqa: E402
 import report  # noqa: E402

@@ -12,6 +12,7 @@
 #define IPPROTO_TCP 6
 #define RCV_SHUTDOWN 1
 #define ETIMEDOUT 110
+#define EINPROGRESS 115
 
 /* TCP states (include/net/tcp_states.h). */
 #define TCP_ESTABLISHED 1

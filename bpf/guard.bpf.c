@@ -147,6 +147,7 @@ static __always_inline void fill_connect(struct nfsg_event *e,
 	e->local = j->local;
 	e->uid = j->uid;
 	e->gid = socket_gid(a->sk, how);
+	e->netns = socket_netns(a->sk, how);
 	e->family = a->family;
 	e->dport = a->port;
 	e->protocol = a->protocol;
@@ -347,7 +348,6 @@ static __always_inline void fill_egress(struct nfsg_egress_event *r,
 	r->sock_family = c->skc_family;
 	r->sock_dport = bpf_ntohs(c->skc_dport);
 	r->sock_sport = c->skc_num;
-	r->netns = c->skc_net.net->ns.inum;
 	if (r->sock_family == AF_INET) {
 		d[0] = c->skc_daddr;
 		s[0] = c->skc_rcv_saddr;

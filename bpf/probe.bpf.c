@@ -49,6 +49,23 @@ int BPF_PROG(nfsg_pr_cookie, const struct sock *sk)
 	return bpf_get_socket_cookie((void *)sk) == 0;
 }
 
+/* fexit programs on the connect call (BPF trampolines, and the BTF of
+ * inet_stream_connect): a traced connect's own error. */
+SEC("fexit/inet_stream_connect")
+int BPF_PROG(nfsg_pr_fexit, struct socket *sock, struct sockaddr *uaddr,
+	     int addr_len, int flags, int ret)
+{
+	return ret == 0;
+}
+
+/* The BTF tracepoint at every system call's return: where no fexit
+ * program attaches, a traced connect's error is its system call's. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(nfsg_pr_sysexit, struct pt_regs *regs, long ret)
+{
+	return ret == 0;
+}
+
 /* The calling task's pid in cgroup_skb programs (not in 6.1, in 6.12). */
 SEC("cgroup_skb/egress")
 int nfsg_pr_skbpid(struct __sk_buff *skb)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * socket.h - what the decision needs to know of a socket and its cgroup:
- * its owner, its group, whether the kernel made it, and its cgroup with
- * that cgroup's ancestors.
+ * its owner, its group, whether the kernel made it, its network namespace,
+ * and its cgroup with that cgroup's ancestors.
  *
  * Kernels differ only in how these facts can be read, never in what they
  * mean. Each accessor takes how (a compile-time constant, so every program
@@ -127,6 +127,21 @@ static __always_inline __u64 socket_ino(const struct sock *sk)
 	if (!probe_word(ino, &inode->i_ino))
 		return 0;
 	return ino;
+}
+
+/* The inode number of the socket's network namespace, as ip netns
+ * identify and lsns show it; 0 if unreadable. */
+static __always_inline __u32 socket_netns(const struct sock *sk, int how)
+{
+	const struct net *net = NULL;
+	__u32 inum;
+
+	if (direct_reads(how))
+		return sk->__sk_common.skc_net.net->ns.inum;
+	if (!sk || !probe_word(net, &sk->__sk_common.skc_net.net) || !net ||
+	    !probe_word(inum, &net->ns.inum))
+		return 0;
+	return inum;
 }
 
 /*

@@ -9,6 +9,8 @@
 #define NFSGUARD_BPF_TRACE_H
 
 const volatile bool trace_enabled = false;
+/* Where a connect's own error is learnt: enum nfsg_call_errors. */
+const volatile __u8 trace_call_errors = NFSG_CALL_ERRORS_NONE;
 
 /* Trace filters; a bit of filter_on (NFSG_FILTER_*) per filter. */
 const volatile __u32 filter_on = 0;
@@ -31,7 +33,8 @@ struct nfsg_conn {
 	__u64 bytes_received;	/* an abortive close zeroes the socket's own */
 	__s32 error;		/* the last error the socket reported */
 	__u8 reset;		/* the peer sent a reset */
-	__u8 __pad[3];
+	__u8 moved;		/* it changed state since its connect */
+	__u8 __pad[2];
 };
 
 struct {
@@ -40,6 +43,15 @@ struct {
 	__type(key, __u64);	/* socket cookie */
 	__type(value, struct nfsg_conn);
 } nfsg_conns SEC(".maps");
+
+/* The socket whose connect hook a thread ran last, for the return of its
+ * system call (NFSG_CALL_ERRORS_SYSCALL). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* thread id */
+	__type(value, __u64);	/* socket cookie */
+} nfsg_calls SEC(".maps");
 
 static __always_inline bool daddr_matches(const __u32 *a)
 {
@@ -110,9 +122,12 @@ static __always_inline void trace_follow(struct bpf_sock_addr *ctx,
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	struct nfsg_conn c = { .e = *tmpl };
+	__u32 tid = bpf_get_current_pid_tgid();
 
 	c.start_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&nfsg_conns, &cookie, &c, BPF_ANY);
+	if (trace_call_errors == NFSG_CALL_ERRORS_SYSCALL)
+		bpf_map_update_elem(&nfsg_calls, &tid, &cookie, BPF_ANY);
 }
 
 /* Keep the larger of the counts seen so far and the socket's own. */
@@ -189,6 +204,7 @@ int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
 	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
 	if (!c)
 		return 0;
+	c->moved = 1;
 	if (oldstate != TCP_SYN_SENT) {
 		/* Leaving ESTABLISHED and on: the counts before a reset. */
 		if (c->established_ns)
@@ -205,6 +221,11 @@ int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
 	if (newstate != TCP_CLOSE)
 		return 0;
 	err = socket_error(sk, c);
+	/* No error and no reset: the connect call failed on its own way out
+	 * (no local port, say); its return, in nfsg_tr_connect, says why.
+	 * An abort by close() is told at the socket's destruction. */
+	if (!err && !c->reset && trace_call_errors == NFSG_CALL_ERRORS_FEXIT)
+		return 0;
 	kind = c->reset ? NFSG_EV_RESET :
 	       err == ETIMEDOUT ? NFSG_EV_TIMEOUT : NFSG_EV_FAILED;
 	trace_send(c, kind, cookie, now - c->start_ns, sk, err);
@@ -231,6 +252,78 @@ int BPF_PROG(nfsg_tr_error, const struct sock *sk)
 
 	if (c)
 		c->error = sk->sk_err;
+	return 0;
+}
+
+/* A connect call's return that tells an error: not success, nor a
+ * connect left in progress. */
+static __always_inline bool call_failed(long ret)
+{
+	return ret < 0 && ret != -EINPROGRESS;
+}
+
+/* A followed connect failed in the call itself, with errno err. */
+static __always_inline void trace_call_failed(struct nfsg_conn *c,
+					      __u64 cookie,
+					      const struct sock *sk, __s32 err)
+{
+	trace_send(c, NFSG_EV_FAILED, cookie, bpf_ktime_get_ns() - c->start_ns,
+		   sk, err);
+	bpf_map_delete_elem(&nfsg_conns, &cookie);
+}
+
+/*
+ * A connect that fails in the call itself, before or as it sends its SYN
+ * (no route: ENETUNREACH; no local port: EADDRNOTAVAIL; another program
+ * refused it), sets no socket error: the call's return is the errno the
+ * client sees. Only a socket that is closed again and still followed is
+ * told; a connect in progress, interrupted or done is not.
+ */
+SEC("fexit/inet_stream_connect")
+int BPF_PROG(nfsg_tr_connect, struct socket *sock, struct sockaddr *uaddr,
+	     int addr_len, int flags, int ret)
+{
+	const struct sock *sk;
+	struct nfsg_conn *c;
+	__u64 cookie;
+
+	if (!call_failed(ret))
+		return 0;
+	sk = sock->sk;
+	if (!sk || sk->__sk_common.skc_state != TCP_CLOSE)
+		return 0;
+	cookie = bpf_get_socket_cookie((void *)sk);
+	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+	if (c)
+		trace_call_failed(c, cookie, sk, -ret);
+	return 0;
+}
+
+/*
+ * The same where no fexit program attaches: the first failing return of a
+ * system call in the thread that ran the connect hook is the connect's
+ * own (connect, sendto with MSG_FASTOPEN, io_uring_enter), if the socket
+ * never changed state: a TCP connect that returns without one failed.
+ * It runs at every system call's return while tracing, and stops at the
+ * first test for all but the failing ones.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(nfsg_tr_sysexit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = bpf_get_current_pid_tgid();
+	struct nfsg_conn *c;
+	__u64 *p, cookie;
+
+	if (!call_failed(ret))
+		return 0;
+	p = bpf_map_lookup_elem(&nfsg_calls, &tid);
+	if (!p)
+		return 0;
+	cookie = *p;
+	bpf_map_delete_elem(&nfsg_calls, &tid);
+	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
+	if (c && !c->moved)
+		trace_call_failed(c, cookie, NULL, -ret);
 	return 0;
 }
 

@@ -273,6 +273,9 @@ struct nfsg_event {
 				 * socket file; 0 for a socket with no file */
 	__u32 policy;		/* index of the deciding policy in gen */
 	__u32 gen;		/* generation the policy index belongs to */
+	__u32 netns;		/* inode number of the socket's network
+				 * namespace (as ip netns identify and lsns
+				 * show it); 0 if unreadable or no socket */
 	__u16 family;		/* AF_INET or AF_INET6: the hook's family */
 	__u16 dport;		/* destination port */
 	__u16 protocol;		/* IPPROTO_TCP, _UDP or _MPTCP */
@@ -284,7 +287,7 @@ struct nfsg_event {
 				 * limit held back since the last one sent */
 	__u8 reason;		/* enum nfsg_reason: why refused or audited */
 	__u8 local;		/* 1: governed as a local port (a TLS relay's) */
-	__u8 __pad[2];
+	__u8 __pad[6];
 };
 
 /*
@@ -317,7 +320,7 @@ struct nfsg_trace_event {
  * nat/OUTPUT) and after any other cgroup program rewrote the connect's
  * address. e holds that final destination; the socket's own view follows,
  * for the agent to find and abort the socket (sock_diag SOCK_DESTROY in
- * the socket's network namespace, matched by cookie). Addresses in
+ * the socket's network namespace, e.netns, matched by cookie). Addresses in
  * network order (IPv4: first 4 bytes), ports in host order. One record
  * per socket: the SYN's retransmissions are dropped without one.
  */
@@ -326,11 +329,10 @@ struct nfsg_egress_event {
 	__u64 cookie;		/* bpf_get_socket_cookie() of the socket */
 	__u8 sock_daddr[16];	/* the socket's destination */
 	__u8 sock_saddr[16];	/* and source */
-	__u32 netns;		/* inode number of its network namespace */
 	__u16 sock_family;	/* AF_INET or AF_INET6 */
 	__u16 sock_dport;
 	__u16 sock_sport;
-	__u8 __pad[6];
+	__u8 __pad[2];
 };
 
 /*
@@ -394,7 +396,8 @@ enum nfsg_existing_action {
 /*
  * A socket as the agent reports it (never written by a program): e holds
  * the owner, the first holder's pid and comm (0 and "" if none is found),
- * the destination and the verdict; the rest says where it is.
+ * the destination, its network namespace and the verdict; the rest says
+ * where it is.
  */
 struct nfsg_existing_event {
 	struct nfsg_event e;
@@ -403,11 +406,11 @@ struct nfsg_existing_event {
 	__u8 saddr[16];
 	__u32 pids[NFSG_SOCK_PIDS];	/* holders, 0-terminated */
 	__u32 n_pids;		/* how many hold it (may exceed the list) */
-	__u32 netns;
 	__s32 error;		/* FAILED: -errno */
 	__u16 sport;
 	__u8 state;
 	__u8 action;		/* enum nfsg_existing_action */
+	__u8 __pad[4];
 };
 
 /* Bits of the trace filters (filter_on in bpf/trace.h). */
@@ -417,6 +420,18 @@ struct nfsg_existing_event {
 #define NFSG_FILTER_CGROUP 0x8
 #define NFSG_FILTER_PORT 0x10
 #define NFSG_FILTER_DADDR 0x20
+
+/*
+ * How tracing learns the errno of a connect that fails in the call itself
+ * (no route: ENETUNREACH), which no socket state tells (trace_call_errors
+ * in bpf/trace.h): at the return of inet_stream_connect (fexit), else at
+ * the return of the system call that ran the connect hook.
+ */
+enum nfsg_call_errors {
+	NFSG_CALL_ERRORS_NONE = 0,	/* not learnt: the event says 0 */
+	NFSG_CALL_ERRORS_FEXIT = 1,
+	NFSG_CALL_ERRORS_SYSCALL = 2,
+};
 
 /* Key and value of the nfsg_ratelimit token buckets. */
 struct nfsg_rl_key {

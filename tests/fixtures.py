@@ -238,6 +238,12 @@ def kernel_feature(name):
     return _FEATURES[name]["in_use"]
 
 
+def kernel_feature_available(name):
+    """Does this kernel have feature name, in use or not?"""
+    kernel_feature(name)
+    return _FEATURES[name]["available"]
+
+
 def require_feature(name):
     """Skip the case where the kernel lacks feature name, saying why."""
     if not kernel_feature(name):

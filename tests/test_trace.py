@@ -7,6 +7,7 @@ port, a timeout against an address whose SYNs an nft rule drops (with
 tcp_syn_retries lowered in the namespace), and a refusal by policy.
 """
 import contextlib
+import errno
 import json
 import os
 import shutil
@@ -15,7 +16,13 @@ import tempfile
 import time
 
 from fixtures import (Agent, Cgroup, Listener, Netns, PYTHON, UNPRIV, client,
-                      connect, connect_helper, require_feature, sh)
+                      connect, connect_helper, kernel_feature,
+                      kernel_feature_available, require_feature, sh)
+
+
+def netns_inode(ns):
+    """The inode of a namespace ip-netns made, as the kernel numbers it."""
+    return os.stat(f"/run/netns/{ns.name}").st_ino
 from harness import Row, case, check, check_eq, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,11 +56,11 @@ class Env:
         shutil.copy(connect_helper(), self.other)
         self.agent = None
 
-    def start(self, *args):
+    def start(self, *args, wrap=()):
         require_feature("tracing")
         self.agent = Agent(["--cgroup", self.top.rel, "--config", self.conf,
-                            "--json", "--rate", "0"] + list(args))
-        self.agent.argv[1] = "trace"
+                            "--json", "--rate", "0"] + list(args), wrap=wrap)
+        self.agent.argv[len(wrap) + 1] = "trace"
         return self.stack.enter_context(self.agent)
 
     def tcp(self, addr, port=2049, send=10, cg="a", uid=None):
@@ -105,8 +112,11 @@ def established(e):
         check(0 < close["lifetime_us"] < 10_000_000,
               f"lifetime {close['lifetime_us']} us is not plausible")
         check_eq(est["cookie"], close["cookie"], "one socket, one cookie")
-        check_eq((est["verdict"], est["uid"], est["dport"], est["cgroup"]),
-                 ("allowed", 0, 2049, e.cg["a"].rel), "fields")
+        check_eq((est["verdict"], est["uid"], est["dport"], est["cgroup"],
+                  est["netns"]),
+                 ("allowed", 0, 2049, e.cg["a"].rel, netns_inode(e.netns)),
+                 "fields")
+        check_eq(close["netns"], est["netns"], "the close's namespace")
     return later
 
 
@@ -157,14 +167,43 @@ def failed_locally(e):
     return later
 
 
+def failed_with_the_clients_errno(e):
+    if not kernel_feature("connect_errors"):
+        require_feature("syscall_errors")
+    # Only lo is up in the namespace: the connect fails in the call itself.
+    r = e.connect("10.1.2.3")
+    check_eq(r["result"], "ENETUNREACH", "connect with no route")
+
+    def later(e):
+        ev = e.of(r["pid"])
+        check_eq([(x.get("outcome"), x.get("error"), x.get("errno"))
+                  for x in ev],
+                 [("failed", r["result"], getattr(errno, r["result"]))],
+                 "the errno the client saw")
+    return later
+
+
+@case
+def failed_with_the_clients_errno_from_its_system_call():
+    """The path of kernels without fexit programs, on this one."""
+    require_feature("tracing")
+    if not kernel_feature_available("syscall_errors"):
+        require_feature("syscall_errors")
+    with env() as e:
+        e.start(wrap=["env", "NFSG_TEST_NO_FEXIT=1"])
+        later = failed_with_the_clients_errno(e)
+        e.finish()
+        later(e)
+
+
 def refused(e):
     r = e.connect(V4, uid=UNPRIV)
     check_eq(r["result"], "EPERM", "uid 1000")
 
     def later(e):
         ev = e.of(r["pid"])
-        check_eq([(x["verdict"], x.get("outcome")) for x in ev],
-                 [("refused", None)], "a refusal")
+        check_eq([(x["verdict"], x.get("outcome"), x["netns"]) for x in ev],
+                 [("refused", None, netns_inode(e.netns))], "a refusal")
     return later
 
 
@@ -184,6 +223,7 @@ table("outcomes", tracing, [
     Row("reset_by_the_server", reset),
     Row("timed_out", timeout),
     Row("failed_locally", failed_locally),
+    Row("failed_with_the_clients_errno", failed_with_the_clients_errno),
     Row("refused_by_policy", refused),
     Row("ungoverned_port_not_traced", ungoverned),
 ])
@@ -284,6 +324,32 @@ def interval_summary_per_destination():
                   sum(r["failed"] for r in reset)), (1, 1),
                  "the reset destination")
         check(all(r.get("time") for r in rows), f"a time on every row: {rows}")
+
+
+@case
+def summary_rows_per_network_namespace():
+    """One destination, 127.0.0.1:2049, in two namespaces: two rows."""
+    with env() as e:
+        other = e.stack.enter_context(Netns())
+        e.start("--interval", "1")
+        e.tcp(V4)				# a listener in e.netns
+        r = connect(other, e.cg["a"], V4, 2049)	# none in the other
+        check_eq(r["result"], "ECONNREFUSED", "the other namespace's connect")
+        time.sleep(15 if os.environ.get("NFSG_GUEST") else 2.5)
+        e.finish()
+        rows = [l for l in (json.loads(x) for x in e.agent.out
+                            if x.startswith("{"))
+                if l["type"] == "summary" and l["daddr"] == V4
+                and l["dport"] == 2049]
+        got = {}
+        for row in rows:
+            n = got.setdefault(row["netns"], [0, 0, 0])
+            n[0] += row["attempts"]
+            n[1] += row["established"]
+            n[2] += row["failed"]
+        check_eq(got, {netns_inode(e.netns): [1, 1, 0],
+                       netns_inode(other): [1, 0, 1]},
+                 f"rows per namespace in {rows}")
 
 
 @case

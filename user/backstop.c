@@ -57,10 +57,10 @@ static int netns_of(const struct nfsg_egress_event *r, int *fd)
 	struct stat st;
 
 	*fd = -1;
-	if (!stat("/proc/self/ns/net", &st) && st.st_ino == r->netns)
+	if (!stat("/proc/self/ns/net", &st) && st.st_ino == r->e.netns)
 		return 0;
 	snprintf(pid, sizeof(pid), "%u", r->e.pid);
-	*fd = r->e.pid ? netns_fd(pid, r->netns) : netns_search(r->netns);
+	*fd = r->e.pid ? netns_fd(pid, r->e.netns) : netns_search(r->e.netns);
 	return *fd < 0 ? -ESRCH : 0;
 }
 
@@ -79,7 +79,7 @@ int backstop_abort(const struct nfsg_egress_event *r)
 	err = netns_of(r, &ns);
 	if (err) {
 		log_err("cannot abort a refused connect of pid %u: its network namespace (inode %u) is out of reach (%s); it times out instead",
-			r->e.pid, r->netns, strerror(-err));
+			r->e.pid, r->e.netns, strerror(-err));
 		goto out;
 	}
 	fd = sockdiag_open(ns);

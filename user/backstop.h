@@ -12,7 +12,7 @@
 
 /*
  * Abort the socket record r names, in its network namespace (reached
- * through its process's, whose inode must be r->netns). 0, or -errno after
+ * through its process's, whose inode must be r->e.netns). 0, or -errno after
  * one line saying why the socket could not be aborted.
  */
 int backstop_abort(const struct nfsg_egress_event *r);

@@ -9,12 +9,18 @@
 #include <time.h>
 #include "format.h"
 
-void format_addr(const struct nfsg_event *e, char *buf, size_t len)
+/* An address of family (IPv4: its first 4 bytes) as text, or "?". */
+static void ip_text(__u16 family, const __u8 *addr, char *buf, size_t len)
 {
 	/* The kernel's AF_* numbers are the C library's. */
-	if ((e->family != AF_INET && e->family != AF_INET6) ||
-	    !inet_ntop(e->family, e->daddr, buf, len))
+	if ((family != AF_INET && family != AF_INET6) ||
+	    !inet_ntop(family, addr, buf, len))
 		snprintf(buf, len, "?");
+}
+
+void format_addr(const struct nfsg_event *e, char *buf, size_t len)
+{
+	ip_text(e->family, e->daddr, buf, len);
 }
 
 const char *format_protocol(__u16 protocol, char *buf, size_t len)
@@ -247,7 +253,7 @@ const char *format_fit(const char *s, size_t max, unsigned flags,
 
 /* Text columns: name, width (a minimum with -w). */
 enum col { COL_TIME, COL_PID, COL_COMM, COL_UID, COL_DADDR, COL_DPORT,
-	   COL_VERDICT, COL_REASON, COL_POLICY, COL_MAX };
+	   COL_VERDICT, COL_REASON, COL_POLICY, COL_NETNS, COL_MAX };
 
 static const struct { const char *name; unsigned width; } cols[COL_MAX] = {
 	[COL_TIME] = { "DATE       TIME", 19 },	/* 2026-11-26 13:40:01 */
@@ -259,13 +265,19 @@ static const struct { const char *name; unsigned width; } cols[COL_MAX] = {
 	[COL_VERDICT] = { "VERDICT", 11 },	/* established */
 	[COL_REASON] = { "REASON", 6 },
 	[COL_POLICY] = { "POLICY", 8 },		/* with -w only */
+	[COL_NETNS] = { "NETNS", 10 },		/* with -w only: an inode */
 };
+
+static bool col_wide_only(enum col c)
+{
+	return c == COL_POLICY || c == COL_NETNS;
+}
 
 static bool col_shown(enum col c)
 {
 	if (c == COL_TIME)
 		return format_text_flags & FORMAT_TIMESTAMP;
-	if (c == COL_POLICY)
+	if (col_wide_only(c))
 		return format_text_flags & FORMAT_WIDE;
 	return true;
 }
@@ -277,7 +289,7 @@ static size_t cgroup_start(void)
 	int c;
 
 	for (c = COL_PID; c < COL_MAX; c++)
-		if (col_shown(c) && c != COL_POLICY)
+		if (col_shown(c) && !col_wide_only(c))
 			at += cols[c].width + 1;
 	return at;
 }
@@ -466,16 +478,39 @@ static void text_suppressed(FILE *out, const struct nfsg_event *e,
 	fputs(")\n", out);
 }
 
-/* The destination a backstop record's socket connected to. */
-static void egress_socket_addr(const struct nfsg_egress_event *r, char *buf,
-			       size_t len)
+/* Existing connections (NFSG_EV_EXISTING): events and 'nfsguard sockets'. */
+static const char *existing_action(const struct nfsg_event *e)
 {
-	if (!inet_ntop(r->sock_family == AF_INET ? AF_INET : AF_INET6,
-		       r->sock_daddr, buf, len))
-		snprintf(buf, len, "?");
+	switch (((const struct nfsg_existing_event *)e)->action) {
+	case NFSG_EXISTING_REPORTED:
+		return "reported";
+	case NFSG_EXISTING_DESTROYED:
+		return "destroyed";
+	case NFSG_EXISTING_FAILED:
+		return "failed";
+	}
+	return "listed";
 }
 
-static const char *existing_action(const struct nfsg_event *e);
+static const char *existing_state(__u8 state)
+{
+	switch (state) {
+	case 1:
+		return "established";
+	case 2:
+		return "syn-sent";
+	case 8:
+		return "close-wait";
+	}
+	return "?";
+}
+
+static bool existing_violating(const struct nfsg_event *e)
+{
+	return e->verdict == NFSG_VERDICT_REFUSE ||
+	       e->verdict == NFSG_VERDICT_AUDIT;
+}
+
 static void existing_json(FILE *out, const struct nfsg_event *e,
 			  const struct format_names *n);
 
@@ -511,15 +546,20 @@ static void event_text(FILE *out, const struct nfsg_event *e,
 			sizeof(why));
 	}
 	put_col(out, COL_POLICY, n->policy, NFSG_NAME_LEN);
+	if (cgroup_event)
+		put_col(out, COL_NETNS, "-", 1);
+	else
+		put_col_u(out, COL_NETNS, e->netns);
 	put_last(out, n->cgroup);
 	if (is_trace(e->kind) && format_text_flags & FORMAT_WIDE)
 		trace_text_tail(out, (const struct nfsg_trace_event *)e);
 	/* With -w: a backstop record's socket, where it connected to. */
 	if (e->kind == NFSG_EV_EGRESS && format_text_flags & FORMAT_WIDE) {
-		egress_socket_addr((const struct nfsg_egress_event *)e, addr,
-				   sizeof(addr));
+		const struct nfsg_egress_event *r = (const void *)e;
+
+		ip_text(r->sock_family, r->sock_daddr, addr, sizeof(addr));
 		fprintf(out, " (judged on the SYN; connect() went to %s port %u)",
-			addr, ((const struct nfsg_egress_event *)e)->sock_dport);
+			addr, r->sock_dport);
 	}
 	fputc('\n', out);
 }
@@ -644,13 +684,88 @@ static void put_json(struct line *l, const char *s, size_t max)
 	put(l, "\"");
 }
 
-/* The line, always one valid JSON line, and its memory released. */
+/* ,"reason":"owner" where there is one (after a string's value). */
+static void put_reason(struct line *l, const struct nfsg_event *e)
+{
+	if (format_reason(e->reason)) {
+		put(l, "\",\"reason\":\"");
+		put(l, format_reason(e->reason));
+	}
+}
+
+/*
+ * The fields of a socket's attempt, "policy" to "protocol", in one order
+ * for every kind of record: a connect's (its tracing records' and a
+ * backstop record's too) with its thread; an existing connection's, x,
+ * with its holders, its source and its state instead.
+ */
+static void put_socket_fields(struct line *l, const struct nfsg_event *e,
+			      const struct format_names *n,
+			      const struct nfsg_existing_event *x)
+{
+	char addr[INET6_ADDRSTRLEN], proto[8];
+	__u32 i;
+
+	put(l, "\"policy\":");
+	put_json(l, n->policy, strlen(n->policy));
+	put(l, ",\"pid\":");
+	put_u64(l, e->pid);
+	if (x) {
+		put(l, ",\"pids\":[");
+		for (i = 0; i < x->n_pids && i < NFSG_SOCK_PIDS; i++) {
+			if (i)
+				put(l, ",");
+			put_u64(l, x->pids[i]);
+		}
+		put(l, "],\"holders\":");
+		put_u64(l, x->n_pids);
+	} else {
+		put(l, ",\"tid\":");
+		put_u64(l, e->tid);
+	}
+	put(l, ",\"uid\":");
+	put_u64(l, e->uid);
+	put(l, ",\"gid\":");
+	put_u64(l, e->gid);
+	put(l, ",\"comm\":");
+	put_json(l, e->comm, NFSG_COMM_LEN);
+	put(l, ",\"cgroup_id\":");
+	put_u64(l, e->cgroup_id);
+	put(l, ",\"cgroup\":");
+	put_json(l, n->cgroup, strlen(n->cgroup));
+	put(l, ",\"netns\":");
+	put_u64(l, e->netns);
+	put(l, ",\"family\":\"");
+	put(l, family_name(e->family));
+	put(l, "\"");
+	if (x) {
+		ip_text(e->family, x->saddr, addr, sizeof(addr));
+		put(l, ",\"saddr\":\"");
+		put(l, addr);
+		put(l, "\",\"sport\":");
+		put_u64(l, x->sport);
+	}
+	format_addr(e, addr, sizeof(addr));
+	put(l, ",\"daddr\":\"");
+	put(l, addr);
+	put(l, "\",\"dport\":");
+	put_u64(l, e->dport);
+	if (x) {
+		put(l, ",\"state\":\"");
+		put(l, existing_state(x->state));
+		put(l, "\"");
+	}
+	put(l, ",\"protocol\":\"");
+	put(l, format_protocol(e->protocol, proto, sizeof(proto)));
+	put(l, "\"");
+}
+
 /* A backstop record: the socket's own view of where it connects. */
 static void put_egress_fields(struct line *l, const struct nfsg_egress_event *r)
 {
 	char addr[INET6_ADDRSTRLEN];
 
-	egress_socket_addr(r, addr, sizeof(addr));
+	ip_text(r->sock_family, r->sock_daddr, addr, sizeof(addr));
 	put(l, ",\"socket_daddr\":\"");
 	put(l, addr);
 	put(l, "\",\"socket_dport\":");
@@ -659,6 +774,7 @@ static void put_egress_fields(struct line *l, const struct nfsg_egress_event *r)
 	put_u64(l, r->cookie);
 }
 
+/* The line, always one valid JSON line, and its memory released. */
 static void put_end(struct line *l, FILE *out)
 {
 	static const char oom[] =
@@ -717,7 +833,7 @@ static void put_trace_fields(struct line *l, const struct nfsg_trace_event *t)
 static void event_json(FILE *out, const struct nfsg_event *e,
 		       const struct format_names *n)
 {
-	char addr[INET6_ADDRSTRLEN], when[48], proto[8];
+	char when[48];
 	struct line l;
 
 	if (e->kind == NFSG_EV_EXISTING) {
@@ -757,47 +873,19 @@ static void event_json(FILE *out, const struct nfsg_event *e,
 		put(&l, "}\n{\"time\":\"");
 		put(&l, when);
 	}
-	format_addr(e, addr, sizeof(addr));
 	put(&l, "\",\"type\":\"");
 	put(&l, e->kind == NFSG_EV_CLOSED ? "close" :
 		e->kind == NFSG_EV_EGRESS ? "egress" : "connect");
 	put(&l, "\",\"verdict\":\"");
 	put(&l, verdict_name(e->verdict));
-	if (format_reason(e->reason)) {
-		put(&l, "\",\"reason\":\"");
-		put(&l, format_reason(e->reason));
-	}
+	put_reason(&l, e);
 	/* Governed as a local port: the TLS relay of an EFS mount. */
 	if (e->local)
 		put(&l, "\",\"port_kind\":\"efs-tls-relay");
 	put(&l, "\",");
 	if (is_trace(e->kind))
 		put_trace_fields(&l, (const struct nfsg_trace_event *)e);
-	put(&l, "\"policy\":");
-	put_json(&l, n->policy, strlen(n->policy));
-	put(&l, ",\"pid\":");
-	put_u64(&l, e->pid);
-	put(&l, ",\"tid\":");
-	put_u64(&l, e->tid);
-	put(&l, ",\"uid\":");
-	put_u64(&l, e->uid);
-	put(&l, ",\"gid\":");
-	put_u64(&l, e->gid);
-	put(&l, ",\"comm\":");
-	put_json(&l, e->comm, NFSG_COMM_LEN);
-	put(&l, ",\"cgroup_id\":");
-	put_u64(&l, e->cgroup_id);
-	put(&l, ",\"cgroup\":");
-	put_json(&l, n->cgroup, strlen(n->cgroup));
-	put(&l, ",\"family\":\"");
-	put(&l, family_name(e->family));
-	put(&l, "\",\"daddr\":\"");
-	put(&l, addr);
-	put(&l, "\",\"dport\":");
-	put_u64(&l, e->dport);
-	put(&l, ",\"protocol\":\"");
-	put(&l, format_protocol(e->protocol, proto, sizeof(proto)));
-	put(&l, "\"");
+	put_socket_fields(&l, e, n, NULL);
 	if (e->kind == NFSG_EV_EGRESS)
 		put_egress_fields(&l, (const struct nfsg_egress_event *)e);
 	put(&l, "}");
@@ -843,56 +931,14 @@ void format_dropped(FILE *out, enum format_kind kind, __u64 count,
 		(unsigned long long)count);
 }
 
-/* Existing connections (NFSG_EV_EXISTING): events and 'nfsguard sockets'. */
-static const char *existing_action(const struct nfsg_event *e)
-{
-	switch (((const struct nfsg_existing_event *)e)->action) {
-	case NFSG_EXISTING_REPORTED:
-		return "reported";
-	case NFSG_EXISTING_DESTROYED:
-		return "destroyed";
-	case NFSG_EXISTING_FAILED:
-		return "failed";
-	}
-	return "listed";
-}
-
-static const char *existing_state(__u8 state)
-{
-	switch (state) {
-	case 1:
-		return "established";
-	case 2:
-		return "syn-sent";
-	case 8:
-		return "close-wait";
-	}
-	return "?";
-}
-
-static bool existing_violating(const struct nfsg_event *e)
-{
-	return e->verdict == NFSG_VERDICT_REFUSE ||
-	       e->verdict == NFSG_VERDICT_AUDIT;
-}
-
-static void existing_saddr(const struct nfsg_existing_event *x, char *buf,
-			   size_t len)
-{
-	if (!inet_ntop(x->e.family == AF_INET ? AF_INET : AF_INET6, x->saddr,
-		       buf, len))
-		snprintf(buf, len, "?");
-}
-
 /* One JSON line: "type":"existing" for an event the agent reports or
  * acts on, "socket" for a socket only listed. */
 static void existing_json(FILE *out, const struct nfsg_event *e,
 			  const struct format_names *n)
 {
 	const struct nfsg_existing_event *x = (const void *)e;
-	char addr[INET6_ADDRSTRLEN], when[48], proto[8], err[24];
+	char when[48], err[24];
 	struct line l;
-	__u32 i;
 
 	line_init(&l);
 	format_rfc3339(n->wall_ns, when, sizeof(when));
@@ -904,10 +950,7 @@ static void existing_json(FILE *out, const struct nfsg_event *e,
 	put(&l, existing_violating(e) ? "violating" : "allowed");
 	put(&l, "\",\"decision\":\"");
 	put(&l, verdict_name(e->verdict));
-	if (format_reason(e->reason)) {
-		put(&l, "\",\"reason\":\"");
-		put(&l, format_reason(e->reason));
-	}
+	put_reason(&l, e);
 	put(&l, "\",\"action\":\"");
 	put(&l, existing_action(e));
 	put(&l, "\",");
@@ -916,47 +959,8 @@ static void existing_json(FILE *out, const struct nfsg_event *e,
 		put(&l, errno_name(-x->error, err, sizeof(err)));
 		put(&l, "\",");
 	}
-	put(&l, "\"policy\":");
-	put_json(&l, n->policy, strlen(n->policy));
-	put(&l, ",\"pid\":");
-	put_u64(&l, e->pid);
-	put(&l, ",\"pids\":[");
-	for (i = 0; i < x->n_pids && i < NFSG_SOCK_PIDS; i++) {
-		if (i)
-			put(&l, ",");
-		put_u64(&l, x->pids[i]);
-	}
-	put(&l, "],\"holders\":");
-	put_u64(&l, x->n_pids);
-	put(&l, ",\"uid\":");
-	put_u64(&l, e->uid);
-	put(&l, ",\"gid\":");
-	put_u64(&l, e->gid);
-	put(&l, ",\"comm\":");
-	put_json(&l, e->comm, NFSG_COMM_LEN);
-	put(&l, ",\"cgroup_id\":");
-	put_u64(&l, e->cgroup_id);
-	put(&l, ",\"cgroup\":");
-	put_json(&l, n->cgroup, strlen(n->cgroup));
-	put(&l, ",\"netns\":");
-	put_u64(&l, x->netns);
-	put(&l, ",\"family\":\"");
-	put(&l, family_name(e->family));
-	existing_saddr(x, addr, sizeof(addr));
-	put(&l, "\",\"saddr\":\"");
-	put(&l, addr);
-	put(&l, "\",\"sport\":");
-	put_u64(&l, x->sport);
-	format_addr(e, addr, sizeof(addr));
-	put(&l, ",\"daddr\":\"");
-	put(&l, addr);
-	put(&l, "\",\"dport\":");
-	put_u64(&l, e->dport);
-	put(&l, ",\"state\":\"");
-	put(&l, existing_state(x->state));
-	put(&l, "\",\"protocol\":\"");
-	put(&l, format_protocol(e->protocol, proto, sizeof(proto)));
-	put(&l, "\",\"ino\":");
+	put_socket_fields(&l, e, n, x);
+	put(&l, ",\"ino\":");
 	put_u64(&l, x->ino);
 	put(&l, ",\"cookie\":");
 	put_u64(&l, x->cookie);
@@ -996,11 +1000,11 @@ void format_socket_text(FILE *out, const struct nfsg_event *e,
 		existing_state(x->state),
 		format_fit(dest, sizeof(dest), ESC_BLANK, 26, cg, sizeof(cg)),
 		existing_violating(e) ? "violating" : "allowed");
-	existing_saddr(x, addr, sizeof(addr));
+	ip_text(e->family, x->saddr, addr, sizeof(addr));
 	used = snprintf(head, sizeof(head), "    %s %s %u %s:%u ",
 			format_fit(n->policy, strlen(n->policy), ESC_BLANK,
 				   12, pol, sizeof(pol)),
-			existing_action(e), x->netns, addr, x->sport);
+			existing_action(e), e->netns, addr, x->sport);
 	/* Trailing padding of a fitted policy name is not wanted here. */
 	fputs(head, out);
 	if (used < FORMAT_COLUMNS - 1) {

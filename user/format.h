@@ -21,8 +21,8 @@ enum format_kind {
  * Text rows keep to FORMAT_COLUMNS, as bcc's tools do: fixed columns,
  * and a value too long for its column (a comm, an IPv6 address, the
  * cgroup path) shortened in the middle, around FORMAT_MARK, after it was
- * escaped. FORMAT_WIDE (-w) shows every value whole, the POLICY column
- * and a tracing record's details; FORMAT_TIMESTAMP (-T) adds DATE and
+ * escaped. FORMAT_WIDE (-w) shows every value whole, the POLICY and
+ * NETNS columns and a tracing record's details; FORMAT_TIMESTAMP (-T) adds DATE and
  * TIME columns in front. Set once, from the command line.
  */
 #define FORMAT_COLUMNS 80

@@ -11,8 +11,8 @@
 #include "guard_prog.h"
 
 /* The ABI in include/guard.h: the kernel side writes exactly these. */
-_Static_assert(sizeof(struct nfsg_event) == 88, "nfsg_event layout");
-_Static_assert(sizeof(struct nfsg_trace_event) == 128, "nfsg_trace_event layout");
+_Static_assert(sizeof(struct nfsg_event) == 96, "nfsg_event layout");
+_Static_assert(sizeof(struct nfsg_trace_event) == 136, "nfsg_trace_event layout");
 _Static_assert(sizeof(struct nfsg_egress_event) == 144, "nfsg_egress_event layout");
 _Static_assert(sizeof(struct nfsg_policy) == 456, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
@@ -23,9 +23,9 @@ _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key lay
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
 _Static_assert(sizeof(struct nfsg_sock_record) == 96, "nfsg_sock_record layout");
-_Static_assert(sizeof(struct nfsg_existing_event) == 152,
+_Static_assert(sizeof(struct nfsg_existing_event) == 160,
 	       "nfsg_existing_event layout");
-_Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
+_Static_assert(sizeof(struct nfsg_cgroup_event) == 96 + NFSG_PATH_LEN,
 	       "nfsg_cgroup_event layout");
 
 static const char *const inner_names[GUARD_INNERS] = {
@@ -167,6 +167,7 @@ static struct bpf_program **trace_progs(struct guard *g, int i)
 	struct bpf_program **p[GUARD_TRACE_PROGS] = {
 		&g->skel->progs.nfsg_tr_state, &g->skel->progs.nfsg_tr_reset,
 		&g->skel->progs.nfsg_tr_error, &g->skel->progs.nfsg_tr_destroy,
+		&g->skel->progs.nfsg_tr_connect, &g->skel->progs.nfsg_tr_sysexit,
 	};
 
 	return p[i];
@@ -226,6 +227,8 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 	g->skel->rodata->rl_rate = o->rl_rate;
 	g->skel->rodata->rl_burst = o->rl_burst ? o->rl_burst : 1;
 	g->skel->rodata->trace_enabled = o->trace;
+	g->skel->rodata->trace_call_errors = o->trace ? o->plan->trace_calls
+						      : NFSG_CALL_ERRORS_NONE;
 	g->skel->rodata->skb_pid = o->plan->skb_pid;
 	g->skel->rodata->skb_comm = o->plan->skb_comm;
 	set_filters(g, o);
@@ -241,6 +244,10 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		bpf_program__set_autoload(*trace_progs(g, i), o->trace);
 	if (o->trace && !o->plan->trace_errors)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_error, false);
+	if (o->trace && o->plan->trace_calls != NFSG_CALL_ERRORS_FEXIT)
+		bpf_program__set_autoload(g->skel->progs.nfsg_tr_connect, false);
+	if (o->trace && o->plan->trace_calls != NFSG_CALL_ERRORS_SYSCALL)
+		bpf_program__set_autoload(g->skel->progs.nfsg_tr_sysexit, false);
 	/* The socket iterator: the build that aborts where the kernel has
 	 * bpf_sock_destroy, else the one that lists, else none. */
 	g->iter_prog = o->plan->sockets != SOCKETS_ITER ? NULL :
@@ -296,6 +303,13 @@ int guard_attach_trace(struct guard *g)
 		g->trace[i] = bpf_program__attach_trace(*trace_progs(g, i));
 		if (!g->trace[i]) {
 			err = -errno;
+			/* Loaded, yet no trampoline: the rest still trace. */
+			if (*trace_progs(g, i) == g->skel->progs.nfsg_tr_connect) {
+				log_info("cannot attach %s: %s: a traced connect that fails in the call itself shows errno 0",
+					 bpf_program__name(*trace_progs(g, i)),
+					 strerror(-err));
+				continue;
+			}
 			log_err("cannot attach %s: %s", bpf_program__name(*trace_progs(g, i)),
 				strerror(-err));
 			return err;

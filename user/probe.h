@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <linux/types.h>
+#include "guard.h"
 
 enum kfeature {
 	KF_BTF,			/* kernel BTF, for CO-RE */
@@ -20,6 +22,8 @@ enum kfeature {
 	KF_ATOMICS,		/* BPF compare-and-exchange */
 	KF_TRACE,		/* socket cookies in BTF tracepoints */
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
+	KF_TRACE_CONNECT,	/* fexit/inet_stream_connect: its return */
+	KF_TRACE_SYSCALL,	/* tp_btf/sys_exit: a system call's return */
 	KF_SKB_PID,		/* the calling task's pid in cgroup_skb programs */
 	KF_SKB_COMM,		/* ... and its comm */
 	KF_SOCK_ITER,		/* iter/tcp: existing sockets judged in the kernel */
@@ -59,6 +63,8 @@ struct kplan {
 	enum hook_build hooks;	/* the build of the hooks to load */
 	bool trace;		/* tracing of allowed connects can load */
 	bool trace_errors;	/* ... with the errors sockets report */
+	enum nfsg_call_errors trace_calls; /* ... and those a connect call
+					 * returns: learnt how */
 	bool skb_pid;		/* the backstop's events name the task's pid */
 	bool skb_comm;		/* ... and comm */
 	bool diag_destroy;	/* sock_diag SOCK_DESTROY works (backstop) */

@@ -53,8 +53,8 @@ static void on_signal(int sig)
 	  "; without it, the embedded default policy applies)", 0 },          \
 	{ "json", 'j', NULL, 0, "Print events as JSON lines", 0 },           \
 	{ "wide", 'w', NULL, 0,                                              \
-	  "Text: every value whole (no 80-column cut), a POLICY column, "     \
-	  "and the details of tracing records", 0 },                          \
+	  "Text: every value whole (no 80-column cut), POLICY and NETNS "     \
+	  "columns, and the details of tracing records", 0 },                 \
 	{ "timestamp", 'T', NULL, 0,                                         \
 	  "Text: DATE and TIME columns in front", 0 },                        \
 	{ "persist", 'p', NULL, 0,                                           \

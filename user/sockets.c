@@ -59,32 +59,6 @@ struct scan {
 	char root[NFSG_PATH_LEN * 4];	/* the attach point; "" for the root */
 };
 
-const char *sockets_state_name(__u8 state)
-{
-	switch (state) {
-	case ST_ESTABLISHED:
-		return "established";
-	case ST_SYN_SENT:
-		return "syn-sent";
-	case ST_CLOSE_WAIT:
-		return "close-wait";
-	}
-	return "?";
-}
-
-const char *sockets_action_name(__u8 action)
-{
-	switch (action) {
-	case NFSG_EXISTING_REPORTED:
-		return "reported";
-	case NFSG_EXISTING_DESTROYED:
-		return "destroyed";
-	case NFSG_EXISTING_FAILED:
-		return "failed";
-	}
-	return "listed";
-}
-
 static struct rec *rec_add(struct scan *s)
 {
 	struct rec *grown;
@@ -593,7 +567,7 @@ static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
 	memcpy(ev.saddr, r->r.saddr, sizeof(ev.saddr));
 	memcpy(ev.pids, r->pids, sizeof(ev.pids));
 	ev.n_pids = r->n_pids;
-	ev.netns = r->r.netns;
+	ev.e.netns = r->r.netns;
 	ev.sport = r->r.sport;
 	ev.state = r->r.state;
 	snprintf(cgroup, sizeof(cgroup), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));

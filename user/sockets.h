@@ -61,9 +61,4 @@ typedef void (*sockets_fn)(void *ctx, const struct sockets_entry *s);
 int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		 sockets_fn fn, void *ctx, struct sockets_result *res);
 
-/* The name of a TCP state ("established"), or "?". */
-const char *sockets_state_name(__u8 state);
-/* "listed", "reported", "destroyed", "failed". */
-const char *sockets_action_name(__u8 action);
-
 #endif

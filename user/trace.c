@@ -8,7 +8,9 @@
 /* Latencies kept per destination and interval; beyond, the rest count. */
 #define TRACE_MAX_SAMPLES 8192
 
+/* A destination: an address and port in one network namespace. */
 struct trace_dest {
+	__u32 netns;
 	__u16 family, dport;
 	__u8 daddr[16];
 	__u64 attempts, refused, established, failed;
@@ -24,8 +26,8 @@ static struct trace_dest *dest_of(struct trace_summary *s,
 
 	for (i = 0; i < s->n; i++) {
 		d = &s->d[i];
-		if (d->family == e->family && d->dport == e->dport &&
-		    !memcmp(d->daddr, e->daddr, sizeof(d->daddr)))
+		if (d->netns == e->netns && d->family == e->family &&
+		    d->dport == e->dport && !memcmp(d->daddr, e->daddr, sizeof(d->daddr)))
 			return d;
 	}
 	if (s->n == s->cap) {
@@ -37,6 +39,7 @@ static struct trace_dest *dest_of(struct trace_summary *s,
 	}
 	d = &s->d[s->n++];
 	memset(d, 0, sizeof(*d));
+	d->netns = e->netns;
 	d->family = e->family;
 	d->dport = e->dport;
 	memcpy(d->daddr, e->daddr, sizeof(d->daddr));
@@ -96,7 +99,8 @@ static double percentile_us(const struct trace_dest *d, unsigned int pct)
 
 /*
  * Text: a line with the date and time, then the header and one row per
- * destination, the address last (shortened to column 80 without -w); an
+ * destination (its network namespace's inode, port and address), the
+ * address last (shortened to column 80 without -w); an
  * interval without attempts is that one line, "no attempts". JSON: one
  * summary record per destination, each with its time; nothing when idle.
  */
@@ -116,9 +120,9 @@ void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 		format_local_time(wall_ns, when, sizeof(when));
 		fprintf(out, "%s%s\n", when, s->n ? "" : " no attempts");
 		if (s->n)
-			fprintf(out, "%8s %7s %7s %6s %9s %9s %-5s %s\n", "ATTEMPTS",
-				"REFUSED", "ESTAB", "FAILED", "P50(us)", "P99(us)",
-				"DPORT", "DADDR");
+			fprintf(out, "%8s %7s %6s %6s %8s %8s %-10s %-5s %s\n",
+				"ATTEMPTS", "REFUSED", "ESTAB", "FAILED", "P50(us)",
+				"P99(us)", "NETNS", "DPORT", "DADDR");
 	}
 	for (i = 0; i < s->n; i++) {
 		d = &s->d[i];
@@ -128,24 +132,24 @@ void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 		format_addr(&e, addr, sizeof(addr));
 		if (json) {
 			fprintf(out,
-				"{\"time\":\"%s\",\"type\":\"summary\",\"daddr\":\"%s\","
-				"\"dport\":%u,\"attempts\":%llu,\"refused\":%llu,"
+				"{\"time\":\"%s\",\"type\":\"summary\",\"netns\":%u,"
+				"\"daddr\":\"%s\",\"dport\":%u,\"attempts\":%llu,\"refused\":%llu,"
 				"\"established\":%llu,\"failed\":%llu,"
 				"\"p50_us\":%.1f,\"p99_us\":%.1f}\n",
-				when, addr, d->dport,
+				when, d->netns, addr, d->dport,
 				(unsigned long long)d->attempts,
 				(unsigned long long)d->refused,
 				(unsigned long long)d->established,
 				(unsigned long long)d->failed,
 				percentile_us(d, 50), percentile_us(d, 99));
 		} else {
-			room = fprintf(out, "%8llu %7llu %7llu %6llu %9.1f %9.1f %-5u ",
+			room = fprintf(out, "%8llu %7llu %6llu %6llu %8.1f %8.1f %-10u %-5u ",
 				       (unsigned long long)d->attempts,
 				       (unsigned long long)d->refused,
 				       (unsigned long long)d->established,
 				       (unsigned long long)d->failed,
 				       percentile_us(d, 50), percentile_us(d, 99),
-				       d->dport);
+				       d->netns, d->dport);
 			room = FORMAT_COLUMNS - (room > 0 ? room : 0);
 			if (wide || room < 2 || strlen(addr) <= (size_t)room)
 				fprintf(out, "%s\n", addr);

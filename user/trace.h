@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Tracing: the options (filters and rate limit) as the kernel side takes
- * them, and the --interval summary, one row per destination.
+ * them, and the --interval summary, one row per destination (address,
+ * port and network namespace).
  */
 #ifndef NFSGUARD_TRACE_H
 #define NFSGUARD_TRACE_H
@@ -26,7 +27,8 @@ struct trace_filters {
 	bool daddr_on;
 };
 
-/* --interval: attempts and outcomes per destination, with latencies. */
+/* --interval: attempts and outcomes per destination (in its network
+ * namespace), with latencies. */
 struct trace_dest;
 struct trace_summary {
 	struct trace_dest *d;

@@ -17,6 +17,7 @@ static struct nfsg_event sample(int family, const char *addr)
 		.tid = 1235,
 		.uid = 1000,
 		.gid = 100,
+		.netns = 4026531840U,
 		.family = family,
 		.dport = 2049,
 		.protocol = NFSG_PROTO_TCP,
@@ -116,7 +117,8 @@ TEST(json_event_line)
 		  "\"verdict\":\"refused\",\"policy\":\"kube\",\"pid\":1234,"
 		  "\"tid\":1235,\"uid\":1000,"
 		  "\"gid\":100,\"comm\":\"nfs-cat\",\"cgroup_id\":4242,"
-		  "\"cgroup\":\"/a\\\"b\",\"family\":\"inet6\",\"daddr\":\"::1\","
+		  "\"cgroup\":\"/a\\\"b\",\"netns\":4026531840,"
+		  "\"family\":\"inet6\",\"daddr\":\"::1\","
 		  "\"dport\":2049,\"protocol\":\"tcp\"}\n");
 	free(out);
 }
@@ -130,6 +132,52 @@ TEST(json_audit_event)
 	e.verdict = NFSG_VERDICT_AUDIT;
 	CAPTURE(out, format_event(f_, FORMAT_JSON, &e, &n));
 	CHECK(strstr(out, "\"verdict\":\"audited\",\"policy\":\"ci\""));
+	free(out);
+}
+
+/* The backstop's and existing connections' records share the connect's
+ * fields, in the same order, with their own around them. */
+TEST(json_egress_and_existing_lines)
+{
+	struct nfsg_egress_event r = { .e = sample(2, "192.0.2.1"),
+				       .cookie = 77, .sock_family = 2,
+				       .sock_dport = 8049 };
+	struct nfsg_existing_event x = { .e = sample(10, "2001:db8::1"),
+					 .cookie = 78, .ino = 99,
+					 .pids = { 1234, 1240 }, .n_pids = 2,
+					 .sport = 40000, .state = 1,
+					 .action = NFSG_EXISTING_REPORTED };
+	struct format_names n = { 0, "/a", "kube" };
+	char *out = NULL;
+
+	r.e.kind = NFSG_EV_EGRESS;
+	r.e.reason = NFSG_REASON_OWNER;
+	inet_pton(AF_INET, "127.0.0.1", r.sock_daddr);
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &r.e, &n));
+	CHECK_STR(out,
+		  "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"egress\","
+		  "\"verdict\":\"refused\",\"reason\":\"owner\",\"policy\":\"kube\","
+		  "\"pid\":1234,\"tid\":1235,\"uid\":1000,\"gid\":100,"
+		  "\"comm\":\"nfs-cat\",\"cgroup_id\":4242,\"cgroup\":\"/a\","
+		  "\"netns\":4026531840,\"family\":\"inet\",\"daddr\":\"192.0.2.1\","
+		  "\"dport\":2049,\"protocol\":\"tcp\",\"socket_daddr\":\"127.0.0.1\","
+		  "\"socket_dport\":8049,\"cookie\":77}\n");
+	free(out);
+
+	x.e.kind = NFSG_EV_EXISTING;
+	inet_pton(AF_INET6, "2001:db8::2", x.saddr);
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &x.e, &n));
+	CHECK_STR(out,
+		  "{\"time\":\"1970-01-01T00:00:00.000000Z\",\"type\":\"existing\","
+		  "\"verdict\":\"violating\",\"decision\":\"refused\","
+		  "\"action\":\"reported\",\"policy\":\"kube\",\"pid\":1234,"
+		  "\"pids\":[1234,1240],\"holders\":2,\"uid\":1000,\"gid\":100,"
+		  "\"comm\":\"nfs-cat\",\"cgroup_id\":4242,\"cgroup\":\"/a\","
+		  "\"netns\":4026531840,\"family\":\"inet6\","
+		  "\"saddr\":\"2001:db8::2\",\"sport\":40000,"
+		  "\"daddr\":\"2001:db8::1\",\"dport\":2049,"
+		  "\"state\":\"established\",\"protocol\":\"tcp\",\"ino\":99,"
+		  "\"cookie\":78}\n");
 	free(out);
 }
 
@@ -169,7 +217,8 @@ TEST(text_event_line)
 	CHECK_STR(out, "1234    a\\x20b\\x09c  1000   192.0.2.1       "
 		       "2049  refused     owner  /kube\n");
 	free(out);
-	/* -T: the date and time in front; -w: the policy, and whole words. */
+	/* -T: the date and time in front; -w: the policy, the network
+	 * namespace, and whole words. */
 	e.reason = NFSG_REASON_DESTINATION;
 	format_text_flags = FORMAT_TIMESTAMP;
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
@@ -180,7 +229,7 @@ TEST(text_event_line)
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &e, &n));
 	format_text_flags = 0;
 	CHECK_STR(out, "1234    a\\x20b\\x09c  1000   192.0.2.1       "
-		       "2049  refused     destination default  /kube\n");
+		       "2049  refused     destination default  4026531840 /kube\n");
 	free(out);
 }
 
@@ -197,7 +246,7 @@ TEST(text_header_fits_80_columns)
 	CAPTURE(out, format_header(f_, FORMAT_TEXT));
 	format_text_flags = 0;
 	CHECK_PREFIX(out, "DATE       TIME     PID     COMM");
-	CHECK(strstr(out, " REASON POLICY   CGROUP\n"));
+	CHECK(strstr(out, " REASON POLICY   NETNS      CGROUP\n"));
 	free(out);
 	CAPTURE(out, format_header(f_, FORMAT_JSON));
 	CHECK_STR(out, "");
@@ -375,7 +424,7 @@ TEST(text_event_hostile_names)
 	format_text_flags = 0;
 	CHECK(one_clean_line(out));
 	CHECK(strstr(out, "\\x0dallowed\\x1b[1A\\\\ "));
-	CHECK(strstr(out, " refused     -      default  /u/\\x0d\\x1b[2Kallowed\\x20\"q\\\\\n"));
+	CHECK(strstr(out, " refused     -      default  4026531840 /u/\\x0d\\x1b[2Kallowed\\x20\"q\\\\\n"));
 	free(out);
 	e.kind = NFSG_EV_CGROUP_ADDED;
 	e.suppressed = 3;

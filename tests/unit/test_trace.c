@@ -45,7 +45,7 @@ static struct nfsg_event at(const char *addr, __u16 port, __u8 kind,
 			    __u8 verdict)
 {
 	struct nfsg_event e = { .family = 2, .dport = port, .kind = kind,
-				.verdict = verdict };
+				.verdict = verdict, .netns = 4026531840U };
 
 	inet_pton(AF_INET, addr, e.daddr);
 	return e;
@@ -145,7 +145,7 @@ TEST(trace_records_text)
 	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
 	format_text_flags = 0;
 	CHECK_STR(out, "1970-01-01 00:00:00 5       nfs-cat      0      192.0.2.1       "
-		       "2049  failed      ENETUNREACH default  /u error=ENETUNREACH\n");
+		       "2049  failed      ENETUNREACH default  4026531840 /u error=ENETUNREACH\n");
 	free(out);
 	/* "established" fits its column; the latency is the reason's. */
 	t = record(NFSG_EV_ESTABLISHED);
@@ -173,15 +173,46 @@ TEST(summary_text_has_time_and_idle_line)
 	trace_summary_add(&s, &est, 2000);
 	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
 	CHECK_STR(out, "1970-01-01 00:00:00\n"
-		       "ATTEMPTS REFUSED   ESTAB FAILED   P50(us)   P99(us) DPORT DADDR\n"
-		       "       1       0       1      0       2.0       2.0 2049  192.0.2.1\n");
+		       "ATTEMPTS REFUSED  ESTAB FAILED  P50(us)  P99(us) NETNS      DPORT DADDR\n"
+		       "       1       0      1      0      2.0      2.0 4026531840 2049  192.0.2.1\n");
 	free(out);
 	/* A long IPv6 destination is shortened to column 80. */
 	est.family = 10;
 	inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", est.daddr);
 	trace_summary_add(&s, &est, 2000);
 	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
-	CHECK(strstr(out, " 2049  2001:db8:1~0:1234:5678\n"));
+	CHECK(strstr(out, " 2049  2001:d~34:5678\n"));
+	/* The last row ends at column 80 exactly. */
+	CHECK(strlen(strstr(out, "\n       1") + 1) == FORMAT_COLUMNS + 1);
+	free(out);
+	trace_summary_free(&s);
+}
+
+TEST(summary_rows_per_network_namespace)
+{
+	struct trace_summary s = {};
+	struct nfsg_event a = at("10.0.0.1", 2049, NFSG_EV_ESTABLISHED,
+				 NFSG_VERDICT_ALLOW);
+	struct nfsg_event b = a;
+	char *out = NULL, *row;
+
+	b.netns = 4026532999U;
+	trace_summary_add(&s, &a, 1000);
+	trace_summary_add(&s, &b, 1000);
+	trace_summary_add(&s, &b, 1000);
+	CAPTURE(out, trace_summary_flush(&s, f_, true, 0));
+	CHECK(strstr(out, "\"type\":\"summary\",\"netns\":4026531840,"
+			  "\"daddr\":\"10.0.0.1\",\"dport\":2049,\"attempts\":1,"));
+	CHECK(strstr(out, "\"type\":\"summary\",\"netns\":4026532999,"
+			  "\"daddr\":\"10.0.0.1\",\"dport\":2049,\"attempts\":2,"));
+	free(out);
+	trace_summary_add(&s, &a, 1000);
+	trace_summary_add(&s, &b, 1000);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK(strstr(out, " 4026531840 2049  10.0.0.1\n"));
+	CHECK(strstr(out, " 4026532999 2049  10.0.0.1\n"));
+	for (row = out; (row = strchr(row, '\n')) && row[1]; row++)
+		CHECK(strcspn(row + 1, "\n") <= FORMAT_COLUMNS);
 	free(out);
 	trace_summary_free(&s);
 }
