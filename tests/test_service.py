@@ -16,7 +16,8 @@ import threading
 import time
 import urllib.request
 
-from fixtures import (Agent, BUILD, Cgroup, UNPRIV, nfsguard, unique)
+from fixtures import (Agent, BUILD, Cgroup, NFS_PORT, UNPRIV, connect,
+                      nfsguard, unique)
 from harness import Skip, case, check, check_eq
 from test_lifecycle import env, policy_counters
 
@@ -247,8 +248,53 @@ def prometheus_scrapes_the_metrics():
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        check(f'nfsguard_policy_connects_total{{policy="default",verdict="refused"}} 3'
+        check(f'nfsguard_policy_connects_total{{policy="default",family="inet",verdict="refused"}} 3'
               in text, "the per-policy counter")
+
+
+def metric_values(text, name):
+    """{labels: value} of metric name in an exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name):].rsplit(" ", 1)
+            out[labels] = int(value)
+    return out
+
+
+@case
+def counters_by_policy_and_family():
+    """IPv4 and IPv6 refusals (a v4-mapped connect is connect6's) and an
+    allowed connect land in their family's series, exactly."""
+    promtool = shutil.which("promtool")
+    with env() as e:
+        port = free_port()
+        agent = e.agent(extra=["--metrics", f"{V4}:{port}"])
+        for addr, uid, want in ((V4, UNPRIV, "EPERM"), (V4, UNPRIV, "EPERM"),
+                                ("::1", UNPRIV, "EPERM"),
+                                ("::ffff:127.0.0.1", UNPRIV, "EPERM"),
+                                ("::1", UNPRIV, "EPERM"), (V4, None, "ok")):
+            check_eq(connect(e.netns, e.cg, addr, NFS_PORT, uid=uid)["result"],
+                     want, f"{addr} as uid {uid}")
+        text = urllib.request.urlopen(f"http://{V4}:{port}/metrics",
+                                      timeout=10).read().decode()
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            check_eq(r.returncode, 0, f"promtool: {r.stdout}{r.stderr}")
+        want = {}
+        for fam, counts in (("inet", (1, 2, 0)), ("inet6", (0, 3, 0))):
+            for verdict, n in zip(("allowed", "refused", "audited"), counts):
+                want[f'{{policy="default",family="{fam}",verdict="{verdict}"}}'] = n
+        check_eq(metric_values(text, "nfsguard_policy_connects_total"), want,
+                 "the per-policy series by family")
+        pol = {p["name"]: p for p in agent.status()["policies"]}["default"]
+        check_eq(pol["families"],
+                 {"inet": {"allowed": 1, "refused": 2, "audited": 0},
+                  "inet6": {"allowed": 0, "refused": 3, "audited": 0}},
+                 "status --json by family")
+        check_eq(pol["counters"], {"allowed": 1, "refused": 5, "audited": 0},
+                 "status --json over both families")
 
 
 def start_with_broken_stdout(argv):

@@ -99,11 +99,12 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	};
 	struct nfsg_guard *sk = a->g.skel;
 	const struct policy_set *set = agent_policy(a);
-	__u64 c[NFSG_CTR_MAX] = {}, pc[NFSG_PCTR_MAX];
+	__u64 c[NFSG_CTR_MAX] = {};
+	struct policy_counts pc;
 	struct utsname u;
 	double cpu, rss;
 	size_t i, named = 0;
-	int v;
+	int v, f;
 
 	agent_counters(a, c);
 	uname(&u);
@@ -126,17 +127,22 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	fprintf(out, "nfsguard_connects_passed_total %llu\n",
 		(unsigned long long)c[NFSG_CTR_PASSED]);
 	head(out, "nfsguard_policy_connects_total", "counter",
-	     "Governed connects by policy and verdict; a policy keeps its counters by name across reloads and restarts.");
+	     "Governed connects by policy, address family (the hook's) and verdict; a policy keeps its counters by name across reloads, restarts and upgrades (family unknown: counted by a build before ABI 3).");
 	for (i = 0; i < set->n; i++) {
 		if (counters_policy(a->pol_base_fd, bpf_map__fd(sk->maps.nfsg_pol_ctrs),
-				    a->sets, set->p[i].k.name, pc))
+				    a->sets, set->p[i].k.name, &pc))
 			continue;
 		named += set->p[i].n_cgroups;
-		for (v = 0; v < NFSG_PCTR_MAX; v++) {
-			fputs("nfsguard_policy_connects_total{policy=\"", out);
-			label(out, set->p[i].k.name);
-			fprintf(out, "\",verdict=\"%s\"} %llu\n", verdicts[v],
-				(unsigned long long)pc[v]);
+		for (f = 0; f < COUNTERS_FAMILIES; f++) {
+			if (!counters_family_shown(&pc, f))
+				continue;
+			for (v = 0; v < NFSG_PCTR_MAX; v++) {
+				fputs("nfsguard_policy_connects_total{policy=\"", out);
+				label(out, set->p[i].k.name);
+				fprintf(out, "\",family=\"%s\",verdict=\"%s\"} %llu\n",
+					counters_family_name(f), verdicts[v],
+					(unsigned long long)pc.v[f][v]);
+			}
 		}
 	}
 	head(out, "nfsguard_events_total", "counter",
