@@ -399,3 +399,63 @@ def trace_follows_a_running_service_with_repeated_filters():
         check_eq(other.of("connect"), [], "no uid of the filter matched")
         other.close()
         mine.close()
+
+
+def serves_metrics(port):
+    """Does http://127.0.0.1:port/metrics answer with nfsguard's?"""
+    try:
+        text = urllib.request.urlopen(f"http://{V4}:{port}/metrics",
+                                      timeout=5).read().decode()
+    except OSError:
+        return False
+    return "nfsguard_build_info" in text
+
+
+@case
+def metrics_from_the_configuration_and_the_option_wins():
+    """[agent] metrics serves /metrics; --metrics beats it; a reload that
+    changes it answers ok with a warning naming its line, and the address
+    stays until a restart."""
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "nfsguard.conf")
+        ports = set()
+        while len(ports) < 3:
+            ports.add(free_port())
+        p_file, p_opt, p_new = sorted(ports)
+        with open(conf, "w") as f:
+            f.write(f"[default]\nports = 2049\n[agent]\nmetrics = {V4}:{p_file}\n")
+        agent = e.agent(extra=["--config", conf])
+        check(serves_metrics(p_file), "metrics at the file's address")
+        with open(conf, "w") as f:
+            f.write(f"[default]\nports = 2049\n\n[agent]\nmetrics = {V4}:{p_new}\n")
+        r = agent.cli("reload", "--json")
+        check_eq(r.returncode, 0, f"reload: {r.stdout} {r.stderr}")
+        ans = json.loads(r.stdout)
+        check_eq((ans["ok"], [w["line"] for w in ans["warnings"]]),
+                 (True, [5]), "a good reload, warned at the metrics line")
+        check((serves_metrics(p_file), serves_metrics(p_new)) == (True, False),
+              "the running address stays until a restart")
+        agent.stop(signal.SIGTERM)
+        agent = e.agent(extra=["--config", conf, "--metrics", f"{V4}:{p_opt}"])
+        check_eq((serves_metrics(p_opt), serves_metrics(p_new)), (True, False),
+                 "the option beats the file")
+        r = agent.cli("reload", "--json")
+        check_eq(json.loads(r.stdout)["warnings"], [],
+                 "an unchanged file: no warning")
+
+
+@case
+def bad_agent_settings_stop_the_start_at_their_line():
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "nfsguard.conf")
+        with open(conf, "w") as f:
+            f.write("[agent]\ncontrol_group = nfsguard\nmetrics = localhost:9108\n")
+        r = subprocess.run([nfsguard(), "run", "--cgroup", e.cg.rel,
+                            "--config", conf, "--control", "none"],
+                           capture_output=True, text=True, timeout=60)
+        check_eq(r.returncode, 1, "exit status of a bad file")
+        check_eq([l.split(" ")[1] for l in r.stderr.splitlines()
+                  if conf in l], [f"{conf}:3:"], "the one bad line, named")
+        r = subprocess.run([nfsguard(), "check", conf], capture_output=True,
+                           text=True, timeout=60)
+        check_eq(r.returncode, 1, "nfsguard check agrees")

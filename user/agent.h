@@ -27,6 +27,7 @@
 #include "guard_prog.h"
 #include "persist.h"
 #include "policy.h"
+#include "config.h"
 #include "probe.h"
 #include "trace.h"
 
@@ -119,6 +120,12 @@ struct nfsg_agent {
 					 * the loop runs first ("start") */
 	struct control *ctl;
 	struct metrics *metrics;
+	/* The configuration's [agent] section as read at start, and what
+	 * is in force: the option, else the file's value, else NULL. A
+	 * reload that changes the file's values says they take a restart. */
+	struct config_agent file;
+	const char *metrics_addr;
+	const char *control_group;
 	int epoll_fd;
 };
 

@@ -382,25 +382,23 @@ static void do_reload(struct client *cl, enum format_kind format)
 		return;
 	}
 	err = agent_reload(cl->c->a, &errs);
-	if (!err) {
-		fprintf(m, "{\"ok\":true,\"type\":\"reload\",\"generation\":%u}\n",
-			cl->c->a->gen);
-		if (format == FORMAT_TEXT)
-			fprintf(m, "reloaded: generation %u active\n", cl->c->a->gen);
-	} else {
-		fputs("{\"ok\":false,\"type\":\"reload\",\"generation\":", m);
-		fprintf(m, "%u,\"errors\":[", cl->c->a->gen);
-		for (i = 0; i < errs.n; i++) {
-			fprintf(m, "%s{\"line\":%d,\"message\":", i ? "," : "",
-				errs.line[i]);
-			format_json_string(m, errs.msg[i], strlen(errs.msg[i]));
-			fputs("}", m);
-		}
-		fputs("]}\n", m);
-		for (i = 0; format == FORMAT_TEXT && i < errs.n; i++) {
-			format_text_string(m, errs.msg[i], strlen(errs.msg[i]), 0);
-			fputc('\n', m);
-		}
+	/* A good reload's messages are warnings: settings it cannot apply. */
+	fprintf(m, "{\"ok\":%s,\"type\":\"reload\",\"generation\":%u,\"%s\":[",
+		err ? "false" : "true", cl->c->a->gen, err ? "errors" : "warnings");
+	for (i = 0; i < errs.n; i++) {
+		fprintf(m, "%s{\"line\":%d,\"message\":", i ? "," : "",
+			errs.line[i]);
+		format_json_string(m, errs.msg[i], strlen(errs.msg[i]));
+		fputs("}", m);
+	}
+	fputs("]}\n", m);
+	if (!err && format == FORMAT_TEXT)
+		fprintf(m, "reloaded: generation %u active\n", cl->c->a->gen);
+	for (i = 0; format == FORMAT_TEXT && i < errs.n; i++) {
+		if (!err)
+			fputs("warning: ", m);
+		format_text_string(m, errs.msg[i], strlen(errs.msg[i]), 0);
+		fputc('\n', m);
 	}
 	config_errors_free(&errs);
 	fflush(m);

@@ -17,6 +17,7 @@
 #include "discover.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 
 #define METRICS_CONNECTIONS 8
 #define METRICS_TIMEOUT_S 10
@@ -272,25 +273,20 @@ int metrics_open(struct metrics **out, struct nfsg_agent *a, const char *addr,
 				  .ai_socktype = SOCK_STREAM };
 	struct epoll_event ev = { .events = EPOLLIN };
 	const union MHD_DaemonInfo *info;
-	char host[128], *colon;
+	char host[64], service[8];
 	struct addrinfo *ai = NULL;
 	struct metrics *m;
+	__u16 port;
 	int err;
 
 	*out = NULL;
-	snprintf(host, sizeof(host), "%s", addr);
-	colon = strrchr(host, ':');
-	if (!colon || !colon[1]) {
+	if (!parse_host_port(addr, host, sizeof(host), &port)) {
 		log_err("invalid metrics address '%s': give ADDRESS:PORT, e.g. 127.0.0.1:9108",
 			addr);
 		return -EINVAL;
 	}
-	*colon = '\0';
-	if (host[0] == '[' && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	err = getaddrinfo(host, colon + 1, &hints, &ai);
+	snprintf(service, sizeof(service), "%u", port);
+	err = getaddrinfo(host, service, &hints, &ai);
 	if (err) {
 		log_err("invalid metrics address '%s': %s", addr, gai_strerror(err));
 		return -EINVAL;
