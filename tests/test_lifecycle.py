@@ -50,11 +50,14 @@ class Env:
         a = Agent(argv)
         if binary:
             a.argv[0] = binary
+        self.control = a.control    # the one uninstall asks
         return self.stack.enter_context(a)
 
     def uninstall(self):
-        return subprocess.run([nfsguard(), "uninstall", "--pin-dir",
-                               self.pins], capture_output=True, text=True,
+        argv = [nfsguard(), "uninstall", "--pin-dir", self.pins]
+        if getattr(self, "control", None):
+            argv += ["--control", self.control]
+        return subprocess.run(argv, capture_output=True, text=True,
                               timeout=60)
 
     def attempt(self, port=NFS_PORT, uid=UNPRIV, extra=(), timeout=30):

@@ -810,7 +810,7 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 		agent_check_existing(a, a->existing_pending);
 		a->existing_pending = NULL;
 	}
-	while (!*stop) {
+	while (!*stop && !a->quit) {
 		n = epoll_wait(a->epoll_fd, evs, 32, POLL_MS);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
@@ -845,6 +845,23 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 		}
 	}
 	return err;
+}
+
+int agent_uninstall(struct nfsg_agent *a, const char *pin_dir, FILE *out)
+{
+	int n;
+
+	if (!a->o->persist || strcmp(pin_dir, a->o->pin_dir))
+		return -ESRCH;
+	n = persist_remove(&a->pin.pins, a->pin.dir, out);
+	if (n < 0 && n != -ENOTEMPTY)
+		return n;
+	/* Nothing of ours is pinned now: the hooks go at once, we next. */
+	guard_detach(&a->g);
+	a->quit = true;
+	log_info("uninstall: the pins in %s are removed and the hooks detached; stopping",
+		 a->pin.dir);
+	return n;
 }
 
 void agent_stop(struct nfsg_agent *a)

@@ -8,7 +8,7 @@
 #include <bpf/libbpf.h>
 #include "agent.h"
 #include "counters.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "persist.h"
 #include "policy_maps.h"

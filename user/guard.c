@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "guard_prog.h"
 

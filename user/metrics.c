@@ -14,7 +14,7 @@
 #include "agent.h"
 #include "control.h"
 #include "counters.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
@@ -53,7 +53,7 @@ static unsigned long count_entries(int outer, __u32 gen, size_t key_size)
 	char key[NFSG_PATH_LEN], next[NFSG_PATH_LEN];
 	unsigned long n = 0;
 	void *prev = NULL;
-	int fd = discover_inner(outer, gen);
+	int fd = map_inner(outer, gen);
 
 	if (fd < 0 || key_size > sizeof(key)) {
 		if (fd >= 0)

@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "persist.h"
 
@@ -780,6 +780,7 @@ bool persist_exists(const char *dir)
 
 struct removal {
 	const char *dir;
+	FILE *out;		/* a line for each pin removed */
 	int removed, kept, err;
 	char kept_names[256];	/* the first few */
 };
@@ -799,7 +800,7 @@ static int remove_ours(const struct pin_dir *d, const char *name,
 				strerror(-r->err));
 			return 0;
 		}
-		printf("removed %s/%s\n", r->dir, name);
+		fprintf(r->out, "removed %s/%s\n", r->dir, name);
 		r->removed++;
 		return 0;
 	}
@@ -814,9 +815,9 @@ static int remove_ours(const struct pin_dir *d, const char *name,
 	return 0;
 }
 
-int persist_remove(struct pin_dir *d, const char *dir)
+int persist_remove(struct pin_dir *d, const char *dir, FILE *out)
 {
-	struct removal r = { .dir = dir };
+	struct removal r = { .dir = dir, .out = out };
 	int err;
 
 	err = for_each_entry(d, remove_ours, &r);

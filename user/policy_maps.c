@@ -7,7 +7,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
 #include "log.h"
 #include "policy_maps.h"
 

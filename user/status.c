@@ -17,7 +17,7 @@
 #include "config.h"
 #include "cgroup.h"
 #include "commands.h"
-#include "discover.h"
+#include "map_read.h"
 #include "format.h"
 #include "guard.h"
 #include "guard_prog.h"
@@ -361,10 +361,10 @@ static int open_inner(struct view *v)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	v->policies = discover_inner(v->outer[0], v->gen);
-	v->cgroups = discover_inner(v->outer[1], v->gen);
-	v->paths = discover_inner(v->outer[2], v->gen);
-	v->dests = discover_inner(v->outer[3], v->gen);
+	v->policies = map_inner(v->outer[0], v->gen);
+	v->cgroups = map_inner(v->outer[1], v->gen);
+	v->paths = map_inner(v->outer[2], v->gen);
+	v->dests = map_inner(v->outer[3], v->gen);
 	if (v->policies < 0 || v->cgroups < 0 || v->paths < 0 || v->dests < 0 ||
 	    v->pctrs < 0 || bpf_obj_get_info_by_fd(v->policies, &info, &len))
 		return -ENOENT;
