@@ -459,3 +459,136 @@ def bad_agent_settings_stop_the_start_at_their_line():
         r = subprocess.run([nfsguard(), "check", conf], capture_output=True,
                            text=True, timeout=60)
         check_eq(r.returncode, 1, "nfsguard check agrees")
+
+
+GROUP, GROUP_GID = "nogroup", 65534     # a group uid 1000 is not in
+
+
+def as_uid(uid, gid, groups=None):
+    """setpriv's argv for uid with primary gid and exactly groups."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}"] + (
+        [f"--groups={','.join(map(str, groups))}"] if groups
+        else ["--clear-groups"])
+
+
+def ask_raw(path, request, wrap):
+    """One request, as the wrapped user, through Python's socket."""
+    code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+            "s.connect(sys.argv[1]);s.sendall(sys.argv[2].encode()+b'\\n')\n"
+            "print(s.makefile().readline(),end='')")
+    r = subprocess.run(wrap + ["/usr/bin/python3", "-c", code, path, request],
+                       capture_output=True, text=True, timeout=30)
+    return json.loads(r.stdout) if r.stdout else None
+
+
+@case
+def control_group_members_may_use_the_socket_and_others_not():
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        agent = e.agent(extra=["--control-group", GROUP])
+        os.chmod(agent.ctl_dir, 0o755)   # the socket's mode decides alone
+        st = os.stat(agent.control)
+        check_eq((st.st_uid, st.st_gid, st.st_mode & 0o777),
+                 (0, GROUP_GID, 0o660), "the socket's owner, group and mode")
+        for what, wrap in (
+                ("supplementary", as_uid(UNPRIV, UNPRIV, [GROUP_GID])),
+                ("primary", as_uid(UNPRIV, GROUP_GID))):
+            r = subprocess.run(wrap + [nfsguard(), "status", "--control",
+                                       agent.control, "--json"],
+                               capture_output=True, text=True, timeout=60)
+            check_eq((r.returncode, json.loads(r.stdout)["pid"]),
+                     (0, agent.proc.pid), f"status as a {what} member")
+        member = as_uid(UNPRIV, UNPRIV, [GROUP_GID])
+        reader = subprocess.Popen(member + [nfsguard(), "events", "--control",
+                                            agent.control, "--json"],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            wait_for(lambda: agent.status()["readers"] == 1, "the reader")
+            check_eq(e.attempt()["result"], "EPERM", "uid 1000 refused")
+            line = json.loads(reader.stdout.readline())
+            check_eq((line["type"], line["uid"]), ("connect", UNPRIV),
+                     "the member's reader gets the event")
+        finally:
+            reader.kill()
+            reader.wait()
+        check_eq(ask_raw(agent.control, json.dumps(
+                     {"cmd": "uninstall", "pin_dir": e.pins}), member),
+                 {"ok": False, "type": "uninstall", "error": "root only",
+                  "pin_dir": e.pins}, "uninstall is root's alone")
+        check(os.path.isdir(e.pins), "the pins stay")
+        outsider = as_uid(UNPRIV, UNPRIV)
+        r = subprocess.run(outsider + [nfsguard(), "status", "--control",
+                                       agent.control, "--json"],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and not r.stdout,
+              f"a non-member got an answer: {r.returncode} {r.stdout!r}")
+        check_eq(ask_raw(agent.control, '{"cmd":"status"}', outsider), None,
+                 "a non-member's raw request")
+        agent.stop(signal.SIGTERM)
+        # The same group from the configuration.
+        conf = os.path.join(d, "nfsguard.conf")
+        with open(conf, "w") as f:
+            f.write(f"[agent]\ncontrol_group = {GROUP}\n")
+        agent = e.agent(extra=["--config", conf])
+        st = os.stat(agent.control)
+        check_eq((st.st_gid, st.st_mode & 0o777), (GROUP_GID, 0o660),
+                 "the configuration's control_group")
+
+
+@case
+def journal_lines_carry_their_priority():
+    """With stderr the journal (JOURNAL_STREAM names it), each diagnostic
+    line starts with its sd-daemon priority: <3> error, <4> warning, <6>
+    info, <7> debug; with another stream named, none does."""
+    with Cgroup() as cg, tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "nfsguard.conf")
+        with open(conf, "w") as f:
+            f.write("[default]\nports = 2049\n")
+        for named in (True, False):
+            rfd, wfd = os.pipe()
+            # The agent's own stderr, or another file's dev:ino.
+            st = os.fstat(wfd) if named else os.stat(conf)
+            env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+            ctl = tempfile.mkdtemp(prefix="nfsg-ctl-")
+            os.chmod(ctl, 0o755)
+            control = os.path.join(ctl, "control")
+            p = subprocess.Popen([nfsguard(), "run", "--cgroup", cg.rel,
+                                  "--config", conf, "--log-level", "debug",
+                                  "--control", control],
+                                 stdout=subprocess.DEVNULL, stderr=wfd,
+                                 env=env)
+            os.close(wfd)
+            lines = []
+            reader = threading.Thread(target=lambda: lines.extend(
+                os.fdopen(rfd, errors="replace").read().splitlines()))
+            reader.start()
+            try:
+                wait_for(lambda: os.path.exists(control), "the agent")
+                run_cli = lambda *a: subprocess.run(
+                    [nfsguard(), *a, "--control", control],
+                    capture_output=True, text=True, timeout=60)
+                wait_for(lambda: run_cli("status").returncode == 0,
+                         "the agent's answer")                 # debug
+                with open(conf, "a") as f:     # takes a restart: warning
+                    f.write(f"[agent]\ncontrol_group = {GROUP}\n")
+                check_eq(run_cli("reload").returncode, 0, "a good reload")
+                with open(conf, "w") as f:
+                    f.write("[default]\nports = 0\n")
+                check_eq(run_cli("reload").returncode, 1, "a bad reload")  # error
+                with open(conf, "w") as f:
+                    f.write("[default]\nports = 2049\n")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                rc = p.wait(30)
+                reader.join(10)
+                shutil.rmtree(ctl, ignore_errors=True)
+            check_eq(rc, 0, "the agent's exit status")
+            prio = [l[1] if l[:1] == "<" and l[2:3] == ">" else None
+                    for l in lines]
+            if named:
+                check_eq([l for l, q in zip(lines, prio) if q is None], [],
+                         "lines without a priority")
+                check_eq(sorted(set(prio)), ["3", "4", "6", "7"],
+                         "the priorities of error, warning, info and debug")
+            else:
+                check_eq(set(prio), {None}, "no priority off the journal")
