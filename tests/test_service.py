@@ -401,6 +401,14 @@ def trace_follows_a_running_service_with_repeated_filters():
         mine.close()
 
 
+def write_conf(d, text):
+    """Write text as d/nfsguard.conf; its path."""
+    path = os.path.join(d, "nfsguard.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def serves_metrics(port):
     """Does http://127.0.0.1:port/metrics answer with nfsguard's?"""
     try:
@@ -417,17 +425,14 @@ def metrics_from_the_configuration_and_the_option_wins():
     changes it answers ok with a warning naming its line, and the address
     stays until a restart."""
     with env() as e, tempfile.TemporaryDirectory() as d:
-        conf = os.path.join(d, "nfsguard.conf")
         ports = set()
         while len(ports) < 3:
             ports.add(free_port())
         p_file, p_opt, p_new = sorted(ports)
-        with open(conf, "w") as f:
-            f.write(f"[default]\nports = 2049\n[agent]\nmetrics = {V4}:{p_file}\n")
+        conf = write_conf(d, f"[default]\nports = 2049\n[agent]\nmetrics = {V4}:{p_file}\n")
         agent = e.agent(extra=["--config", conf])
         check(serves_metrics(p_file), "metrics at the file's address")
-        with open(conf, "w") as f:
-            f.write(f"[default]\nports = 2049\n\n[agent]\nmetrics = {V4}:{p_new}\n")
+        write_conf(d, f"[default]\nports = 2049\n\n[agent]\nmetrics = {V4}:{p_new}\n")
         r = agent.cli("reload", "--json")
         check_eq(r.returncode, 0, f"reload: {r.stdout} {r.stderr}")
         ans = json.loads(r.stdout)
@@ -447,9 +452,8 @@ def metrics_from_the_configuration_and_the_option_wins():
 @case
 def bad_agent_settings_stop_the_start_at_their_line():
     with env() as e, tempfile.TemporaryDirectory() as d:
-        conf = os.path.join(d, "nfsguard.conf")
-        with open(conf, "w") as f:
-            f.write("[agent]\ncontrol_group = nfsguard\nmetrics = localhost:9108\n")
+        conf = write_conf(d, "[agent]\ncontrol_group = nfsguard\n"
+                          "metrics = localhost:9108\n")
         r = subprocess.run([nfsguard(), "run", "--cgroup", e.cg.rel,
                             "--config", conf, "--control", "none"],
                            capture_output=True, text=True, timeout=60)
@@ -526,9 +530,7 @@ def control_group_members_may_use_the_socket_and_others_not():
                  "a non-member's raw request")
         agent.stop(signal.SIGTERM)
         # The same group from the configuration.
-        conf = os.path.join(d, "nfsguard.conf")
-        with open(conf, "w") as f:
-            f.write(f"[agent]\ncontrol_group = {GROUP}\n")
+        conf = write_conf(d, f"[agent]\ncontrol_group = {GROUP}\n")
         agent = e.agent(extra=["--config", conf])
         st = os.stat(agent.control)
         check_eq((st.st_gid, st.st_mode & 0o777), (GROUP_GID, 0o660),
@@ -541,9 +543,7 @@ def journal_lines_carry_their_priority():
     line starts with its sd-daemon priority: <3> error, <4> warning, <6>
     info, <7> debug; with another stream named, none does."""
     with Cgroup() as cg, tempfile.TemporaryDirectory() as d:
-        conf = os.path.join(d, "nfsguard.conf")
-        with open(conf, "w") as f:
-            f.write("[default]\nports = 2049\n")
+        conf = write_conf(d, "[default]\nports = 2049\n")
         for named in (True, False):
             rfd, wfd = os.pipe()
             # The agent's own stderr, or another file's dev:ino.
@@ -572,11 +572,9 @@ def journal_lines_carry_their_priority():
                 with open(conf, "a") as f:     # takes a restart: warning
                     f.write(f"[agent]\ncontrol_group = {GROUP}\n")
                 check_eq(run_cli("reload").returncode, 0, "a good reload")
-                with open(conf, "w") as f:
-                    f.write("[default]\nports = 0\n")
+                write_conf(d, "[default]\nports = 0\n")
                 check_eq(run_cli("reload").returncode, 1, "a bad reload")  # error
-                with open(conf, "w") as f:
-                    f.write("[default]\nports = 2049\n")
+                write_conf(d, "[default]\nports = 2049\n")
             finally:
                 p.send_signal(signal.SIGTERM)
                 rc = p.wait(30)
