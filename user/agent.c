@@ -418,8 +418,8 @@ static const char *setting(const char *file, int line, const char *key,
 /*
  * A reload's [agent] section: the metrics address and the control
  * socket's group are set up at start, so a changed value takes a restart.
- * Said in the log and in the reload's answer (a warning, line 0 kept
- * apart from the errors by the answer).
+ * Said in the log and, as a warning with its line (0: the key is gone),
+ * in the reload's answer.
  */
 static void settings_changed(struct nfsg_agent *a, const struct config_agent *now,
 			     struct config_errors *warn)
@@ -442,7 +442,8 @@ static void settings_changed(struct nfsg_agent *a, const struct config_agent *no
 			continue;
 		snprintf(msg, sizeof(msg),
 			 "%s:%d: %s changed from '%s' to '%s': it takes a restart of the agent%s",
-			 file, s[i].line, s[i].key, s[i].was, s[i].is,
+			 file, s[i].line, s[i].key, s[i].was,
+			 s[i].line ? s[i].is : "(unset)",
 			 s[i].option ? " (the command line's value wins even then)" : "");
 		log_warn("%s", msg);
 		config_errors_add(warn, msg, s[i].line);

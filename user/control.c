@@ -533,14 +533,14 @@ static void do_uninstall(struct client *cl, const struct ctl_request *r)
 		drop_client(cl);
 		return;
 	}
-	err = cl->uid ? -EPERM : agent_uninstall(cl->c->a, r->pin_dir, rm);
+	err = cl->uid ? 0 : agent_uninstall(cl->c->a, r->pin_dir, rm);
 	fclose(rm);
-	if (err >= 0 || err == -ENOTEMPTY) {
+	if (!cl->uid && (err >= 0 || err == -ENOTEMPTY)) {
 		fprintf(m, "{\"ok\":true,\"type\":\"uninstall\",\"pid\":%d,\"kept\":%s}\n",
 			(int)getpid(), err == -ENOTEMPTY ? "true" : "false");
 	} else {
 		fprintf(m, "{\"ok\":false,\"type\":\"uninstall\",\"error\":\"%s\",\"pin_dir\":",
-			err == -EPERM ? "root only"
+			cl->uid ? "root only"
 			: err == -ESRCH ? "not this agent's pin directory"
 					: strerror(-err));
 		format_json_string(m, cl->c->a->o->persist ? cl->c->a->o->pin_dir : "",
