@@ -23,12 +23,13 @@ static __always_inline void count(__u32 slot)
 		__sync_fetch_and_add(c, 1);
 }
 
-static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 slot)
+static __always_inline void count_policy(__u32 gen, __u32 idx, __u32 fam,
+					 __u32 slot)
 {
-	__u32 key = (gen * NFSG_MAX_POLICIES + idx) * NFSG_PCTR_MAX + slot;
+	__u32 key = NFSG_PCTR_SLOT(gen, idx, fam, slot);
 	__u64 *c;
 
-	if (idx >= NFSG_MAX_POLICIES)
+	if (idx >= NFSG_MAX_POLICIES || fam >= NFSG_FAM_MAX)
 		return;
 	c = bpf_map_lookup_elem(&nfsg_pol_ctrs, &key);
 	if (c)

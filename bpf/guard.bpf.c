@@ -118,21 +118,29 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 						  : NFSG_VERDICT_REFUSE;
 }
 
-/* Count a governed attempt's verdict, in total and for its policy. */
-static __always_inline void count_verdict(const struct judgement *j)
+/* The counters' family of a hook's, or a socket's, address family. */
+static __always_inline __u32 counter_family(__u16 family)
+{
+	return family == AF_INET ? NFSG_FAM_IPV4 : NFSG_FAM_IPV6;
+}
+
+/* Count a governed attempt's verdict, in total and for its policy and
+ * family (enum nfsg_counter_family). */
+static __always_inline void count_verdict(const struct judgement *j,
+					  __u32 fam)
 {
 	switch (j->verdict) {
 	case NFSG_VERDICT_ALLOW:
 		count(NFSG_CTR_ALLOWED);
-		count_policy(j->gen, j->idx, NFSG_PCTR_ALLOWED);
+		count_policy(j->gen, j->idx, fam, NFSG_PCTR_ALLOWED);
 		break;
 	case NFSG_VERDICT_AUDIT:
 		count(NFSG_CTR_AUDITED);
-		count_policy(j->gen, j->idx, NFSG_PCTR_AUDITED);
+		count_policy(j->gen, j->idx, fam, NFSG_PCTR_AUDITED);
 		break;
 	default:
 		count(NFSG_CTR_REFUSED);
-		count_policy(j->gen, j->idx, NFSG_PCTR_REFUSED);
+		count_policy(j->gen, j->idx, fam, NFSG_PCTR_REFUSED);
 	}
 }
 
@@ -244,7 +252,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 		count(NFSG_CTR_PASSED);
 		return SK_VERDICT_PASS;
 	}
-	count_verdict(&j);
+	count_verdict(&j, counter_family(family));
 	if (j.verdict != NFSG_VERDICT_ALLOW || trace_enabled)
 		report(ctx, &a, &j, how);
 	return j.verdict == NFSG_VERDICT_REFUSE ? SK_VERDICT_REFUSE
@@ -437,7 +445,9 @@ static __always_inline int backstop(struct __sk_buff *skb, int how)
 	    (j.verdict == NFSG_VERDICT_AUDIT && !rewritten))
 		return SK_VERDICT_PASS;
 	bpf_map_update_elem(&nfsg_egress_seen, &cookie, &j.verdict, BPF_ANY);
-	count_verdict(&j);
+	/* Counted as the socket's family: its connect hook's. */
+	count_verdict(&j, counter_family(tp->inet_conn.icsk_inet.sk
+						 .__sk_common.skc_family));
 	/* Not rate-limited: the agent needs every record to abort. */
 	cgid = cgroup_id(socket_cgroup(a.sk, how), how);
 	/* The first SYN goes out in the connecting task, whose pid leads

@@ -88,14 +88,14 @@ NFSG_OUTER(nfsg_paths, nfsg_path_map);
 NFSG_OUTER(nfsg_dests, nfsg_dest_map);
 
 /*
- * Per-policy counters, by generation: a plain per-CPU array, so that a
- * decision counts with an inlined lookup. Slot
- * (gen * NFSG_MAX_POLICIES + policy) * NFSG_PCTR_MAX + counter; the agent
- * zeroes a generation's slots before it makes it active.
+ * Per-policy counters, by generation and family: a plain per-CPU array,
+ * so that a decision counts with an inlined lookup. Slots are
+ * NFSG_PCTR_SLOT() (include/guard.h); the agent zeroes a generation's
+ * slots before it makes it active.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NFSG_GENERATIONS * NFSG_MAX_POLICIES * NFSG_PCTR_MAX);
+	__uint(max_entries, NFSG_PCTR_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } nfsg_pol_ctrs SEC(".maps");

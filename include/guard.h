@@ -131,14 +131,31 @@ enum nfsg_counter {
 	NFSG_CTR_MAX = 5,
 };
 
-/* Per-policy counters (nfsg_pol_ctrs): slot
- * (gen * NFSG_MAX_POLICIES + policy) * NFSG_PCTR_MAX + counter. */
+/* Per-policy counters (nfsg_pol_ctrs), by verdict... */
 enum nfsg_policy_counter {
 	NFSG_PCTR_ALLOWED = 0,
 	NFSG_PCTR_REFUSED = 1,
 	NFSG_PCTR_AUDITED = 2,
 	NFSG_PCTR_MAX = 3,
 };
+
+/* ...and by address family: the hook's. connect4 and sendmsg4 count as
+ * IPv4; connect6 and sendmsg6 as IPv6, v4-mapped destinations included;
+ * the backstop as its socket's family, the one whose hook saw the
+ * connect. */
+enum nfsg_counter_family {
+	NFSG_FAM_IPV4 = 0,
+	NFSG_FAM_IPV6 = 1,
+	NFSG_FAM_MAX = 2,
+};
+
+/* The one formula of an nfsg_pol_ctrs slot, for both sides; a
+ * generation's policies 0..n-1 take the slots from
+ * NFSG_PCTR_SLOT(gen, 0, 0, 0) to NFSG_PCTR_SLOT(gen, n, 0, 0). */
+#define NFSG_PCTR_SLOT(gen, policy, fam, counter)                        \
+	((((gen) * NFSG_MAX_POLICIES + (policy)) * NFSG_FAM_MAX + (fam)) *  \
+		 NFSG_PCTR_MAX + (counter))
+#define NFSG_PCTR_SLOTS NFSG_PCTR_SLOT(NFSG_GENERATIONS, 0, 0, 0)
 
 enum nfsg_mode {
 	NFSG_MODE_OFF = 0,

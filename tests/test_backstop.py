@@ -188,3 +188,19 @@ def backstop_off_lets_a_rewritten_connect_through():
         check_eq([e["type"] for e in agent.events()
                   if e["type"] in ("connect", "egress")], ["connect"],
                  "only the direct connect's event, none of the SYN")
+
+
+@case
+def backstop_counts_by_the_socket_family():
+    """A refused SYN counts in its socket's family, the one whose connect
+    hook saw the connect: a v4-mapped IPv6 socket's is IPv6."""
+    with setup() as env:
+        for addr in (V4, V6, MAPPED):
+            r = connect(env.netns, env.cgroup, addr, NAT_PORT, uid=UNPRIV,
+                        extra=["--mode", "nonblock"])
+            check_eq(r["result"], "ECONNABORTED", f"{addr} through the DNAT")
+        pol = {p["name"]: p for p in env.agent.status()["policies"]}
+        check_eq(pol["default"]["families"],
+                 {"inet": {"allowed": 0, "refused": 1, "audited": 0},
+                  "inet6": {"allowed": 0, "refused": 2, "audited": 0}},
+                 "the backstop's refusals by family")

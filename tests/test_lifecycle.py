@@ -51,11 +51,14 @@ class Env:
         a = Agent(argv)
         if binary:
             a.argv[0] = binary
+        self.control = a.control    # the one uninstall asks
         return self.stack.enter_context(a)
 
     def uninstall(self):
-        return subprocess.run([nfsguard(), "uninstall", "--pin-dir",
-                               self.pins], capture_output=True, text=True,
+        argv = [nfsguard(), "uninstall", "--pin-dir", self.pins]
+        if getattr(self, "control", None):
+            argv += ["--control", self.control]
+        return subprocess.run(argv, capture_output=True, text=True,
                               timeout=60)
 
     def attempt(self, port=NFS_PORT, uid=UNPRIV, extra=(), timeout=30):
@@ -227,6 +230,21 @@ def uninstall_of_a_running_agent_never_says_the_pins_stay():
               f"the agent said its pins stay: {a.err}")
         check(any("nothing is pinned" in l for l in a.err), a.err)
         check_eq(e.attempt()["result"], "ok", "uid 1000 after uninstall")
+
+
+@case
+def uninstall_names_an_agent_it_cannot_reach_and_removes_nothing():
+    """The pins' lock says an agent holds them; if it does not answer at
+    the control socket given, nothing is removed and uninstall exits 1."""
+    with env() as e:
+        a = e.agent()
+        r = subprocess.run([nfsguard(), "uninstall", "--pin-dir", e.pins,
+                            "--control", a.control + ".nobody"],
+                           capture_output=True, text=True, timeout=60)
+        check_eq((r.returncode, r.stdout), (1, ""), "uninstall's exit, output")
+        check(os.path.isdir(e.pins), "the pins stay")
+        check_eq(e.attempt()["result"], "EPERM", "still enforced")
+        check_eq(a.proc.poll(), None, "the agent runs on")
 
 
 @case

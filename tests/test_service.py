@@ -16,7 +16,8 @@ import threading
 import time
 import urllib.request
 
-from fixtures import (Agent, BUILD, Cgroup, UNPRIV, nfsguard, unique)
+from fixtures import (Agent, BUILD, Cgroup, NFS_PORT, UNPRIV, connect,
+                      nfsguard, unique)
 from harness import Skip, case, check, check_eq
 from test_lifecycle import env, policy_counters
 
@@ -60,6 +61,8 @@ class Reader:
 
 
 def wait_for(cond, what, timeout=20):
+    if os.environ.get("NFSG_GUEST"):   # emulated CPUs: an agent is slow
+        timeout *= 6
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
@@ -247,8 +250,53 @@ def prometheus_scrapes_the_metrics():
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
-        check(f'nfsguard_policy_connects_total{{policy="default",verdict="refused"}} 3'
+        check(f'nfsguard_policy_connects_total{{policy="default",family="inet",verdict="refused"}} 3'
               in text, "the per-policy counter")
+
+
+def metric_values(text, name):
+    """{labels: value} of metric name in an exposition."""
+    out = {}
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name):].rsplit(" ", 1)
+            out[labels] = int(value)
+    return out
+
+
+@case
+def counters_by_policy_and_family():
+    """IPv4 and IPv6 refusals (a v4-mapped connect is connect6's) and an
+    allowed connect land in their family's series, exactly."""
+    promtool = shutil.which("promtool")
+    with env() as e:
+        port = free_port()
+        agent = e.agent(extra=["--metrics", f"{V4}:{port}"])
+        for addr, uid, want in ((V4, UNPRIV, "EPERM"), (V4, UNPRIV, "EPERM"),
+                                ("::1", UNPRIV, "EPERM"),
+                                ("::ffff:127.0.0.1", UNPRIV, "EPERM"),
+                                ("::1", UNPRIV, "EPERM"), (V4, None, "ok")):
+            check_eq(connect(e.netns, e.cg, addr, NFS_PORT, uid=uid)["result"],
+                     want, f"{addr} as uid {uid}")
+        text = urllib.request.urlopen(f"http://{V4}:{port}/metrics",
+                                      timeout=10).read().decode()
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=text,
+                               capture_output=True, text=True, timeout=60)
+            check_eq(r.returncode, 0, f"promtool: {r.stdout}{r.stderr}")
+        want = {}
+        for fam, counts in (("inet", (1, 2, 0)), ("inet6", (0, 3, 0))):
+            for verdict, n in zip(("allowed", "refused", "audited"), counts):
+                want[f'{{policy="default",family="{fam}",verdict="{verdict}"}}'] = n
+        check_eq(metric_values(text, "nfsguard_policy_connects_total"), want,
+                 "the per-policy series by family")
+        pol = {p["name"]: p for p in agent.status()["policies"]}["default"]
+        check_eq(pol["families"],
+                 {"inet": {"allowed": 1, "refused": 2, "audited": 0},
+                  "inet6": {"allowed": 0, "refused": 3, "audited": 0}},
+                 "status --json by family")
+        check_eq(pol["counters"], {"allowed": 1, "refused": 5, "audited": 0},
+                 "status --json over both families")
 
 
 def start_with_broken_stdout(argv):
@@ -353,3 +401,194 @@ def trace_follows_a_running_service_with_repeated_filters():
         check_eq(other.of("connect"), [], "no uid of the filter matched")
         other.close()
         mine.close()
+
+
+def write_conf(d, text):
+    """Write text as d/nfsguard.conf; its path."""
+    path = os.path.join(d, "nfsguard.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def serves_metrics(port):
+    """Does http://127.0.0.1:port/metrics answer with nfsguard's?"""
+    try:
+        text = urllib.request.urlopen(f"http://{V4}:{port}/metrics",
+                                      timeout=5).read().decode()
+    except OSError:
+        return False
+    return "nfsguard_build_info" in text
+
+
+@case
+def metrics_from_the_configuration_and_the_option_wins():
+    """[agent] metrics serves /metrics; --metrics beats it; a reload that
+    changes it answers ok with a warning naming its line, and the address
+    stays until a restart."""
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        ports = set()
+        while len(ports) < 3:
+            ports.add(free_port())
+        p_file, p_opt, p_new = sorted(ports)
+        conf = write_conf(d, f"[default]\nports = 2049\n[agent]\nmetrics = {V4}:{p_file}\n")
+        agent = e.agent(extra=["--config", conf])
+        check(serves_metrics(p_file), "metrics at the file's address")
+        write_conf(d, f"[default]\nports = 2049\n\n[agent]\nmetrics = {V4}:{p_new}\n")
+        r = agent.cli("reload", "--json")
+        check_eq(r.returncode, 0, f"reload: {r.stdout} {r.stderr}")
+        ans = json.loads(r.stdout)
+        check_eq((ans["ok"], [w["line"] for w in ans["warnings"]]),
+                 (True, [5]), "a good reload, warned at the metrics line")
+        check((serves_metrics(p_file), serves_metrics(p_new)) == (True, False),
+              "the running address stays until a restart")
+        agent.stop(signal.SIGTERM)
+        agent = e.agent(extra=["--config", conf, "--metrics", f"{V4}:{p_opt}"])
+        check_eq((serves_metrics(p_opt), serves_metrics(p_new)), (True, False),
+                 "the option beats the file")
+        r = agent.cli("reload", "--json")
+        check_eq(json.loads(r.stdout)["warnings"], [],
+                 "an unchanged file: no warning")
+
+
+@case
+def bad_agent_settings_stop_the_start_at_their_line():
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        conf = write_conf(d, "[agent]\ncontrol_group = nfsguard\n"
+                          "metrics = localhost:9108\n")
+        r = subprocess.run([nfsguard(), "run", "--cgroup", e.cg.rel,
+                            "--config", conf, "--control", "none"],
+                           capture_output=True, text=True, timeout=60)
+        check_eq(r.returncode, 1, "exit status of a bad file")
+        check_eq([l.split(" ")[1] for l in r.stderr.splitlines()
+                  if conf in l], [f"{conf}:3:"], "the one bad line, named")
+        r = subprocess.run([nfsguard(), "check", conf], capture_output=True,
+                           text=True, timeout=60)
+        check_eq(r.returncode, 1, "nfsguard check agrees")
+
+
+GROUP, GROUP_GID = "nogroup", 65534     # a group uid 1000 is not in
+
+
+def as_uid(uid, gid, groups=None):
+    """setpriv's argv for uid with primary gid and exactly groups."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}"] + (
+        [f"--groups={','.join(map(str, groups))}"] if groups
+        else ["--clear-groups"])
+
+
+def ask_raw(path, request, wrap):
+    """One request, as the wrapped user, through Python's socket."""
+    code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+            "s.connect(sys.argv[1]);s.sendall(sys.argv[2].encode()+b'\\n')\n"
+            "print(s.makefile().readline(),end='')")
+    r = subprocess.run(wrap + ["/usr/bin/python3", "-c", code, path, request],
+                       capture_output=True, text=True, timeout=30)
+    return json.loads(r.stdout) if r.stdout else None
+
+
+@case
+def control_group_members_may_use_the_socket_and_others_not():
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        agent = e.agent(extra=["--control-group", GROUP])
+        os.chmod(agent.ctl_dir, 0o755)   # the socket's mode decides alone
+        st = os.stat(agent.control)
+        check_eq((st.st_uid, st.st_gid, st.st_mode & 0o777),
+                 (0, GROUP_GID, 0o660), "the socket's owner, group and mode")
+        for what, wrap in (
+                ("supplementary", as_uid(UNPRIV, UNPRIV, [GROUP_GID])),
+                ("primary", as_uid(UNPRIV, GROUP_GID))):
+            r = subprocess.run(wrap + [nfsguard(), "status", "--control",
+                                       agent.control, "--json"],
+                               capture_output=True, text=True, timeout=60)
+            check_eq((r.returncode, json.loads(r.stdout)["pid"]),
+                     (0, agent.proc.pid), f"status as a {what} member")
+        member = as_uid(UNPRIV, UNPRIV, [GROUP_GID])
+        reader = subprocess.Popen(member + [nfsguard(), "events", "--control",
+                                            agent.control, "--json"],
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True)
+        try:
+            wait_for(lambda: agent.status()["readers"] == 1, "the reader")
+            check_eq(e.attempt()["result"], "EPERM", "uid 1000 refused")
+            line = json.loads(reader.stdout.readline())
+            check_eq((line["type"], line["uid"]), ("connect", UNPRIV),
+                     "the member's reader gets the event")
+        finally:
+            reader.kill()
+            reader.wait()
+        check_eq(ask_raw(agent.control, json.dumps(
+                     {"cmd": "uninstall", "pin_dir": e.pins}), member),
+                 {"ok": False, "type": "uninstall", "error": "root only",
+                  "pin_dir": e.pins}, "uninstall is root's alone")
+        check(os.path.isdir(e.pins), "the pins stay")
+        outsider = as_uid(UNPRIV, UNPRIV)
+        r = subprocess.run(outsider + [nfsguard(), "status", "--control",
+                                       agent.control, "--json"],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and not r.stdout,
+              f"a non-member got an answer: {r.returncode} {r.stdout!r}")
+        check_eq(ask_raw(agent.control, '{"cmd":"status"}', outsider), None,
+                 "a non-member's raw request")
+        agent.stop(signal.SIGTERM)
+        # The same group from the configuration.
+        conf = write_conf(d, f"[agent]\ncontrol_group = {GROUP}\n")
+        agent = e.agent(extra=["--config", conf])
+        st = os.stat(agent.control)
+        check_eq((st.st_gid, st.st_mode & 0o777), (GROUP_GID, 0o660),
+                 "the configuration's control_group")
+
+
+@case
+def journal_lines_carry_their_priority():
+    """With stderr the journal (JOURNAL_STREAM names it), each diagnostic
+    line starts with its sd-daemon priority: <3> error, <4> warning, <6>
+    info, <7> debug; with another stream named, none does."""
+    with Cgroup() as cg, tempfile.TemporaryDirectory() as d:
+        conf = write_conf(d, "[default]\nports = 2049\n")
+        for named in (True, False):
+            rfd, wfd = os.pipe()
+            # The agent's own stderr, or another file's dev:ino.
+            st = os.fstat(wfd) if named else os.stat(conf)
+            env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+            ctl = tempfile.mkdtemp(prefix="nfsg-ctl-")
+            os.chmod(ctl, 0o755)
+            control = os.path.join(ctl, "control")
+            p = subprocess.Popen([nfsguard(), "run", "--cgroup", cg.rel,
+                                  "--config", conf, "--log-level", "debug",
+                                  "--control", control],
+                                 stdout=subprocess.DEVNULL, stderr=wfd,
+                                 env=env)
+            os.close(wfd)
+            lines = []
+            reader = threading.Thread(target=lambda: lines.extend(
+                os.fdopen(rfd, errors="replace").read().splitlines()))
+            reader.start()
+            try:
+                wait_for(lambda: os.path.exists(control), "the agent")
+                run_cli = lambda *a: subprocess.run(
+                    [nfsguard(), *a, "--control", control],
+                    capture_output=True, text=True, timeout=60)
+                wait_for(lambda: run_cli("status").returncode == 0,
+                         "the agent's answer")                 # debug
+                with open(conf, "a") as f:     # takes a restart: warning
+                    f.write(f"[agent]\ncontrol_group = {GROUP}\n")
+                check_eq(run_cli("reload").returncode, 0, "a good reload")
+                write_conf(d, "[default]\nports = 0\n")
+                check_eq(run_cli("reload").returncode, 1, "a bad reload")  # error
+                write_conf(d, "[default]\nports = 2049\n")
+            finally:
+                p.send_signal(signal.SIGTERM)
+                rc = p.wait(30)
+                reader.join(10)
+                shutil.rmtree(ctl, ignore_errors=True)
+            check_eq(rc, 0, "the agent's exit status")
+            prio = [l[1] if l[:1] == "<" and l[2:3] == ">" else None
+                    for l in lines]
+            if named:
+                check_eq([l for l, q in zip(lines, prio) if q is None], [],
+                         "lines without a priority")
+                check_eq(sorted(set(prio)), ["3", "4", "6", "7"],
+                         "the priorities of error, warning, info and debug")
+            else:
+                check_eq(set(prio), {None}, "no priority off the journal")

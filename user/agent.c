@@ -371,7 +371,7 @@ static void say_relays(const char *line, bool warn)
 
 /* The configuration: the file, else the default file, else embedded. */
 static int read_config(const struct nfsg_agent *a, struct policy_set *out,
-		       struct config_errors *errs)
+		       struct config_agent *settings, struct config_errors *errs)
 {
 	const char *file = a->o->config ? a->o->config : CONFIG_DEFAULT_PATH;
 	char msg[PATH_MAX + 128], relays[PATH_MAX + 160];
@@ -380,7 +380,7 @@ static int read_config(const struct nfsg_agent *a, struct policy_set *out,
 
 	/* The TLS relays' ports first: the default policy governs them. */
 	efs_relay_ports_load(a->o->efs_conf, relays, sizeof(relays), &relay_warn);
-	err = config_read(file, out, errs);
+	err = config_read(file, out, settings, errs);
 	if (err == -ENOENT && !a->o->config) {
 		log_info("configuration: no %s, so the embedded default policy applies",
 			 file);
@@ -410,8 +410,55 @@ static int read_config(const struct nfsg_agent *a, struct policy_set *out,
 	return err;
 }
 
+/* One setting of [agent] at start: the option beats the file. */
+static const char *setting(const char *file, int line, const char *key,
+			   const char *value, const char *opt_name,
+			   const char *option)
+{
+	if (option && line && strcmp(option, value))
+		log_info("%s:%d: %s = %s: --%s %s wins", file, line, key,
+			 value, opt_name, option);
+	return option ? option : line ? value : NULL;
+}
+
+/*
+ * A reload's [agent] section: the metrics address and the control
+ * socket's group are set up at start, so a changed value takes a restart.
+ * Said in the log and, as a warning with its line (0: the key is gone),
+ * in the reload's answer.
+ */
+static void settings_changed(struct nfsg_agent *a, const struct config_agent *now,
+			     struct config_errors *warn)
+{
+	const char *file = a->o->config ? a->o->config : CONFIG_DEFAULT_PATH;
+	const struct {
+		const char *key, *was, *is, *option;
+		int line;
+	} s[2] = {
+		{ "metrics", a->file.metrics, now->metrics, a->o->metrics,
+		  now->metrics_line },
+		{ "control_group", a->file.control_group, now->control_group,
+		  a->o->control_group, now->control_group_line },
+	};
+	char msg[PATH_MAX + 256];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!strcmp(s[i].was, s[i].is))
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "%s:%d: %s changed from '%s' to '%s': it takes a restart of the agent%s",
+			 file, s[i].line, s[i].key, s[i].was,
+			 s[i].line ? s[i].is : "(unset)",
+			 s[i].option ? " (the command line's value wins even then)" : "");
+		log_warn("%s", msg);
+		config_errors_add(warn, msg, s[i].line);
+	}
+}
+
 int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 {
+	struct config_agent now;
 	struct config_errors mine = {};
 	struct config_errors *e = errs ? errs : &mine;
 	__u32 next = a->gen ^ 1;
@@ -421,7 +468,7 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 
 	log_info("reloading the configuration");
 	notify("RELOADING=1");
-	err = read_config(a, &fresh, e);
+	err = read_config(a, &fresh, &now, e);
 	if (err) {
 		for (i = from; i < e->n; i++)
 			if (e->line[i] || err != -ENOENT)
@@ -448,6 +495,7 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 	a->gen = next;
 	describe_policy(&fresh);
 	log_info("reloaded: generation %u active", next);
+	settings_changed(a, &now, e);
 	agent_check_existing(a, "reload");
 	a->stats.reloads_ok++;
 	a->stats.last_reload_ok = true;
@@ -575,6 +623,7 @@ static int load(struct nfsg_agent *a, struct trace_filters *kf)
 static int preflight(struct nfsg_agent *a, struct policy_set *policy)
 {
 	struct config_errors errs = {};
+	const char *file;
 	size_t i;
 	int err;
 
@@ -587,12 +636,18 @@ static int preflight(struct nfsg_agent *a, struct policy_set *policy)
 		return -EBUSY;
 	}
 	/* The file first: a bad one is the one line said. */
-	err = read_config(a, policy, &errs);
+	err = read_config(a, policy, &a->file, &errs);
 	for (i = 0; err && err != -ENOENT && i < errs.n; i++)
 		log_err("%s", errs.msg[i]);
 	config_errors_free(&errs);
 	if (err)
 		return err;
+	file = a->o->config ? a->o->config : CONFIG_DEFAULT_PATH;
+	a->metrics_addr = setting(file, a->file.metrics_line, "metrics",
+				  a->file.metrics, "metrics", a->o->metrics);
+	a->control_group = setting(file, a->file.control_group_line,
+				   "control_group", a->file.control_group,
+				   "control-group", a->o->control_group);
 	err = probe_kernel(&a->plan);
 	if (err)
 		return err;
@@ -666,7 +721,7 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	}
 	err = preflight(a, &policy);
 	if (!err)
-		err = control_open(&a->ctl, a, o->control, o->control_group);
+		err = control_open(&a->ctl, a, o->control, a->control_group);
 	if (!err)
 		err = load(a, &kf);
 	/* Watch first, so no cgroup is created unseen while we name them. */
@@ -718,8 +773,8 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	err = add_fd(a, ring_buffer__epoll_fd(a->rb), NULL);
 	if (!err && a->ctl)
 		err = control_watch(a->ctl, a->epoll_fd);
-	if (!err && o->metrics)
-		err = metrics_open(&a->metrics, a, o->metrics, a->epoll_fd);
+	if (!err && a->metrics_addr)
+		err = metrics_open(&a->metrics, a, a->metrics_addr, a->epoll_fd);
 	if (err)
 		goto fail;
 
@@ -762,7 +817,7 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 		agent_check_existing(a, a->existing_pending);
 		a->existing_pending = NULL;
 	}
-	while (!*stop) {
+	while (!*stop && !a->quit) {
 		n = epoll_wait(a->epoll_fd, evs, 32, POLL_MS);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
@@ -797,6 +852,23 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 		}
 	}
 	return err;
+}
+
+int agent_uninstall(struct nfsg_agent *a, const char *pin_dir, FILE *out)
+{
+	int n;
+
+	if (!a->o->persist || strcmp(pin_dir, a->o->pin_dir))
+		return -ESRCH;
+	n = persist_remove(&a->pin.pins, a->pin.dir, out);
+	if (n < 0 && n != -ENOTEMPTY)
+		return n;
+	/* Nothing of ours is pinned now: the hooks go at once, we next. */
+	guard_detach(&a->g);
+	a->quit = true;
+	log_info("uninstall: the pins in %s are removed and the hooks detached; stopping",
+		 a->pin.dir);
+	return n;
 }
 
 void agent_stop(struct nfsg_agent *a)

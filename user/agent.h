@@ -27,6 +27,7 @@
 #include "guard_prog.h"
 #include "persist.h"
 #include "policy.h"
+#include "config.h"
 #include "probe.h"
 #include "trace.h"
 
@@ -122,6 +123,13 @@ struct nfsg_agent {
 					 * the loop runs first ("start") */
 	struct control *ctl;
 	struct metrics *metrics;
+	/* The configuration's [agent] section as read at start, and what
+	 * is in force: the option, else the file's value, else NULL. A
+	 * reload that changes the file's values says they take a restart. */
+	struct config_agent file;
+	const char *metrics_addr;
+	const char *control_group;
+	bool quit;		/* uninstalled: the loop ends */
 	int epoll_fd;
 };
 
@@ -130,6 +138,14 @@ __u64 agent_clock_ns(clockid_t clk);
 
 /* Everything up to READY=1. Returns 0 or -errno after saying why. */
 int agent_start(struct nfsg_agent *a, const struct agent_opts *o);
+/*
+ * 'nfsguard uninstall' through the control socket: remove the pins in
+ * pin_dir, which must be this service agent's (a line on out for each),
+ * detach the hooks, and end the loop. Returns what persist_remove does
+ * (-ENOTEMPTY: someone else's entries kept, ours gone, the agent stops),
+ * or -ESRCH for another pin directory.
+ */
+int agent_uninstall(struct nfsg_agent *a, const char *pin_dir, FILE *out);
 /* Serve until stop is set (or stdout breaks in the foreground). */
 int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload);
 /*

@@ -100,7 +100,7 @@ int cmd_check(int argc, char **argv)
 	if (argp_parse(&check_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
 	file = o.file ? o.file : CONFIG_DEFAULT_PATH;
-	err = config_read(file, &set, &errs);
+	err = config_read(file, &set, NULL, &errs);
 	if (err == -ENOENT && !o.file) {
 		/* What the agent would do: not a claim about a file. */
 		err = policy_set_default(&set);

@@ -386,6 +386,7 @@ struct build {
 	const char *path;
 	struct config_errors *errs;
 	struct policy_set *set;
+	struct config_agent agent;
 	struct path_set named;
 	int seen[KEY_MAX];	/* line where this section set it, or 0 */
 };
@@ -673,8 +674,59 @@ static void apply_section(struct build *b, const struct parse *ps,
 			 p->k.name);
 }
 
+/* The [agent] section's entries: the agent's own settings. */
+static void apply_agent(struct build *b, const struct parse *ps,
+			const struct section *sec)
+{
+	struct config_agent *ag = &b->agent;
+	const struct entry *e;
+	char host[64];
+	__u16 port;
+	size_t i;
+	int *line;
+
+	for (i = sec->first; i < sec->first + sec->n; i++) {
+		e = &ps->e[i];
+		if (e->sec != sec - ps->sec)
+			continue;
+		if (!strcmp(e->key, "metrics"))
+			line = &ag->metrics_line;
+		else if (!strcmp(e->key, "control_group"))
+			line = &ag->control_group_line;
+		else {
+			BAD(b, e, "unknown key '%s' in [agent]: expected metrics or control_group",
+			    e->key);
+			continue;
+		}
+		if (*line) {
+			BAD(b, e, "%s: given twice (lines %d and %d): keep one",
+			    e->key, *line, e->line);
+			continue;
+		}
+		if (line == &ag->metrics_line &&
+		    !parse_host_port(e->value, host, sizeof(host), &port)) {
+			BAD(b, e, "metrics: invalid value '%s': expected ADDRESS:PORT, e.g. 127.0.0.1:9108 or [::1]:9108",
+			    e->value);
+			continue;
+		}
+		if (line == &ag->control_group_line &&
+		    !parse_group_name(e->value)) {
+			BAD(b, e, "control_group: invalid value '%s': expected a group's name",
+			    e->value);
+			continue;
+		}
+		*line = e->line;
+		snprintf(line == &ag->metrics_line ? ag->metrics
+						   : ag->control_group,
+			 line == &ag->metrics_line ? sizeof(ag->metrics)
+						   : sizeof(ag->control_group),
+			 "%s", e->value);
+	}
+}
+
 static void build(struct build *b, const struct parse *ps)
 {
+	int agent_line = 0;
 	struct policy *p;
 	const char *sec, *name;
 	size_t i, had, named = 0;
@@ -719,9 +771,19 @@ static void build(struct build *b, const struct parse *ps)
 		sec = ps->sec[i].name;
 		if (!strcmp(sec, "default"))
 			continue;
+		if (!strcmp(sec, "agent")) {
+			if (agent_line)
+				error_at(b->errs, b->path, ps->sec[i].line,
+					 "[agent] is defined twice (first at line %d)",
+					 agent_line);
+			else
+				apply_agent(b, ps, &ps->sec[i]);
+			agent_line = agent_line ? agent_line : ps->sec[i].line;
+			continue;
+		}
 		if (strncmp(sec, SECTION_POLICY, strlen(SECTION_POLICY))) {
 			error_at(b->errs, b->path, ps->sec[i].line,
-				 "unknown section [%s]: expected [default] or [policy NAME]",
+				 "unknown section [%s]: expected [default], [policy NAME] or [agent]",
 				 sec);
 			continue;
 		}
@@ -794,22 +856,24 @@ static int open_config(const char *path, FILE **f, struct config_errors *errs)
 }
 
 int config_read(const char *path, struct policy_set *out,
-		struct config_errors *errs)
+		struct config_agent *agent, struct config_errors *errs)
 {
 	FILE *f = NULL;
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	if (agent)
+		memset(agent, 0, sizeof(*agent));
 	err = open_config(path, &f, errs);
 	if (err)
 		return err;
-	err = config_read_stream(f, path, out, errs);
+	err = config_read_stream(f, path, out, agent, errs);
 	fclose(f);
 	return err;
 }
 
 int config_read_stream(FILE *f, const char *path, struct policy_set *out,
-		       struct config_errors *errs)
+		       struct config_agent *agent, struct config_errors *errs)
 {
 	struct parse ps = { .path = path, .errs = errs, .f = f };
 	struct build b = { .path = path, .errs = errs, .set = out };
@@ -817,6 +881,8 @@ int config_read_stream(FILE *f, const char *path, struct policy_set *out,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	if (agent)
+		memset(agent, 0, sizeof(*agent));
 	rc = ini_parse_stream(read_line, &ps, collect, &ps);
 	if (ps.too_big) {
 		error_at(errs, path, 0, "is more than the %d MiB a configuration may have",
@@ -850,6 +916,8 @@ int config_read_stream(FILE *f, const char *path, struct policy_set *out,
 		policy_set_free(out);
 		return -EINVAL;
 	}
+	if (agent)
+		*agent = b.agent;
 	return 0;
 }
 
@@ -860,7 +928,7 @@ int config_load(const char *path, struct policy_set *out)
 	size_t i;
 	int err;
 
-	err = config_read(file, out, &errs);
+	err = config_read(file, out, NULL, &errs);
 	if (err == -ENOENT && !path) {
 		log_info("configuration: no %s, so the embedded default policy applies", file);
 		return policy_set_default(out);

@@ -14,6 +14,10 @@
  *   cgroups = /kubepods.slice  #   [default]; cgroups it applies to
  *   privileged_uids = none
  *
+ *   [agent]                    # the agent's own settings
+ *   metrics = 127.0.0.1:9108   #   --metrics, where that is not given
+ *   control_group = nfsguard   #   --control-group, likewise
+ *
  * A list key may repeat, or continue on indented lines: its values add
  * up. A single-valued key (mode) given twice in a section is an error.
  */
@@ -33,17 +37,25 @@ struct config_errors {
 	size_t n, cap;
 };
 
+/* The [agent] section, as the file gives it ("" and line 0: unset). */
+struct config_agent {
+	char metrics[64];		/* "ADDRESS:PORT" (parse_host_port) */
+	char control_group[32];		/* a group's name */
+	int metrics_line, control_group_line;
+};
+
 /*
- * Read path into out. Returns 0; -ENOENT when the file does not exist
+ * Read path into out, and its [agent] section into agent (NULL: checked
+ * only). Returns 0; -ENOENT when the file does not exist
  * (nothing in errs); -EINVAL with every problem in errs; or another
  * -errno (in errs): -EISDIR, -EINVAL for what is not a regular file,
  * -EFBIG for one over CONFIG_MAX_BYTES. out is left empty on failure.
  */
 int config_read(const char *path, struct policy_set *out,
-		struct config_errors *errs);
+		struct config_agent *agent, struct config_errors *errs);
 /* The same from an open stream; name is what messages call it. */
 int config_read_stream(FILE *f, const char *name, struct policy_set *out,
-		       struct config_errors *errs);
+		       struct config_agent *agent, struct config_errors *errs);
 void config_errors_free(struct config_errors *errs);
 /*
  * The configured policy set: path, else the default file if it exists,

@@ -30,6 +30,7 @@ struct client {
 	struct control *c;
 	int fd;
 	bool used, streaming, closing;
+	uid_t uid;		/* the peer's (SO_PEERCRED) */
 	__u64 since_ns;		/* accepted, CLOCK_MONOTONIC */
 	char in[CTL_REQUEST_MAX + 1];
 	size_t in_len;
@@ -382,25 +383,23 @@ static void do_reload(struct client *cl, enum format_kind format)
 		return;
 	}
 	err = agent_reload(cl->c->a, &errs);
-	if (!err) {
-		fprintf(m, "{\"ok\":true,\"type\":\"reload\",\"generation\":%u}\n",
-			cl->c->a->gen);
-		if (format == FORMAT_TEXT)
-			fprintf(m, "reloaded: generation %u active\n", cl->c->a->gen);
-	} else {
-		fputs("{\"ok\":false,\"type\":\"reload\",\"generation\":", m);
-		fprintf(m, "%u,\"errors\":[", cl->c->a->gen);
-		for (i = 0; i < errs.n; i++) {
-			fprintf(m, "%s{\"line\":%d,\"message\":", i ? "," : "",
-				errs.line[i]);
-			format_json_string(m, errs.msg[i], strlen(errs.msg[i]));
-			fputs("}", m);
-		}
-		fputs("]}\n", m);
-		for (i = 0; format == FORMAT_TEXT && i < errs.n; i++) {
-			format_text_string(m, errs.msg[i], strlen(errs.msg[i]), 0);
-			fputc('\n', m);
-		}
+	/* A good reload's messages are warnings: settings it cannot apply. */
+	fprintf(m, "{\"ok\":%s,\"type\":\"reload\",\"generation\":%u,\"%s\":[",
+		err ? "false" : "true", cl->c->a->gen, err ? "errors" : "warnings");
+	for (i = 0; i < errs.n; i++) {
+		fprintf(m, "%s{\"line\":%d,\"message\":", i ? "," : "",
+			errs.line[i]);
+		format_json_string(m, errs.msg[i], strlen(errs.msg[i]));
+		fputs("}", m);
+	}
+	fputs("]}\n", m);
+	if (!err && format == FORMAT_TEXT)
+		fprintf(m, "reloaded: generation %u active\n", cl->c->a->gen);
+	for (i = 0; format == FORMAT_TEXT && i < errs.n; i++) {
+		if (!err)
+			fputs("warning: ", m);
+		format_text_string(m, errs.msg[i], strlen(errs.msg[i]), 0);
+		fputc('\n', m);
 	}
 	config_errors_free(&errs);
 	fflush(m);
@@ -516,6 +515,45 @@ static void do_sockets(struct client *cl, const struct ctl_request *r)
 	answer(cl, m, buf, len);
 }
 
+/* Unpin, detach and stop: for root only, and for this agent's pins only.
+ * The first line says what happened; the pins removed follow. */
+static void do_uninstall(struct client *cl, const struct ctl_request *r)
+{
+	char *rows = NULL, *buf = NULL;
+	size_t rows_len = 0, len = 0;
+	FILE *rm, *m;
+	int err;
+
+	rm = open_memstream(&rows, &rows_len);
+	m = rm ? open_memstream(&buf, &len) : NULL;
+	if (!m) {
+		if (rm)
+			fclose(rm);
+		free(rows);
+		drop_client(cl);
+		return;
+	}
+	err = cl->uid ? 0 : agent_uninstall(cl->c->a, r->pin_dir, rm);
+	fclose(rm);
+	if (!cl->uid && (err >= 0 || err == -ENOTEMPTY)) {
+		fprintf(m, "{\"ok\":true,\"type\":\"uninstall\",\"pid\":%d,\"kept\":%s}\n",
+			(int)getpid(), err == -ENOTEMPTY ? "true" : "false");
+	} else {
+		fprintf(m, "{\"ok\":false,\"type\":\"uninstall\",\"error\":\"%s\",\"pin_dir\":",
+			cl->uid ? "root only"
+			: err == -ESRCH ? "not this agent's pin directory"
+					: strerror(-err));
+		format_json_string(m, cl->c->a->o->persist ? cl->c->a->o->pin_dir : "",
+				   cl->c->a->o->persist ? strlen(cl->c->a->o->pin_dir) : 0);
+		fputs("}\n", m);
+	}
+	if (rows)
+		fwrite(rows, 1, rows_len, m);
+	free(rows);
+	fflush(m);
+	answer(cl, m, buf, len);
+}
+
 static void refuse(struct client *cl, const char *why)
 {
 	char line[256], *copy;
@@ -544,8 +582,12 @@ static void handle_request(struct client *cl)
 	}
 	log_debug("control: %s request", r.cmd == CTL_STATUS ? "status"
 					 : r.cmd == CTL_RELOAD ? "reload"
-					 : r.cmd == CTL_SOCKETS ? "sockets" : "events");
-	if (r.cmd == CTL_SOCKETS)
+					 : r.cmd == CTL_SOCKETS ? "sockets"
+					 : r.cmd == CTL_UNINSTALL ? "uninstall"
+								  : "events");
+	if (r.cmd == CTL_UNINSTALL)
+		do_uninstall(cl, &r);
+	else if (r.cmd == CTL_SOCKETS)
 		do_sockets(cl, &r);
 	else if (r.cmd == CTL_STATUS)
 		do_status(cl, r.format);
@@ -589,8 +631,8 @@ static void client_read(struct client *cl)
 	handle_request(cl);
 }
 
-/* Root, or a member of the configured group. */
-static bool peer_allowed(const struct control *c, int fd)
+/* Root, or a member of the configured group; *uid is the peer's. */
+static bool peer_allowed(const struct control *c, int fd, uid_t *uid)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -599,6 +641,7 @@ static bool peer_allowed(const struct control *c, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
+	*uid = cred.uid;
 	if (cred.uid == 0)
 		return true;
 	if (!c->group)
@@ -618,10 +661,11 @@ static void accept_clients(struct control *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct client *cl;
+	uid_t uid = 0;
 	int fd, i;
 
 	while ((fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (!peer_allowed(c, fd)) {
+		if (!peer_allowed(c, fd, &uid)) {
 			log_warn("control: refused a client that is neither root nor in the control group");
 			close(fd);
 			continue;
@@ -638,6 +682,7 @@ static void accept_clients(struct control *c)
 		memset(cl, 0, sizeof(*cl));
 		cl->c = c;
 		cl->fd = fd;
+		cl->uid = uid;
 		cl->used = true;
 		cl->q_max = CTL_QUEUE_DEFAULT;
 		cl->since_ns = agent_clock_ns(CLOCK_MONOTONIC);

@@ -7,7 +7,6 @@
 #include "parse.h"
 
 /* Longest string value, after unescaping. */
-#define CTL_STR_MAX 256
 
 struct cursor {
 	const char *s, *end;
@@ -120,7 +119,7 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 		  char *why, size_t why_len)
 {
 	static const char *const names[] = { "cmd", "format", "trace", "queue",
-					     "destroy" };
+					     "destroy", "pin_dir" };
 	char key[CTL_STR_MAX], v[CTL_STR_MAX];
 	int k = -1, err = 0;
 	unsigned bit;
@@ -167,6 +166,8 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 			r->cmd = CTL_EVENTS;
 		else if (!strcmp(v, "sockets"))
 			r->cmd = CTL_SOCKETS;
+		else if (!strcmp(v, "uninstall"))
+			r->cmd = CTL_UNINSTALL;
 		else
 			return fail(why, why_len, "unknown cmd");
 		return 0;
@@ -182,6 +183,10 @@ static int member(struct cursor *c, struct ctl_request *r, unsigned *seen,
 	case 4:
 		if (!boolean(c, &r->destroy))
 			return fail(why, why_len, "destroy takes true or false");
+		return 0;
+	case 5:
+		if (!string(c, r->pin_dir) || r->pin_dir[0] != '/')
+			return fail(why, why_len, "pin_dir takes an absolute path");
 		return 0;
 	default:
 		if (!number(c, v) || !parse_u32(v, CTL_QUEUE_MIN, CTL_QUEUE_MAX, &q))
@@ -219,5 +224,7 @@ int ctl_parse(const char *buf, size_t len, struct ctl_request *r, char *why,
 		return fail(why, why_len, "bytes after the object");
 	if (!(seen & 1))
 		return fail(why, why_len, "no cmd");
+	if (r->cmd == CTL_UNINSTALL && !r->pin_dir[0])
+		return fail(why, why_len, "uninstall needs pin_dir");
 	return 0;
 }

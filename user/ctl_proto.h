@@ -9,6 +9,7 @@
  *    "uid":[0,1000],"comm":["nfs-cat"],"cgroup":["/kubepods.slice"],
  *    "port":[2049],"pid":[42],"daddr":["10.0.0.0/8"]}
  *   {"cmd":"sockets","format":"json","destroy":false}
+ *   {"cmd":"uninstall","format":"text","pin_dir":"/sys/fs/bpf/nfsguard"}
  *
  * Values are strings, unsigned numbers, true/false, or flat arrays of
  * strings and numbers; no other JSON is accepted (no nesting, no escapes
@@ -33,7 +34,10 @@ enum ctl_cmd {
 	CTL_RELOAD,
 	CTL_EVENTS,
 	CTL_SOCKETS,		/* existing connections, listed (sockets.h) */
+	CTL_UNINSTALL,		/* unpin pin_dir, detach and stop (root only) */
 };
+
+#define CTL_STR_MAX 256
 
 struct ctl_request {
 	enum ctl_cmd cmd;
@@ -41,6 +45,7 @@ struct ctl_request {
 	bool trace;		/* events: tracing records too */
 	bool destroy;		/* sockets: abort every violating one */
 	__u32 queue;		/* events: queue bytes */
+	char pin_dir[CTL_STR_MAX];	/* uninstall: the pins meant */
 	struct event_filter filter;
 };
 

@@ -6,7 +6,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "guard_prog.h"
 
@@ -418,6 +418,37 @@ int guard_attach(struct guard *g, int cgroup_fd)
 	}
 	if (err)
 		guard_detach(g);
+	return err;
+}
+
+/*
+ * The kernel waits for the programs under way, a synchronize_rcu(), at
+ * each update of a map of maps from user space, so that "all
+ * non-sleepable programs that could be running use the new map value"
+ * when it returns (kernel/bpf/syscall.c, maybe_wait_bpf_programs; Linux
+ * 4.20 and later). One throwaway update makes that wait; the grace period
+ * covers every program, whichever map it uses.
+ */
+int guard_wait_programs(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer, err = 0;
+	__u32 zero = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "nfsg_sync_in", sizeof(__u32),
+			       sizeof(__u32), 1, NULL);
+	if (inner < 0)
+		return -errno;
+	opts.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "nfsg_sync",
+			       sizeof(__u32), sizeof(__u32), 1, &opts);
+	if (outer < 0)
+		err = -errno;
+	else if (bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		err = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
 	return err;
 }
 

@@ -99,6 +99,11 @@ const char *guard_hook_name(enum guard_hook i);
 int guard_hook_of(const char *prog_name);
 /* Attach the four hooks to the cgroup; all or none. */
 int guard_attach(struct guard *g, int cgroup_fd);
+/*
+ * Return once every BPF program run already under way has ended (an RCU
+ * grace period): after a switch of programs, the old ones count no more.
+ */
+int guard_wait_programs(void);
 /* Detach the hooks (and only them). */
 void guard_detach(struct guard *g);
 /* The agents' bookkeeping map (see struct nfsg_meta). */

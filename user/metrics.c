@@ -14,9 +14,10 @@
 #include "agent.h"
 #include "control.h"
 #include "counters.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "metrics.h"
+#include "parse.h"
 
 #define METRICS_CONNECTIONS 8
 #define METRICS_TIMEOUT_S 10
@@ -52,7 +53,7 @@ static unsigned long count_entries(int outer, __u32 gen, size_t key_size)
 	char key[NFSG_PATH_LEN], next[NFSG_PATH_LEN];
 	unsigned long n = 0;
 	void *prev = NULL;
-	int fd = discover_inner(outer, gen);
+	int fd = map_inner(outer, gen);
 
 	if (fd < 0 || key_size > sizeof(key)) {
 		if (fd >= 0)
@@ -99,11 +100,12 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	};
 	struct nfsg_guard *sk = a->g.skel;
 	const struct policy_set *set = agent_policy(a);
-	__u64 c[NFSG_CTR_MAX] = {}, pc[NFSG_PCTR_MAX];
+	__u64 c[NFSG_CTR_MAX] = {};
+	struct policy_counts pc;
 	struct utsname u;
 	double cpu, rss;
 	size_t i, named = 0;
-	int v;
+	int v, f;
 
 	agent_counters(a, c);
 	uname(&u);
@@ -126,17 +128,22 @@ void metrics_write(FILE *out, struct nfsg_agent *a)
 	fprintf(out, "nfsguard_connects_passed_total %llu\n",
 		(unsigned long long)c[NFSG_CTR_PASSED]);
 	head(out, "nfsguard_policy_connects_total", "counter",
-	     "Governed connects by policy and verdict; a policy keeps its counters by name across reloads and restarts.");
+	     "Governed connects by policy, address family (the hook's) and verdict; a policy keeps its counters by name across reloads, restarts and upgrades (family unknown: counted by a build before ABI 3).");
 	for (i = 0; i < set->n; i++) {
 		if (counters_policy(a->pol_base_fd, bpf_map__fd(sk->maps.nfsg_pol_ctrs),
-				    a->sets, set->p[i].k.name, pc))
+				    a->sets, set->p[i].k.name, &pc))
 			continue;
 		named += set->p[i].n_cgroups;
-		for (v = 0; v < NFSG_PCTR_MAX; v++) {
-			fputs("nfsguard_policy_connects_total{policy=\"", out);
-			label(out, set->p[i].k.name);
-			fprintf(out, "\",verdict=\"%s\"} %llu\n", verdicts[v],
-				(unsigned long long)pc[v]);
+		for (f = 0; f < COUNTERS_FAMILIES; f++) {
+			if (!counters_family_shown(&pc, f))
+				continue;
+			for (v = 0; v < NFSG_PCTR_MAX; v++) {
+				fputs("nfsguard_policy_connects_total{policy=\"", out);
+				label(out, set->p[i].k.name);
+				fprintf(out, "\",family=\"%s\",verdict=\"%s\"} %llu\n",
+					counters_family_name(f), verdicts[v],
+					(unsigned long long)pc.v[f][v]);
+			}
 		}
 	}
 	head(out, "nfsguard_events_total", "counter",
@@ -270,25 +277,20 @@ int metrics_open(struct metrics **out, struct nfsg_agent *a, const char *addr,
 				  .ai_socktype = SOCK_STREAM };
 	struct epoll_event ev = { .events = EPOLLIN };
 	const union MHD_DaemonInfo *info;
-	char host[128], *colon;
+	char host[64], service[8];
 	struct addrinfo *ai = NULL;
 	struct metrics *m;
+	__u16 port;
 	int err;
 
 	*out = NULL;
-	snprintf(host, sizeof(host), "%s", addr);
-	colon = strrchr(host, ':');
-	if (!colon || !colon[1]) {
+	if (!parse_host_port(addr, host, sizeof(host), &port)) {
 		log_err("invalid metrics address '%s': give ADDRESS:PORT, e.g. 127.0.0.1:9108",
 			addr);
 		return -EINVAL;
 	}
-	*colon = '\0';
-	if (host[0] == '[' && colon[-1] == ']') {
-		colon[-1] = '\0';
-		memmove(host, host + 1, strlen(host));
-	}
-	err = getaddrinfo(host, colon + 1, &hints, &ai);
+	snprintf(service, sizeof(service), "%u", port);
+	err = getaddrinfo(host, service, &hints, &ai);
 	if (err) {
 		log_err("invalid metrics address '%s': %s", addr, gai_strerror(err));
 		return -EINVAL;

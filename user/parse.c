@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,5 +49,48 @@ bool parse_cidr(const char *s, struct policy_cidr *c)
 	c->prefixlen = len + (max == 32 ? 96 : 0);
 	for (bit = c->prefixlen; bit < 128; bit++)
 		c->addr[bit / 8] &= ~(0x80 >> (bit % 8));
+	return true;
+}
+
+bool parse_host_port(const char *s, char *host, size_t host_len, __u16 *port)
+{
+	char buf[INET6_ADDRSTRLEN + 16], *colon, *h;
+	unsigned char addr[16];
+	__u32 p;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (!colon || !parse_u32(colon + 1, 1, 65535, &p))
+		return false;
+	*colon = '\0';
+	h = buf;
+	if (h[0] == '[') {
+		if (colon == h + 1 || colon[-1] != ']')
+			return false;
+		colon[-1] = '\0';
+		h++;
+		if (inet_pton(AF_INET6, h, addr) != 1)
+			return false;
+	} else if (inet_pton(AF_INET, h, addr) != 1) {
+		return false;
+	}
+	if (strlen(h) >= host_len)
+		return false;
+	strcpy(host, h);
+	*port = p;
+	return true;
+}
+
+bool parse_group_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (!n || n > 31 || s[0] == '-')
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
 	return true;
 }

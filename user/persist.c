@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <time.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -15,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
+#include "map_read.h"
 #include "log.h"
 #include "persist.h"
 
@@ -581,12 +580,15 @@ int persist_reuse_maps(struct persist *p, struct guard *g)
 
 /*
  * Carry the old counters' totals over as the new counters' base, once the
- * old programs no longer run: after the hooks switched, and a moment for
- * the runs already under way to finish. The live counters stay untouched.
+ * old programs no longer run: after the hooks switched, and after the
+ * runs of the old programs already under way have ended (an RCU grace
+ * period: guard_wait_programs). Before it, one of them could still count
+ * in the old maps after they were read, and the count would be lost; the
+ * per-policy counters the agent carries next (counters_carry_pinned) are
+ * read after this wait too. The live counters stay untouched.
  */
 static int carry_counters(struct persist *p, const struct guard *g)
 {
-	struct timespec settle = { .tv_nsec = 20 * 1000000 };
 	struct bpf_map_info info = {};
 	struct nfsg_meta meta;
 	__u32 len = sizeof(info), slot;
@@ -603,8 +605,12 @@ static int carry_counters(struct persist *p, const struct guard *g)
 		log_info("the old counters have an unknown layout: counting starts from zero");
 		return 0;
 	}
-	nanosleep(&settle, NULL);
-	err = guard_read_meta(g, &meta);
+	err = guard_wait_programs();
+	if (err)
+		log_err("cannot wait for the old programs to finish: %s",
+			strerror(-err));
+	if (!err)
+		err = guard_read_meta(g, &meta);
 	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
 		err = map_percpu_sum(p->old_counters_fd, slot, &old);
 		/* The old maps' own base, where their layout is known. */
@@ -780,6 +786,7 @@ bool persist_exists(const char *dir)
 
 struct removal {
 	const char *dir;
+	FILE *out;		/* a line for each pin removed */
 	int removed, kept, err;
 	char kept_names[256];	/* the first few */
 };
@@ -799,7 +806,7 @@ static int remove_ours(const struct pin_dir *d, const char *name,
 				strerror(-r->err));
 			return 0;
 		}
-		printf("removed %s/%s\n", r->dir, name);
+		fprintf(r->out, "removed %s/%s\n", r->dir, name);
 		r->removed++;
 		return 0;
 	}
@@ -814,9 +821,9 @@ static int remove_ours(const struct pin_dir *d, const char *name,
 	return 0;
 }
 
-int persist_remove(struct pin_dir *d, const char *dir)
+int persist_remove(struct pin_dir *d, const char *dir, FILE *out)
 {
-	struct removal r = { .dir = dir };
+	struct removal r = { .dir = dir, .out = out };
 	int err;
 
 	err = for_each_entry(d, remove_ours, &r);

@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "guard.h"
@@ -88,12 +89,12 @@ int persist_save_seen(const struct guard *g, const __u64 *counters);
 bool persist_exists(const char *dir);
 /*
  * Remove every pin of nfsguard's in d (opened from dir), and d itself if
- * nothing else is left; print each. Links go with their last pin (or when
+ * nothing else is left; a line on out for each. Links go with their last pin (or when
  * the agent holding them exits). Entries nfsguard did not make (unknown
  * names, links, other users' files, pins of the wrong kind) are kept and
  * named. Returns the number removed, or -ENOTEMPTY (after removing ours)
  * if something was kept, or another -errno.
  */
-int persist_remove(struct pin_dir *d, const char *dir);
+int persist_remove(struct pin_dir *d, const char *dir, FILE *out);
 
 #endif

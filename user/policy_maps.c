@@ -7,7 +7,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
-#include "discover.h"
 #include "log.h"
 #include "policy_maps.h"
 
@@ -104,7 +103,7 @@ static int zero_counters(struct guard *g, size_t n, __u32 gen)
 {
 	int ncpu = libbpf_num_possible_cpus(), err = 0;
 	int fd = bpf_map__fd(g->skel->maps.nfsg_pol_ctrs);
-	__u32 key, first = gen * NFSG_MAX_POLICIES * NFSG_PCTR_MAX;
+	__u32 key, first = NFSG_PCTR_SLOT(gen, 0, 0, 0);
 	__u64 *zeros;
 
 	if (ncpu < 0)
@@ -112,7 +111,7 @@ static int zero_counters(struct guard *g, size_t n, __u32 gen)
 	zeros = calloc(ncpu, sizeof(*zeros));
 	if (!zeros)
 		return -ENOMEM;
-	for (key = first; key < first + n * NFSG_PCTR_MAX && !err; key++)
+	for (key = first; key < NFSG_PCTR_SLOT(gen, n, 0, 0) && !err; key++)
 		if (bpf_map_update_elem(fd, &key, zeros, BPF_ANY))
 			err = -errno;
 	if (err)

@@ -69,9 +69,11 @@ static void on_signal(int sig)
 	  "Serve the control socket at PATH (default " CONTROL_DEFAULT_PATH   \
 	  "; 'none': no socket)", 0 },                                        \
 	{ "control-group", 'G', "GROUP", 0,                                  \
-	  "Let GROUP use the control socket too (mode 0660)", 0 },            \
+	  "Let GROUP use the control socket too (mode 0660); beats the "     \
+	  "configuration's [agent] control_group", 0 },                       \
 	{ "metrics", 'M', "ADDRESS:PORT", 0,                                 \
-	  "Serve Prometheus metrics at http://ADDRESS:PORT/metrics", 0 },     \
+	  "Serve Prometheus metrics at http://ADDRESS:PORT/metrics; beats "   \
+	  "the configuration's [agent] metrics", 0 },                         \
 	{ "log-level", 'L', "LEVEL", 0,                                      \
 	  "error, warning, info (default) or debug", 0 },                     \
 	{ "verbose", 'v', NULL, 0,                                           \
@@ -136,7 +138,8 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 {
 	struct run_opts *r = state->input;
 	struct agent_opts *o = &r->a;
-	char why[128];
+	char why[128], host[64];
+	__u16 port;
 
 	switch (key) {
 	case 'c':
@@ -183,13 +186,15 @@ static error_t parse_run(int key, char *arg, struct argp_state *state)
 		r->control_given = true;
 		return 0;
 	case 'G':
-		if (!*arg)
-			argp_error(state, "--control-group needs a group");
+		if (!parse_group_name(arg))
+			argp_error(state, "--control-group needs a group's name, not '%s'",
+				   arg);
 		o->control_group = arg;
 		return 0;
 	case 'M':
-		if (!strchr(arg, ':'))
-			argp_error(state, "--metrics needs ADDRESS:PORT, not '%s'", arg);
+		if (!parse_host_port(arg, host, sizeof(host), &port))
+			argp_error(state, "--metrics needs ADDRESS:PORT (127.0.0.1:9108, [::1]:9108), not '%s'",
+				   arg);
 		o->metrics = arg;
 		return 0;
 	case 'L':

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "cgroup.h"
 #include "commands.h"
-#include "discover.h"
+#include "map_read.h"
 #include "format.h"
 #include "guard.h"
 #include "guard_prog.h"
@@ -288,18 +288,26 @@ static void print_policy(const struct view *v, __u32 idx,
 {
 	char ports[160], uids[160], gids[160], what[512];
 	struct policy p = { .k = *k };
-	__u64 c[NFSG_PCTR_MAX] = {};
-	int i;
+	struct policy_counts pc;
+	int i, f;
 
 	/* By name: what the policy counted in every generation. */
-	counters_policy(v->base, v->pctrs, v->sets, k->name, c);
+	counters_policy(v->base, v->pctrs, v->sets, k->name, &pc);
 	if (!json) {
 		p.n_dests = 0;
 		policy_describe(&p, what, sizeof(what));
 		fprintf(sout, "  %-16s %s\n", k->name, what);
 		fprintf(sout, "      allowed %llu, refused %llu, audited %llu\n",
-		       (unsigned long long)c[0], (unsigned long long)c[1],
-		       (unsigned long long)c[2]);
+		       (unsigned long long)counters_total_of(&pc, 0),
+		       (unsigned long long)counters_total_of(&pc, 1),
+		       (unsigned long long)counters_total_of(&pc, 2));
+		for (f = 0; f < COUNTERS_FAMILIES; f++)
+			if (counters_family_shown(&pc, f))
+				fprintf(sout, "        %-7s allowed %llu, refused %llu, audited %llu\n",
+				       counters_family_name(f),
+				       (unsigned long long)pc.v[f][0],
+				       (unsigned long long)pc.v[f][1],
+				       (unsigned long long)pc.v[f][2]);
 		print_cgroups(v, idx, false);
 		print_dests(v, idx, false);
 		return;
@@ -319,7 +327,19 @@ static void print_policy(const struct view *v, __u32 idx,
 	       gids);
 	for (i = 0; i < NFSG_PCTR_MAX; i++)
 		fprintf(sout, "%s\"%s\":%llu", i ? "," : "", pcounter_names[i],
-		       (unsigned long long)c[i]);
+		       (unsigned long long)counters_total_of(&pc, i));
+	fprintf(sout, "},\"families\":{");
+	for (f = 0; f < COUNTERS_FAMILIES; f++) {
+		if (!counters_family_shown(&pc, f))
+			continue;
+		fprintf(sout, "%s\"%s\":{", f ? "," : "",
+			counters_family_name(f));
+		for (i = 0; i < NFSG_PCTR_MAX; i++)
+			fprintf(sout, "%s\"%s\":%llu", i ? "," : "",
+				pcounter_names[i],
+				(unsigned long long)pc.v[f][i]);
+		fputc('}', sout);
+	}
 	fprintf(sout, "},\"cgroups\":[");
 	print_cgroups(v, idx, true);
 	fprintf(sout, "],\"allow_destinations\":[");
@@ -341,10 +361,10 @@ static int open_inner(struct view *v)
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	v->policies = discover_inner(v->outer[0], v->gen);
-	v->cgroups = discover_inner(v->outer[1], v->gen);
-	v->paths = discover_inner(v->outer[2], v->gen);
-	v->dests = discover_inner(v->outer[3], v->gen);
+	v->policies = map_inner(v->outer[0], v->gen);
+	v->cgroups = map_inner(v->outer[1], v->gen);
+	v->paths = map_inner(v->outer[2], v->gen);
+	v->dests = map_inner(v->outer[3], v->gen);
 	if (v->policies < 0 || v->cgroups < 0 || v->paths < 0 || v->dests < 0 ||
 	    v->pctrs < 0 || bpf_obj_get_info_by_fd(v->policies, &info, &len))
 		return -ENOENT;

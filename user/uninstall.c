@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * nfsguard uninstall: stop the agents that hold the pinned enforcement,
- * then remove every pin, which detaches the hooks and frees the programs
- * and maps. Only nfsguard's own pins are touched.
+ * nfsguard uninstall: remove every pin, which detaches the hooks and frees
+ * the programs and maps, and stop the agent that holds them. Only
+ * nfsguard's own pins are touched.
+ *
+ * Which agent holds them is the pin directory's lock, not a look through
+ * /proc: with the lock free, no agent runs on them, and uninstall removes
+ * them itself, holding the lock. Held, the agent is asked over its control
+ * socket to unpin, detach and stop; its lock is released as it exits.
  */
 #include <argp.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <bpf/bpf.h>
 #include "commands.h"
-#include "discover.h"
+#include "control.h"
+#include "format.h"
 #include "log.h"
 #include "persist.h"
 #include "probe.h"
@@ -25,23 +30,30 @@
 
 struct uninstall_opts {
 	const char *pin_dir;
+	const char *control;
 };
 
 static const char uninstall_doc[] =
 	"Remove the enforcement that 'nfsguard run --persist' pinned: stop the "
 	"agent that holds it, detach its hooks and unpin its maps, and say "
-	"what was removed. Other programs on the same hooks are left alone."
+	"what was removed. Other programs on the same hooks are left alone. "
+	"An agent running on the pins is asked, over its control socket, to "
+	"unpin them, detach and stop."
 	"\v"
 	"Examples:\n"
 	"  nfsguard uninstall\n"
 	"  nfsguard uninstall --pin-dir /sys/fs/bpf/nfsguard-test\n"
 	"\n"
 	EXIT_DOC("removed, or nothing was pinned",
-		 "something was kept (named on stderr), or an agent would not stop");
+		 "something was kept (named on stderr), an agent holds the pins "
+		 "but does not answer at the control socket, or would not stop");
 
 static const struct argp_option uninstall_options[] = {
 	{ "pin-dir", 'P', "DIR", 0,
 	  "The pin directory (default " PERSIST_DEFAULT_DIR ")", 0 },
+	{ "control", 'C', "PATH", 0,
+	  "The control socket of the agent on those pins (default "
+	  CONTROL_DEFAULT_PATH ")", 0 },
 	{},
 };
 
@@ -54,6 +66,11 @@ static error_t parse_uninstall(int key, char *arg, struct argp_state *state)
 		if (arg[0] != '/')
 			argp_error(state, "--pin-dir needs an absolute path");
 		o->pin_dir = arg;
+		return 0;
+	case 'C':
+		if (arg[0] != '/')
+			argp_error(state, "--control needs an absolute path");
+		o->control = arg;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -68,87 +85,94 @@ static const struct argp uninstall_argp = {
 	.doc = uninstall_doc,
 };
 
-/* The id of the link pinned in d under name, or 0. */
-static __u32 pinned_link_id(const struct pin_dir *d, const char *name)
+/* Is the pin directory's lock free: no agent on it? Taken if so. */
+static bool lock_free(const struct pin_dir *d)
 {
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
-	struct stat st;
-	int fd;
-
-	/* Only a regular pin: never follow a link planted under our name. */
-	if (fstatat(d->fd, name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
-		return 0;
-	pin_dir_path(d, name, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		info.id = 0;
-	close(fd);
-	return info.id;
+	return !flock(d->fd, LOCK_EX | LOCK_NB);
 }
 
-/* Running, that is: neither gone nor a zombie its parent has not reaped. */
-static bool alive(pid_t pid)
-{
-	char path[64], stat[256], *state;
-	FILE *f;
-	bool run;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	run = fgets(stat, sizeof(stat), f) && (state = strrchr(stat, ')')) &&
-	      state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
-	fclose(f);
-	return run;
-}
-
-/* SIGTERM each agent holding link id (the pinned connect4); wait. */
-static int stop_holders(__u32 id)
+/* Wait for the agent that holds d's lock to exit and release it. */
+static int wait_for_exit(const struct pin_dir *d, int pid)
 {
 	struct timespec nap = { .tv_nsec = 10 * 1000000 };
-	struct agent *agents = NULL;
-	size_t n = 0, i, l;
-	int waited, err;
+	int waited;
 
-	if (!id)
+	for (waited = 0; !lock_free(d) && waited < STOP_WAIT_MS; waited += 10)
+		nanosleep(&nap, NULL);
+	if (waited < STOP_WAIT_MS)
 		return 0;
-	err = discover_agents(&agents, &n);
-	if (err) {
-		log_err("cannot look for agents in /proc: %s", strerror(-err));
-		return err;
+	log_err("agent %d unpinned and detached, but did not stop: kill it", pid);
+	return -EBUSY;
+}
+
+/*
+ * Ask the agent at o->control to unpin, detach and stop; print what it
+ * removed. Returns the exit status.
+ */
+static int ask_agent(const struct uninstall_opts *o, const struct pin_dir *d)
+{
+	char *req = NULL, *buf = NULL, *body, *pid_at;
+	size_t req_len = 0;
+	int fd, pid = 0, status = EXIT_FAILURE;
+	FILE *m = open_memstream(&req, &req_len);
+	long n;
+
+	if (!m) {
+		log_err("out of memory");
+		return EXIT_FAILURE;
 	}
-	for (i = 0; i < n; i++) {
-		for (l = 0; l < agents[i].n_links; l++)
-			if (agents[i].links[l].link_id == id)
-				break;
-		if (l == agents[i].n_links)
-			continue;
-		printf("stopping agent %d\n", agents[i].pid);
-		kill(agents[i].pid, SIGTERM);
-		for (waited = 0; alive(agents[i].pid) && waited < STOP_WAIT_MS;
-		     waited += 10)
-			nanosleep(&nap, NULL);
-		if (alive(agents[i].pid)) {
-			log_err("agent %d did not stop: kill it, then run uninstall again",
-				agents[i].pid);
-			err = -EBUSY;
-		}
+	fputs("{\"cmd\":\"uninstall\",\"format\":\"text\",\"pin_dir\":", m);
+	format_json_string(m, o->pin_dir, strlen(o->pin_dir));
+	fputs("}\n", m);
+	fclose(m);
+	fd = req ? control_connect(o->control, req) : -ENOMEM;
+	free(req);
+	if (fd < 0) {
+		log_err("an agent holds the pins in %s, but none answers at %s (%s): give its --control PATH, or stop it and run uninstall again",
+			o->pin_dir, o->control, strerror(-fd));
+		return EXIT_FAILURE;
 	}
-	free(agents);
-	return err;
+	n = control_read_all(fd, &buf, 1 << 20);
+	close(fd);
+	if (n <= 0) {
+		log_err("the agent at %s gave no answer: %s", o->control,
+			n ? strerror(-n) : "it closed the connection");
+		return EXIT_FAILURE;
+	}
+	body = strchr(buf, '\n');
+	body = body ? body + 1 : buf + n;
+	if (strncmp(buf, "{\"ok\":true", 10)) {
+		/* Ours is the first line: {"ok":false,...,"error":"..."}. */
+		log_err("the agent at %s did not uninstall: %.*s: give the --control of the agent on %s",
+			o->control, (int)(body - buf - 1), buf, o->pin_dir);
+		goto out;
+	}
+	pid_at = strstr(buf, "\"pid\":");
+	if (pid_at)
+		pid = atoi(pid_at + 6);
+	fputs(body, stdout);
+	printf("stopping agent %d\n", pid);
+	if (wait_for_exit(d, pid))
+		goto out;
+	if (strstr(buf, "\"kept\":true")) {
+		log_err("kept entries in %s that nfsguard did not pin (the agent's log names them): remove them yourself",
+			o->pin_dir);
+		goto out;
+	}
+	printf("removed the pins and %s: nfsguard's hooks are detached\n",
+	       o->pin_dir);
+	status = EXIT_SUCCESS;
+out:
+	free(buf);
+	return status;
 }
 
 int cmd_uninstall(int argc, char **argv)
 {
-	struct uninstall_opts o = { .pin_dir = PERSIST_DEFAULT_DIR };
+	struct uninstall_opts o = { .pin_dir = PERSIST_DEFAULT_DIR,
+				    .control = CONTROL_DEFAULT_PATH };
 	struct pin_dir d = {};
 	int n, err, status = EXIT_FAILURE;
-	__u32 id;
 
 	if (argp_parse(&uninstall_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
@@ -162,16 +186,13 @@ int cmd_uninstall(int argc, char **argv)
 	}
 	if (err)
 		return EXIT_FAILURE;
-	/*
-	 * Unpin first, then stop the agent that holds the links: it keeps
-	 * enforcing until it exits, and it sees, and says, that nothing is
-	 * pinned any more. Its link, named before the pins go.
-	 */
-	id = pinned_link_id(&d, "link_connect4");
-	n = persist_remove(&d, o.pin_dir);
-	if (n < 0)
+	if (!lock_free(&d)) {
+		status = ask_agent(&o, &d);
 		goto out;
-	if (id && stop_holders(id))
+	}
+	/* No agent, and none starts on them while we hold the lock. */
+	n = persist_remove(&d, o.pin_dir, stdout);
+	if (n < 0)
 		goto out;
 	printf("removed %d pins and %s: nfsguard's hooks are detached\n", n,
 	       o.pin_dir);

@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!f)
 		return 0;
-	err = config_read_stream(f, "fuzz.conf", &set, &errs);
+	err = config_read_stream(f, "fuzz.conf", &set, NULL, &errs);
 	fclose(f);
 	if (err == 0 && (errs.n || !set.n))
 		abort();

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (r.cmd > CTL_SOCKETS || r.queue < CTL_QUEUE_MIN ||
+	if (r.cmd > CTL_UNINSTALL || r.queue < CTL_QUEUE_MIN ||
 	    r.queue > CTL_QUEUE_MAX || size > CTL_REQUEST_MAX)
 		abort();
 	for (k = 0; k < FILTER_KEYS; k++)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "config.h"
@@ -36,7 +37,7 @@ static int parse(const char *text, struct policy_set *s,
 
 	if (write_conf(text, path, len))
 		return -EIO;
-	err = config_read(path, s, errs);
+	err = config_read(path, s, NULL, errs);
 	unlink(path);
 	return err;
 }
@@ -104,7 +105,7 @@ TEST(missing_file)
 	struct config_errors errs = {};
 	struct policy_set s;
 
-	CHECK(config_read("/nonexistent/nfsguard.conf", &s, &errs) == -ENOENT);
+	CHECK(config_read("/nonexistent/nfsguard.conf", &s, NULL, &errs) == -ENOENT);
 	CHECK(errs.n == 0 && s.n == 0);
 }
 
@@ -151,7 +152,25 @@ static const struct bad_case bad_cases[] = {
 	{ "[default]\njust words\n",
 	  "2: 'just words' is not 'key = value' or a [section]" },
 	{ "[weird]\n",
-	  "1: unknown section [weird]: expected [default] or [policy NAME]" },
+	  "1: unknown section [weird]: expected [default], [policy NAME] or [agent]" },
+	{ "[agent]\nmetrics = 9108\n",
+	  "2: metrics: invalid value '9108': expected ADDRESS:PORT" },
+	{ "[agent]\nmetrics = localhost:9108\n",
+	  "2: metrics: invalid value 'localhost:9108'" },
+	{ "[agent]\nmetrics = 127.0.0.1:0\n",
+	  "2: metrics: invalid value '127.0.0.1:0'" },
+	{ "[agent]\nmetrics = ::1:9108\n",
+	  "2: metrics: invalid value '::1:9108'" },
+	{ "[agent]\nmetrics = 127.0.0.1:9108\nmetrics = 127.0.0.1:9109\n",
+	  "3: metrics: given twice (lines 2 and 3): keep one" },
+	{ "[agent]\ncontrol_group = -wheel\n",
+	  "2: control_group: invalid value '-wheel': expected a group's name" },
+	{ "[agent]\ncontrol_group = a b\n",
+	  "2: control_group: invalid value 'a b'" },
+	{ "[agent]\nports = 2049\n",
+	  "2: unknown key 'ports' in [agent]: expected metrics or control_group" },
+	{ "[agent]\n[agent]\n",
+	  "2: [agent] is defined twice (first at line 1)" },
 	{ "[policy bad/name]\ncgroups = /x\n",
 	  "1: invalid policy name 'bad/name'" },
 	{ "[policy default]\ncgroups = /x\n",
@@ -183,6 +202,36 @@ static const struct bad_case bad_cases[] = {
 	  "0123456789012345678901234567890123456789012345678901234567890123456789\n",
 	  "5: line longer than 198 characters" },
 };
+
+TEST(agent_section_sets_metrics_and_control_group)
+{
+	static const char text[] =
+		"[agent]\n"
+		"metrics = [::1]:9108   # IPv6 in brackets\n"
+		"control_group = nfsguard\n"
+		"[default]\n"
+		"ports = 2049\n";
+	struct config_errors errs = {};
+	struct config_agent ag;
+	struct policy_set s;
+	char path[64];
+	int err;
+
+	CHECK(write_conf(text, path, sizeof(path)) == 0);
+	err = config_read(path, &s, &ag, &errs);
+	unlink(path);
+	CHECK(err == 0 && errs.n == 0 && s.n == 1);
+	CHECK(!strcmp(ag.metrics, "[::1]:9108") && ag.metrics_line == 2);
+	CHECK(!strcmp(ag.control_group, "nfsguard") && ag.control_group_line == 3);
+	policy_set_free(&s);
+	/* Without the section: unset, line 0. */
+	CHECK(write_conf("[default]\nports = 2049\n", path, sizeof(path)) == 0);
+	err = config_read(path, &s, &ag, &errs);
+	unlink(path);
+	CHECK(err == 0 && !ag.metrics[0] && !ag.metrics_line &&
+	      !ag.control_group[0] && !ag.control_group_line);
+	policy_set_free(&s);
+}
 
 TEST(bad_files_name_line_and_value)
 {
@@ -252,7 +301,7 @@ static int read_error(const char *path, char *msg, size_t len)
 {
 	struct config_errors errs = {};
 	struct policy_set s;
-	int err = config_read(path, &s, &errs);
+	int err = config_read(path, &s, NULL, &errs);
 
 	snprintf(msg, len, "%s", errs.n ? errs.msg[0] + strlen(path) + 2 : "");
 	config_errors_free(&errs);
@@ -305,7 +354,7 @@ TEST(too_many_policies_is_one_line_in_linear_time)
 	len = ftell(f);
 	fclose(f);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = config_read(path, &s, &errs);
+	err = config_read(path, &s, NULL, &errs);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	unlink(path);
 	CHECK(len > 0 && len < CONFIG_MAX_BYTES);
