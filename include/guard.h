@@ -105,8 +105,10 @@
 
 /*
  * Version of everything below as kept in pinned maps. An agent adopts
- * pinned maps only of its own version; see user/persist.c. 3: the hashes
- * inside the policy maps are not preallocated (BPF_F_NO_PREALLOC).
+ * pinned maps only of its own version; see user/persist.c. 3: per-policy
+ * counters by family, events carry their socket's network namespace, and
+ * the hashes inside the policy maps are not preallocated
+ * (BPF_F_NO_PREALLOC).
  */
 #define NFSG_ABI_VERSION 3
 
