@@ -75,6 +75,14 @@ int nfsg_pr_itertcp(struct bpf_iter__tcp *ctx)
 	return skc && bpf_skc_to_tcp_sock(skc) ? 0 : 0;
 }
 
+/* UDP socket iterators (Linux 5.9): connected UDP sockets, listed with
+ * the TCP ones where UDP is governed. */
+SEC("iter/udp")
+int nfsg_pr_iterudp(struct bpf_iter__udp *ctx)
+{
+	return ctx->udp_sk ? 0 : 0;
+}
+
 extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
 
 /* bpf_sock_destroy() from a TCP iterator (Linux 6.5). Called without a

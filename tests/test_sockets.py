@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-"""Existing connections: opened before the agent (or before a reload made
-them violations), listed, reported as events of type existing, and aborted
-where the policy says existing = destroy or by 'nfsguard sockets
---destroy'. All real: the test's own network namespaces, cgroup and a real
+"""Existing connections (TCP, and connected UDP where a policy governs
+UDP): opened before the agent (or before a reload made them violations),
+listed, reported as events of type existing, and aborted where the policy
+says existing = destroy or by 'nfsguard sockets --destroy'. All real: the test's own network namespaces, cgroup and a real
 uid 1000. Every case runs on both paths this kernel offers: the iterator
 (judged by the kernel's decision) and the sock_diag dump (forced with
 NFSG_TEST_NO_SOCK_ITER); a path the kernel lacks is a skip with its
@@ -58,7 +58,7 @@ class Holder:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             preexec_fn=cgroup.join if cgroup else None)
         line = self.proc.stdout.readline()
-        if mode == "listen":
+        if mode.endswith("listen"):
             check_eq(line.strip(), "ready", "listener")
             return
         self.info = json.loads(line)
@@ -66,9 +66,12 @@ class Holder:
         self.pid = self.info["pid"]
 
     def ping(self):
+        return self.ping_all()["result"]
+
+    def ping_all(self):
         self.proc.stdin.write("ping\n")
         self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())["result"]
+        return json.loads(self.proc.stdout.readline())
 
     def close(self):
         if self.proc.poll() is None:
@@ -83,11 +86,12 @@ class Env:
     """A namespace with an echo listener on 2049, a cgroup, and in it a
     uid-1000 connection and a root one, both opened before any agent."""
 
-    def __init__(self, stack, n_netns=1):
+    def __init__(self, stack, n_netns=1, udp=False):
         self.stack = stack
         self.cg = stack.enter_context(Cgroup())
         self.cg_id = os.stat(self.cg.path).st_ino
         self.ns, self.user, self.root = [], [], []
+        self.udp_user, self.udp_root = [], []
         for _ in range(n_netns):
             ns = stack.enter_context(Netns())
             self.ns.append(ns)
@@ -95,6 +99,13 @@ class Env:
             self.user.append(self.hold(Holder(ns, self.cg, NFS_PORT,
                                               uid=UNPRIV)))
             self.root.append(self.hold(Holder(ns, self.cg, NFS_PORT)))
+            if not udp:
+                continue
+            self.hold(Holder(ns, None, NFS_PORT, mode="udp-listen"))
+            self.udp_user.append(self.hold(Holder(
+                ns, self.cg, NFS_PORT, uid=UNPRIV, mode="udp-connect")))
+            self.udp_root.append(self.hold(Holder(
+                ns, self.cg, NFS_PORT, mode="udp-connect")))
         self.tmp = stack.enter_context(tempfile.TemporaryDirectory())
         self.conf = os.path.join(self.tmp, "nfsguard.conf")
 
@@ -267,6 +278,55 @@ def sockets_destroy_by_hand_in_two_namespaces():
             rc, head, rows = sockets(agent)
             check_eq([s for s in rows if s["verdict"] == "violating"], [],
                      "violating rows after --destroy")
+    run_paths(one)
+
+
+@case
+def udp_listed_judged_and_destroyed():
+    """Connected UDP sockets to 2049, where a policy governs UDP: uid
+    1000's is violating and aborted by --destroy (its next send and
+    receive fail at once), root's is allowed and still carries data; where
+    no policy governs UDP, none is listed."""
+    def one(path, env, p):
+        with contextlib.ExitStack() as stack:
+            e = Env(stack, udp=True)
+            e.config("[default]\n")
+            agent = e.agent(env)
+            uu, ur = e.udp_user[0], e.udp_root[0]
+            rc, head, rows = sockets(agent)
+            check_eq(mine(rows, uu.pid) + mine(rows, ur.pid), [],
+                     "UDP rows where only TCP is governed")
+            e.config("[default]\nprotocols = tcp, udp\n")
+            check_eq(agent.cli("reload", "--json").returncode, 0,
+                     "reload exit status")
+            evs = existing_events(agent, uu.pid)
+            check_eq([(x["protocol"], x["action"]) for x in evs],
+                     [("udp", "reported")], "events of uid 1000's UDP socket")
+            rc, head, rows = sockets(agent)
+            row = mine(rows, uu.pid)
+            check_eq([(x["protocol"], x["uid"], x["verdict"], x["state"],
+                       x["sport"], x["dport"], x["cgroup"]) for x in row],
+                     [("udp", UNPRIV, "violating", "established",
+                       uu.info["sport"], NFS_PORT, e.cg.rel)],
+                     "uid 1000's UDP row")
+            check(row[0]["cookie"] > 0, f"a cookie: {row[0]}")
+            row = mine(rows, ur.pid)
+            check_eq([(x["protocol"], x["uid"], x["verdict"]) for x in row],
+                     [("udp", 0, "allowed")], "root's UDP row")
+            check_eq(uu.ping(), "ok", "a reported UDP socket still works")
+            needs_destroy(p)
+            rc, head, rows = sockets(agent, "--destroy")
+            check_eq(rc, 0, "sockets --destroy exit status")
+            check_eq(sorted((x["protocol"], x["action"]) for x in rows
+                            if x["verdict"] == "violating"),
+                     [("tcp", "destroyed"), ("udp", "destroyed")],
+                     "violating rows' actions")
+            res = uu.ping_all()
+            check(res["send"] != "ok" and res["recv"] not in ("ok", "timeout"),
+                  f"uid 1000's next send and receive: {res}")
+            check_eq(ur.ping(), "ok", "root's UDP socket still carries data")
+            rc, head, rows = sockets(agent)
+            check_eq(mine(rows, uu.pid), [], "uid 1000's UDP row after")
     run_paths(one)
 
 

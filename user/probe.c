@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -52,7 +53,7 @@ static const struct {
 			 "backstop events carry no pid, and the agent finds a refused socket's network namespace by its inode" },
 	[KF_SKB_COMM] = { "egress_comm", "the calling task's comm in cgroup_skb programs", "newer than 6.12",
 			  "backstop events carry no comm" },
-	[KF_SOCK_ITER] = { "socket_iter", "TCP socket iterators (iter/tcp) judging existing connections in the kernel", "5.9",
+	[KF_SOCK_ITER] = { "socket_iter", "TCP and UDP socket iterators (iter/tcp, iter/udp) judging existing connections in the kernel", "5.9",
 			   "existing connections are listed with a sock_diag dump and judged by the agent on the same policy" },
 	[KF_SOCK_DESTROY] = { "sock_destroy", "bpf_sock_destroy() from a socket iterator", "6.5",
 			      "violating existing connections are aborted with sock_diag's SOCK_DESTROY" },
@@ -180,7 +181,8 @@ static bool prog_loads(const char *name)
  * ENOENT), or refuse the command (EOPNOTSUPP)? */
 static bool diag_destroys(void)
 {
-	struct sockdiag_sock none = { .family = AF_INET };
+	struct sockdiag_sock none = { .family = AF_INET,
+				      .protocol = IPPROTO_TCP };
 	int fd = sockdiag_open(-1), err;
 
 	if (fd < 0)
@@ -218,7 +220,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
 		f->have[KF_SKB_PID] = prog_loads("nfsg_pr_skbpid");
 		f->have[KF_SKB_COMM] = prog_loads("nfsg_pr_skbcomm");
-		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp");
+		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp") &&
+					prog_loads("nfsg_pr_iterudp");
 		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
 					   prog_loads("nfsg_pr_destroy");
 	}
@@ -257,6 +260,7 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 	p->skb_comm = f->have[KF_SKB_COMM];
 	p->diag_destroy = f->have[KF_DIAG_DESTROY];
 	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
+	p->sockets_cookie = p->sockets == SOCKETS_ITER && f->have[KF_TRACE];
 	if (f->have[KF_SOCK_DESTROY])
 		p->destroy = DESTROY_BPF;
 	else if (f->have[KF_DIAG_DESTROY])

@@ -22,7 +22,7 @@ enum kfeature {
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
 	KF_SKB_PID,		/* the calling task's pid in cgroup_skb programs */
 	KF_SKB_COMM,		/* ... and its comm */
-	KF_SOCK_ITER,		/* iter/tcp: existing sockets judged in the kernel */
+	KF_SOCK_ITER,		/* iter/tcp, iter/udp: existing sockets judged in the kernel */
 	KF_SOCK_DESTROY,	/* bpf_sock_destroy() from the iterator */
 	KF_DIAG_DESTROY,	/* sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) */
 	KF_COUNT,
@@ -42,7 +42,7 @@ enum hook_build {
 
 /* How existing sockets are listed and judged (see user/sockets.h). */
 enum sockets_path {
-	SOCKETS_ITER,		/* the guard object's iter/tcp program */
+	SOCKETS_ITER,		/* the guard object's iter/tcp and iter/udp */
 	SOCKETS_DIAG,		/* a sock_diag dump, judged by the agent */
 };
 
@@ -63,6 +63,10 @@ struct kplan {
 	bool skb_comm;		/* ... and comm */
 	bool diag_destroy;	/* sock_diag SOCK_DESTROY works (backstop) */
 	enum sockets_path sockets;	/* existing sockets: how listed */
+	bool sockets_cookie;	/* ... the iterator names each by its cookie
+				 * (bpf_get_socket_cookie in tracing programs,
+				 * the helper KF_TRACE probes); else the agent
+				 * asks sock_diag for it before an abort */
 	enum destroy_path destroy;	/* ... and how aborted */
 };
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sockdiag.h"
 #include "sockets.h"
+#include "sockjudge.h"
 
 /* Bounds on what a scan takes in, whatever the machine holds. */
 #define MAX_NETNS 4096
@@ -55,6 +56,7 @@ struct scan {
 	struct rec *r;
 	size_t n, cap;
 	size_t cur_ns;		/* the namespace being dumped */
+	bool udp;		/* some policy governs UDP: walk its sockets */
 	int home;		/* our thread's own netns, to come back */
 	char root[NFSG_PATH_LEN * 4];	/* the attach point; "" for the root */
 };
@@ -192,26 +194,17 @@ static int leave(struct scan *s, size_t i)
 	return 0;
 }
 
-/* One walk of the iterator in namespace i: its records, judged. */
-static int walk_iter(struct scan *s, size_t i)
+/* Read one walk of an iterator (fd) into records of namespace i. */
+static int read_walk(struct scan *s, size_t i, int fd)
 {
 	size_t len = 0, cap = 64 * sizeof(struct nfsg_sock_record), k;
 	char *buf = malloc(cap), *grown;
-	int fd = -1, err;
 	struct rec *r;
+	int err = 0;
 	ssize_t n;
 
 	if (!buf)
 		return -ENOMEM;
-	err = enter(s, i);
-	if (err)
-		goto out;
-	fd = guard_iter_open(&s->a->g);
-	err = leave(s, i);
-	if (fd < 0 || err) {
-		err = fd < 0 ? fd : err;
-		goto out;
-	}
 	for (;;) {
 		if (len == cap) {
 			if (cap >= MAX_RECORDS * sizeof(struct nfsg_sock_record)) {
@@ -256,9 +249,31 @@ static int walk_iter(struct scan *s, size_t i)
 		r->r.netns = s->ns[i].ino;
 	}
 out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
+	return err;
+}
+
+/* The iterators' walks of namespace i (UDP's where UDP is governed):
+ * their records, judged. Both are opened inside it, then read outside. */
+static int walk_iter(struct scan *s, size_t i)
+{
+	int fd[GUARD_ITERS] = { -1, -1 }, err, k;
+
+	err = enter(s, i);
+	if (err)
+		return err;
+	fd[GUARD_ITER_TCP] = guard_iter_open(&s->a->g, GUARD_ITER_TCP);
+	if (fd[GUARD_ITER_TCP] >= 0 && s->udp)
+		fd[GUARD_ITER_UDP] = guard_iter_open(&s->a->g, GUARD_ITER_UDP);
+	err = leave(s, i);
+	for (k = 0; k < GUARD_ITERS && !err; k++) {
+		if (fd[k] == -1)
+			continue;
+		err = fd[k] < 0 ? fd[k] : read_walk(s, i, fd[k]);
+	}
+	for (k = 0; k < GUARD_ITERS; k++)
+		if (fd[k] >= 0)
+			close(fd[k]);
 	return err;
 }
 
@@ -266,8 +281,12 @@ out:
 static int dumped(const struct sockdiag_info *i, void *data)
 {
 	struct scan *s = data;
+	__u8 govern = i->s.protocol == IPPROTO_UDP ? NFSG_GOVERN_UDP
+						   : NFSG_GOVERN_TCP;
 	struct rec *r;
 
+	if (!sockjudge_port(agent_policy(s->a), govern, i->s.dport))
+		return 0;
 	r = rec_add(s);
 	if (!r)
 		return -E2BIG;
@@ -283,21 +302,28 @@ static int dumped(const struct sockdiag_info *i, void *data)
 	r->r.family = i->s.family;
 	r->r.sport = i->s.sport;
 	r->r.dport = i->s.dport;
-	r->r.protocol = NFSG_PROTO_TCP;
+	r->r.protocol = govern == NFSG_GOVERN_UDP ? NFSG_PROTO_UDP
+						  : NFSG_PROTO_TCP;
 	r->r.state = i->state;
 	return 0;
 }
 
+/* The dumps of namespace i: TCP, and connected UDP where UDP is governed. */
 static int walk_diag(struct scan *s, size_t i)
 {
-	int fd = sockdiag_open(s->ns[i].fd), err;
+	static const int families[] = { AF_INET, AF_INET6 };
+	int fd = sockdiag_open(s->ns[i].fd), err = 0;
+	size_t k;
 
 	if (fd < 0)
 		return fd;
 	s->cur_ns = i;
-	err = sockdiag_dump_tcp(fd, AF_INET, LISTED_STATES, dumped, s);
-	if (!err)
-		err = sockdiag_dump_tcp(fd, AF_INET6, LISTED_STATES, dumped, s);
+	for (k = 0; k < 2 && !err; k++)
+		err = sockdiag_dump(fd, IPPROTO_TCP, families[k], LISTED_STATES,
+				    dumped, s);
+	for (k = 0; k < 2 && !err && s->udp; k++)
+		err = sockdiag_dump(fd, IPPROTO_UDP, families[k],
+				    1U << ST_ESTABLISHED, dumped, s);
 	close(fd);
 	return err;
 }
@@ -399,117 +425,20 @@ static void find_holders(struct scan *s)
 		closedir(proc);
 }
 
-static bool in_ranges(const struct nfsg_range *r, __u8 n, __u32 v)
-{
-	__u8 i;
-
-	for (i = 0; i < n && i < NFSG_MAX_RANGES; i++)
-		if (v >= r[i].lo && v <= r[i].hi)
-			return true;
-	return false;
-}
-
-static bool id_privileged(const struct nfsg_range *r, __u8 n, __u32 id)
-{
-	return id != NFSG_ID_UNKNOWN && in_ranges(r, n, id);
-}
-
-static bool dest_in(const struct policy *p, const __u8 mapped[16])
-{
-	const struct policy_cidr *c;
-	__u32 bits, i;
-	size_t k;
-
-	for (k = 0; k < p->n_dests; k++) {
-		c = &p->dests[k];
-		bits = c->prefixlen > 128 ? 128 : c->prefixlen;
-		for (i = 0; i < bits; i++)
-			if ((mapped[i / 8] ^ c->addr[i / 8]) & (0x80 >> (i % 8)))
-				break;
-		if (i == bits)
-			return true;
-	}
-	return false;
-}
-
-/* The policy named for path or its nearest ancestor, else the default. */
-static size_t policy_of(const struct policy_set *set, const char *path)
-{
-	size_t best = 0, best_len = 0, i, j, n;
-
-	if (!set->n || (set->p[0].k.flags & NFSG_POLICY_SOLE))
-		return 0;
-	for (i = 1; i < set->n; i++)
-		for (j = 0; j < set->p[i].n_cgroups; j++) {
-			n = strlen(set->p[i].cgroups[j]);
-			if (n > best_len && !strncmp(path, set->p[i].cgroups[j], n) &&
-			    (path[n] == '\0' || path[n] == '/')) {
-				best = i;
-				best_len = n;
-			}
-		}
-	return best;
-}
-
-/*
- * The sock_diag path's judge: judge()'s semantics (include/guard.h) on
- * what a dump and /proc tell, with the agent's active policy set.
- *   - the policy: the one named for the socket's cgroup (its path from
- *     INET_DIAG_CGROUP_ID) or nearest ancestor, else the default;
- *   - governed: mode not off, TCP governed, the port in its ranges;
- *   - the owner: idiag_uid is sk_uid; the gid is the socket inode's, read
- *     through a holder's fd, NFSG_ID_UNKNOWN (never privileged) if none;
- *   - a kernel socket: sock_diag cannot say; a uid-0 socket no process
- *     holds is taken for one, and passes, as judge() passes the kernel's;
- *   - allowed if privileged and in the allow-list (if any), else refused
- *     or audited by the mode, with the same reason.
- * Returns the verdict (0: not governed) in r.
- */
+/* The sock_diag path's verdict on r, with the agent's active policy set. */
 static void judge_user(struct scan *s, struct rec *r)
 {
-	const struct policy_set *set = agent_policy(s->a);
-	const struct policy *p;
 	char path[NFSG_PATH_LEN * 4];
-	__u8 mapped[16] = {};
-	bool privileged;
-	size_t idx, n;
+	struct sockjudge_facts f = {
+		.cgroup = path,
+		.root = s->root,
+		.held = r->n_pids > 0,
+		.holder_gid = r->holder_gid,
+	};
 
-	r->r.verdict = 0;
-	if (!set->n || (r->r.uid == 0 && !r->n_pids))
-		return;
 	snprintf(path, sizeof(path), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
-	/* Outside the attach point no hook of ours governs it (and an
-	 * unresolvable path is no proof of being inside). */
-	n = strlen(s->root);
-	if (n && (strncmp(path, s->root, n) || (path[n] && path[n] != '/')))
-		return;
-	idx = policy_of(set, path);
-	p = &set->p[idx];
-	r->r.policy = idx;
 	r->r.gen = s->a->gen;
-	if (r->n_pids)
-		r->r.gid = r->holder_gid;
-	if (p->k.mode == NFSG_MODE_OFF || !(p->k.protocols & NFSG_GOVERN_TCP) ||
-	    !in_ranges(p->k.ports, p->k.n_ports, r->r.dport))
-		return;
-	if (r->r.family == AF_INET) {
-		mapped[10] = mapped[11] = 0xff;
-		memcpy(mapped + 12, r->r.daddr, 4);
-	} else {
-		memcpy(mapped, r->r.daddr, 16);
-	}
-	privileged = id_privileged(p->k.uids, p->k.n_uids, r->r.uid) ||
-		     (p->k.n_gids &&
-		      id_privileged(p->k.gids, p->k.n_gids, r->r.gid));
-	if (privileged && (!(p->k.flags & NFSG_POLICY_ALLOWLIST) ||
-			   dest_in(p, mapped))) {
-		r->r.verdict = NFSG_VERDICT_ALLOW;
-		r->r.reason = NFSG_REASON_NONE;
-		return;
-	}
-	r->r.reason = privileged ? NFSG_REASON_DESTINATION : NFSG_REASON_OWNER;
-	r->r.verdict = p->k.mode == NFSG_MODE_AUDIT ? NFSG_VERDICT_AUDIT
-						    : NFSG_VERDICT_REFUSE;
+	sockjudge(agent_policy(s->a), &f, &r->r);
 }
 
 static __u8 policy_flags(struct scan *s, const struct rec *r)
@@ -519,24 +448,39 @@ static __u8 policy_flags(struct scan *s, const struct rec *r)
 	return r->r.policy < set->n ? set->p[r->r.policy].k.flags : 0;
 }
 
-/* SOCK_DESTROY in the socket's namespace: 0 or -errno. */
+/*
+ * SOCK_DESTROY in the socket's namespace, by its cookie: 0 or -errno. A
+ * record without one (an iterator that cannot call
+ * bpf_get_socket_cookie) gets it first from sock_diag, which finds the
+ * socket by its addresses and assigns it one; that socket must be the
+ * record's (its inode), else nothing is aborted (-ESTALE).
+ */
 static int diag_destroy(struct scan *s, const struct rec *r)
 {
 	struct sockdiag_sock d = {
-		/* 0: nobody asked for its cookie; the addresses decide. */
-		.cookie = r->r.cookie ? r->r.cookie : SOCKDIAG_NOCOOKIE,
+		.cookie = r->r.cookie,
 		.family = r->r.family,
 		.sport = r->r.sport,
 		.dport = r->r.dport,
+		.protocol = r->r.protocol == NFSG_PROTO_UDP ? IPPROTO_UDP
+							    : IPPROTO_TCP,
 	};
-	int fd, err;
+	struct sockdiag_info now;
+	int fd, err = 0;
 
 	memcpy(d.saddr, r->r.saddr, sizeof(d.saddr));
 	memcpy(d.daddr, r->r.daddr, sizeof(d.daddr));
 	fd = sockdiag_open(s->ns[r->ns].fd);
 	if (fd < 0)
 		return fd;
-	err = sockdiag_destroy(fd, &d);
+	if (!d.cookie) {
+		err = sockdiag_find(fd, &d, &now);
+		if (!err && (now.ino != r->r.ino || !now.s.cookie))
+			err = -ESTALE;
+		d.cookie = now.s.cookie;
+	}
+	if (!err)
+		err = sockdiag_destroy(fd, &d);
 	close(fd);
 	return err;
 }
@@ -625,6 +569,7 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		log_err("cannot list network namespaces: %s", strerror(-err));
 		goto out;
 	}
+	s.udp = sockjudge_udp(agent_policy(a));
 	root = cgroup_path(&a->cg, a->cgroup_id);
 	snprintf(s.root, sizeof(s.root), "%s", strcmp(root, "/") ? root : "");
 	for (c = s.root; *c; c++)

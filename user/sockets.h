@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Existing connections: every TCP socket to a governed port, in every
- * network namespace the agent can enter, judged by the policy in force,
- * and aborted where asked (include/guard.h, "Existing connections").
+ * Existing connections: every TCP socket, and every connected UDP socket
+ * where some policy governs UDP, to a governed port, in every network
+ * namespace the agent can enter, judged by the policy in force, and
+ * aborted where asked (include/guard.h, "Existing connections").
  *
  * Listing, chosen once by probe_plan (user/probe.c):
- *   iterator   the guard object's iter/tcp program judges each socket with
- *              judge(), the hooks' own decision on the same maps; one walk
- *              per network namespace, opened after setns() into it (an
- *              iterator walks the namespace it was opened in);
+ *   iterator   the guard object's iter/tcp and iter/udp programs judge
+ *              each socket with judge(), the hooks' own decision on the
+ *              same maps; one walk per network namespace, opened after
+ *              setns() into it (an iterator walks the namespace it was
+ *              opened in);
  *   sock_diag  where no iterator loads: a sock_diag dump per namespace
  *              (idiag_uid, INET_DIAG_CGROUP_ID), judged here by the same
- *              semantics on the same policy set (judge_user() says how).
+ *              semantics on the same policy set (user/sockjudge.h).
  * Aborting: bpf_sock_destroy() inside the walk (Linux 6.5), else
- * SOCK_DESTROY through sock_diag in the socket's namespace. Only refused
- * sockets (mode enforce) are ever aborted: never an allowed or audited
- * one, never a kernel socket (judge() passes them), never one in a
- * namespace that was not entered.
+ * SOCK_DESTROY through sock_diag in the socket's namespace, always by the
+ * socket's cookie. Only refused sockets (mode enforce) are ever aborted:
+ * never an allowed or audited one, never a kernel socket (judge() passes
+ * them), never one in a namespace that was not entered.
  *
  * Namespaces: the agent's own, every /proc/PID/ns/net and every
  * /run/netns entry, each once (by inode). Entering another needs
