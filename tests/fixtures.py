@@ -177,7 +177,9 @@ class Agent:
         for t in self._threads:
             t.daemon = True
             t.start()
-        self._ready.wait(30)
+        # Loading is verification: minutes under emulation (a kernel-matrix
+        # guest under TCG on a loaded host); a start that fails ends sooner.
+        self._ready.wait(120)
         if not any(self.ready in line for line in self.err):
             self.__exit__(None, None, None)
             raise AssertionError("agent did not start: " + " | ".join(self.err))
