@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from fixtures import (Agent, Cgroup, HERE, NFS_PORT, Netns, PYTHON, UNPRIV,
-                      nfsguard)
+                      connect, nfsguard)
 from harness import Skip, case, check, check_eq
 
 V4 = "127.0.0.1"
@@ -336,6 +336,54 @@ def udp_listed_judged_and_destroyed():
             rc, head, rows = sockets(agent)
             check_eq(mine(rows, uu.pid), [], "uid 1000's UDP row after")
     run_paths(one)
+
+
+@case
+def loop_serves_during_a_walk():
+    """A walk runs off the agent's loop: while one is held open (the
+    reserved NFSG_TEST_WALK_GATE, a FIFO each walk reads a byte from
+    before it starts), a status request is answered and a refused connect
+    becomes an event, both before the walk's own answer; the walk then
+    answers in full."""
+    with contextlib.ExitStack() as stack:
+        e = Env(stack)
+        e.config("[default]\n")
+        gate = os.path.join(e.tmp, "gate")
+        os.mkfifo(gate)
+        # Ours open for writing all along: the agent's opens never block.
+        wfd = os.open(gate, os.O_RDWR)
+        stack.callback(os.close, wfd)
+        agent = e.agent({"NFSG_TEST_WALK_GATE": gate})
+        os.write(wfd, b"g")            # the check at start
+        u = e.user[0]
+        check_eq(len(existing_events(agent, u.pid)), 1,
+                 "the start check's event")
+        held = subprocess.Popen(
+            [nfsguard(), "sockets", "--json", "--control", agent.control],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stack.callback(lambda: held.poll() is None and held.kill())
+        try:
+            status = agent.status()
+            check_eq(held.poll(), None, "the walk's answer before status's")
+            check_eq(status["existing"]["violating"], 1,
+                     "status during the walk")
+            r = connect(e.ns[0], e.cg, V4, NFS_PORT, uid=UNPRIV)
+            check_eq(r["result"], "EPERM", "uid 1000's connect meanwhile")
+            deadline = time.monotonic() + 10
+            while not [x for x in agent.events() if x.get("type") == "connect"
+                       and x.get("uid") == UNPRIV]:
+                check(time.monotonic() < deadline,
+                      "no event of the refused connect during the walk")
+                time.sleep(0.1)
+            check_eq(held.poll(), None, "the walk's answer before the event")
+        finally:
+            os.write(wfd, b"g")        # let the walk go
+        out, err = held.communicate(timeout=60)
+        check_eq(held.returncode, 0, f"sockets exit status: {err}")
+        lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+        check(lines[0]["ok"], f"the walk's answer: {lines[0]}")
+        check_eq(len(mine(lines[1:], u.pid)), 1,
+                 "the uid-1000 connection in the walk's answer")
 
 
 @case

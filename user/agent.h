@@ -17,11 +17,13 @@
 #ifndef NFSGUARD_AGENT_H
 #define NFSGUARD_AGENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 #include <linux/types.h>
 #include "cgroup.h"
+#include "control.h"
 #include "filter.h"
 #include "format.h"
 #include "guard_prog.h"
@@ -93,6 +95,22 @@ struct agent_stats {
 	__u64 existing_failed;	/* abort asked, and it failed */
 };
 
+/*
+ * A walk of existing connections someone waits for: done gets the ended
+ * walk on the loop, and must take its rows with sockets_finish().
+ */
+struct sockets_job;
+struct nfsg_agent;
+typedef void (*agent_walk_fn)(struct nfsg_agent *a, void *ctx,
+			      struct sockets_job *job);
+struct agent_walk {
+	enum nfsg_iter_destroy mode;
+	agent_walk_fn done;
+	void *ctx;
+};
+/* A check at start or reload, and one for each control client. */
+#define AGENT_WALKS (CTL_MAX_CLIENTS + 2)
+
 struct nfsg_agent {
 	const struct agent_opts *o;
 	struct cgroup2 cg;
@@ -117,6 +135,12 @@ struct nfsg_agent {
 	struct agent_stats stats;
 	const char *existing_pending;	/* the check of existing connections
 					 * the loop runs first ("start") */
+	/* Walks of existing connections: one at a time, off the loop
+	 * (sockets.h); walks[0] runs while job is set, the rest wait. */
+	struct agent_walk walks[AGENT_WALKS];
+	size_t n_walks;
+	struct sockets_job *job;
+	pthread_mutex_t walk_lock;	/* held by a running walk */
 	struct control *ctl;
 	struct metrics *metrics;
 	int epoll_fd;
@@ -154,6 +178,15 @@ const char *agent_event_line(struct agent_event *ev, enum format_kind k,
  * ("start", "reload") in the log line. Returns 0 or -errno.
  */
 int agent_check_existing(struct nfsg_agent *a, const char *when);
+/*
+ * Ask for a walk (mode): started now, or after those asked before; done
+ * is called on the loop when it ends. 0, or -EBUSY when too many wait.
+ */
+int agent_walk(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+	       agent_walk_fn done, void *ctx);
+/* Whoever asked with ctx is gone: its walk still runs, and its events
+ * still go to every sink, but done is not called for it. */
+void agent_walk_forget(struct nfsg_agent *a, void *ctx);
 /* One socket a scan found: an event for every sink and counted, unless
  * it was only listed (sockets.h). */
 struct sockets_entry;

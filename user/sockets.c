@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -48,8 +50,28 @@ struct rec {
 	char comm[NFSG_COMM_LEN];
 };
 
+/* A governed socket, as its event says it, for the loop to hand out. */
+struct found {
+	struct nfsg_existing_event ev;
+	char policy[NFSG_NAME_LEN];
+	char *cgroup;		/* path, "?" if unknown */
+};
+
+struct sockets_job {
+	struct nfsg_agent *a;
+	enum nfsg_iter_destroy mode;
+	pthread_t thread;
+	int fd;			/* eventfd: written once the walk ended */
+	struct cgroup2 *cg;	/* the walk's own copy (its cache) */
+	struct found *found;	/* one a record at most */
+	size_t n_found;
+	struct sockets_result res;
+	int err;
+};
+
 struct scan {
 	struct nfsg_agent *a;
+	struct cgroup2 *cg;	/* the walk's, never the loop's */
 	struct sockets_result *res;
 	struct ns *ns;
 	size_t n_ns;
@@ -436,7 +458,7 @@ static void judge_user(struct scan *s, struct rec *r)
 		.holder_gid = r->holder_gid,
 	};
 
-	snprintf(path, sizeof(path), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
+	snprintf(path, sizeof(path), "%s", cgroup_path(s->cg, r->r.cgroup_id));
 	r->r.gen = s->a->gen;
 	sockjudge(agent_policy(s->a), &f, &r->r);
 }
@@ -485,14 +507,12 @@ static int diag_destroy(struct scan *s, const struct rec *r)
 	return err;
 }
 
-/* Act as mode asks, then hand the socket to fn. */
-static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
-		   sockets_fn fn, void *ctx)
+/* Act as mode asks, then keep what the socket's event says in out. */
+static int settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
+		  struct found *out)
 {
 	struct nfsg_existing_event ev = {};
 	const struct policy_set *set = &s->a->sets[r->r.gen & 1];
-	struct sockets_entry ent = { .ev = &ev, .comm = r->comm };
-	char cgroup[NFSG_PATH_LEN * 4];
 	bool violating = r->r.verdict == NFSG_VERDICT_REFUSE ||
 			 r->r.verdict == NFSG_VERDICT_AUDIT;
 	bool destroy = r->r.verdict == NFSG_VERDICT_REFUSE &&
@@ -540,23 +560,25 @@ static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
 	ev.netns = r->r.netns;
 	ev.sport = r->r.sport;
 	ev.state = r->r.state;
-	snprintf(cgroup, sizeof(cgroup), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
-	ent.cgroup = cgroup;
-	ent.policy = r->r.policy < set->n ? set->p[r->r.policy].k.name : "?";
-	fn(ctx, &ent);
+	out->ev = ev;
+	snprintf(out->policy, sizeof(out->policy), "%s",
+		 r->r.policy < set->n ? set->p[r->r.policy].k.name : "?");
+	out->cgroup = strdup(cgroup_path(s->cg, r->r.cgroup_id));
+	return out->cgroup ? 0 : -ENOMEM;
 }
 
-int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
-		 sockets_fn fn, void *ctx, struct sockets_result *res)
+/* Walk, judge and abort as job->mode asks: the worker's whole task. */
+static int scan(struct sockets_job *job)
 {
-	struct scan s = { .a = a, .res = res, .home = -1 };
+	struct nfsg_agent *a = job->a;
+	struct scan s = { .a = a, .res = &job->res, .home = -1, .cg = job->cg };
 	bool iter = a->plan.sockets == SOCKETS_ITER;
 	const char *root, *c;
 	__u32 level = 0;
+	__u64 t0;
 	size_t i;
 	int err;
 
-	memset(res, 0, sizeof(*res));
 	s.home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s.home < 0) {
 		err = -errno;
@@ -570,12 +592,12 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		goto out;
 	}
 	s.udp = sockjudge_udp(agent_policy(a));
-	root = cgroup_path(&a->cg, a->cgroup_id);
+	root = cgroup_path(s.cg, a->cgroup_id);
 	snprintf(s.root, sizeof(s.root), "%s", strcmp(root, "/") ? root : "");
 	for (c = s.root; *c; c++)
 		level += *c == '/';
 	if (iter) {
-		a->g.skel->bss->nfsg_iter_destroy = mode;
+		a->g.skel->bss->nfsg_iter_destroy = job->mode;
 		a->g.skel->bss->nfsg_iter_root_id = a->cgroup_id;
 		a->g.skel->bss->nfsg_iter_root_level = level;
 	}
@@ -583,8 +605,8 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		err = iter ? walk_iter(&s, i) : walk_diag(&s, i);
 		if (err == -EPERM || err == -EINVAL || err == -ENOENT) {
 			/* Not ours to enter (or gone): counted, said below. */
-			res->netns_skipped++;
-			res->enter_err = err;
+			s.res->netns_skipped++;
+			s.res->enter_err = err;
 			err = 0;
 			continue;
 		}
@@ -593,22 +615,33 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 				(unsigned long long)s.ns[i].ino, strerror(-err));
 			goto out;
 		}
-		res->netns++;
+		s.res->netns++;
 	}
 	if (iter)
 		a->g.skel->bss->nfsg_iter_destroy = NFSG_ITER_LIST;
+	t0 = agent_clock_ns(CLOCK_MONOTONIC);
 	find_holders(&s);
+	s.res->holders_ns = agent_clock_ns(CLOCK_MONOTONIC) - t0;
+	job->found = calloc(s.n ? s.n : 1, sizeof(*job->found));
+	if (!job->found) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < s.n; i++) {
 		if (!iter)
 			judge_user(&s, &s.r[i]);
-		if (s.r[i].r.verdict)
-			settle(&s, &s.r[i], mode, fn, ctx);
+		if (!s.r[i].r.verdict)
+			continue;
+		err = settle(&s, &s.r[i], job->mode, &job->found[job->n_found]);
+		if (err)
+			goto out;
+		job->n_found++;
 	}
-	if (res->netns_skipped)
+	if (s.res->netns_skipped)
 		log_warn("existing connections: %u network namespace%s not entered (%s%s): their sockets are not listed",
-			 res->netns_skipped, res->netns_skipped == 1 ? "" : "s",
-			 strerror(-res->enter_err),
-			 res->enter_err == -EPERM ? ": entering another namespace needs CAP_SYS_ADMIN" : "");
+			 s.res->netns_skipped, s.res->netns_skipped == 1 ? "" : "s",
+			 strerror(-s.res->enter_err),
+			 s.res->enter_err == -EPERM ? ": entering another namespace needs CAP_SYS_ADMIN" : "");
 out:
 	if (iter && a->g.skel)
 		a->g.skel->bss->nfsg_iter_destroy = NFSG_ITER_LIST;
@@ -619,5 +652,119 @@ out:
 	free(s.r);
 	if (s.home >= 0)
 		close(s.home);
+	return err;
+}
+
+/*
+ * Reserved for the tests: NFSG_TEST_WALK_GATE names a FIFO, and each walk
+ * waits for one byte from it before it starts, so that a test holds a
+ * walk open while it asks the agent other things.
+ */
+static void test_gate(void)
+{
+	const char *path = getenv("NFSG_TEST_WALK_GATE");
+	char byte;
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (read(fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static void *worker(void *data)
+{
+	struct sockets_job *job = data;
+	__u64 one = 1, t0;
+
+	test_gate();
+	pthread_mutex_lock(&job->a->walk_lock);
+	t0 = agent_clock_ns(CLOCK_MONOTONIC);
+	job->err = scan(job);
+	job->res.walk_ns = agent_clock_ns(CLOCK_MONOTONIC) - t0;
+	pthread_mutex_unlock(&job->a->walk_lock);
+	/* Done: the loop's epoll sees the eventfd. */
+	if (write(job->fd, &one, sizeof(one)) != sizeof(one))
+		log_err("cannot tell the agent a walk ended: %s", strerror(errno));
+	return NULL;
+}
+
+int sockets_start(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+		  struct sockets_job **out)
+{
+	struct sockets_job *job = calloc(1, sizeof(*job));
+	int err;
+
+	*out = NULL;
+	if (!job)
+		return -ENOMEM;
+	job->a = a;
+	job->mode = mode;
+	job->fd = -1;
+	/* Its own cache of cgroup paths: the loop's is the loop's. */
+	job->cg = malloc(sizeof(*job->cg));
+	if (!job->cg) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memcpy(job->cg, &a->cg, sizeof(*job->cg));
+	job->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (job->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = -pthread_create(&job->thread, NULL, worker, job);
+	if (err)
+		goto fail;
+	*out = job;
+	return 0;
+fail:
+	log_err("cannot start a walk of existing connections: %s",
+		strerror(-err));
+	if (job->fd >= 0)
+		close(job->fd);
+	free(job->cg);
+	free(job);
+	return err;
+}
+
+int sockets_job_fd(const struct sockets_job *job)
+{
+	return job->fd;
+}
+
+int sockets_finish(struct sockets_job *job, sockets_fn fn, void *ctx,
+		   struct sockets_result *res)
+{
+	struct sockets_entry ent;
+	size_t i;
+	int err;
+
+	if (!job) {
+		memset(res, 0, sizeof(*res));
+		return -EAGAIN;
+	}
+	pthread_join(job->thread, NULL);
+	err = job->err;
+	*res = job->res;
+	for (i = 0; i < job->n_found; i++) {
+		ent = (struct sockets_entry){
+			.ev = &job->found[i].ev,
+			.cgroup = job->found[i].cgroup,
+			.policy = job->found[i].policy,
+			.comm = job->found[i].ev.e.comm,
+		};
+		if (!err && fn)
+			fn(ctx, &ent);
+		free(job->found[i].cgroup);
+	}
+	close(job->fd);
+	free(job->found);
+	free(job->cg);
+	free(job);
 	return err;
 }

@@ -43,6 +43,8 @@ struct sockets_result {
 	__u32 destroyed;
 	__u32 failed;		/* abort asked, and it failed */
 	int enter_err;		/* why a namespace could not be entered */
+	__u64 walk_ns;		/* the walk took, in all (CLOCK_MONOTONIC) */
+	__u64 holders_ns;	/* ... of it, finding the holders in /proc */
 };
 
 /* One socket, with what its ids resolve to. */
@@ -56,12 +58,26 @@ struct sockets_entry {
 typedef void (*sockets_fn)(void *ctx, const struct sockets_entry *s);
 
 /*
- * Walk, judge and (mode) abort; fn gets every governed socket. Returns 0
- * or -errno after saying why (a namespace that cannot be entered is not
- * an error: it is counted).
+ * A walk runs in a thread of its own, so that the agent's loop (events,
+ * the control socket, metrics) goes on meanwhile. It reads the agent's
+ * active policy set and holds a->walk_lock all along: whoever changes the
+ * set (agent_reload) takes the lock first. Every socket it finds is
+ * judged and, as mode asks, aborted in the thread; events are the loop's.
  */
-int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
-		 sockets_fn fn, void *ctx, struct sockets_result *res);
+struct sockets_job;
+/* Start a walk: 0 and *job, or -errno after saying why. */
+int sockets_start(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+		  struct sockets_job **job);
+/* Readable (an eventfd) once the walk has ended. */
+int sockets_job_fd(const struct sockets_job *job);
+/*
+ * Wait for the walk's end, hand every governed socket to fn (if the walk
+ * succeeded; fn may be NULL), fill res, and release the job. Returns the
+ * walk's 0 or -errno (a namespace that cannot be entered is not an error:
+ * it is counted); -EAGAIN for a NULL job, a walk that could not start.
+ */
+int sockets_finish(struct sockets_job *job, sockets_fn fn, void *ctx,
+		   struct sockets_result *res);
 
 /* The name of a TCP state ("established"), or "?". */
 const char *sockets_state_name(__u8 state);
