@@ -706,3 +706,29 @@ int nfsg_iter_udp_d(struct bpf_iter__udp *ctx)
 {
 	return existing_udp(ctx, true);
 }
+
+/*
+ * The holders of sockets (include/guard.h, struct nfsg_file_record): one
+ * record per socket file of each process, from Linux 5.8. The iterator
+ * visits each thread group's files table once.
+ */
+SEC("iter/task_file")
+int nfsg_iter_files(struct bpf_iter__task_file *ctx)
+{
+	struct nfsg_file_record r = {};
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct inode *inode;
+
+	if (!task || !file)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	r.ino = BPF_CORE_READ(inode, i_ino);
+	r.gid = BPF_CORE_READ(inode, i_gid.val);
+	r.pid = BPF_CORE_READ(task, tgid);
+	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), task->comm);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}

@@ -382,6 +382,22 @@ struct nfsg_sock_record {
 	__u8 __pad[5];
 };
 
+/*
+ * The holders of sockets (existing connections), where the kernel has
+ * task_file iterators (Linux 5.8): the guard object's iter/task_file
+ * program writes one record per socket file a process holds open, for
+ * each thread group once (its leader's files table), with no ptrace
+ * check: the agent needs no CAP_SYS_PTRACE to name other users'
+ * processes. pid is the kernel's (the initial pid namespace's), comm the
+ * leader's, as hostile as any comm; gid is the socket inode's.
+ */
+struct nfsg_file_record {
+	__u64 ino;		/* inode of the socket file (ss's ino) */
+	__u32 pid;		/* tgid */
+	__u32 gid;		/* the inode's i_gid */
+	char comm[NFSG_COMM_LEN];
+};
+
 /* What the agent did with an existing connection. */
 enum nfsg_existing_action {
 	NFSG_EXISTING_LISTED = 0,	/* nothing asked: listed only */

@@ -117,8 +117,8 @@ class Env:
         with open(self.conf, "w") as f:
             f.write(text)
 
-    def agent(self, env):
-        wrap = ["env"] + [f"{k}={v}" for k, v in env.items()]
+    def agent(self, env, prefix=()):
+        wrap = list(prefix) + ["env"] + [f"{k}={v}" for k, v in env.items()]
         return self.stack.enter_context(Agent(
             ["--cgroup", self.cg.rel, "--config", self.conf, "--json"],
             wrap=wrap))
@@ -384,6 +384,36 @@ def loop_serves_during_a_walk():
         check(lines[0]["ok"], f"the walk's answer: {lines[0]}")
         check_eq(len(mine(lines[1:], u.pid)), 1,
                  "the uid-1000 connection in the walk's answer")
+
+
+@case
+def holders_named_without_ptrace():
+    """An agent without CAP_SYS_PTRACE (as under the shipped unit) cannot
+    read uid 1000's /proc/PID/fd: the task_file iterator names the holder
+    all the same (pid, comm, gid); where it is not used (forced with
+    NFSG_TEST_NO_TASK_FILES), the holder is unknown, as documented."""
+    p = probe()
+    no_ptrace = ["setpriv", "--inh-caps=-sys_ptrace",
+                 "--bounding-set=-sys_ptrace"]
+    ways = [("proc", {"NFSG_TEST_NO_TASK_FILES": "1"})]
+    if p_feat(p, "task_files"):
+        ways.insert(0, ("iterator", {}))
+    for name, env in ways:
+        with contextlib.ExitStack() as stack:
+            e = Env(stack)
+            e.config("[default]\n")
+            agent = e.agent(env, prefix=no_ptrace)
+            u = e.user[0]
+            rc, head, rows = sockets(agent)
+            check_eq(head.get("holders_from"), name, "the holders' path")
+            row = [x for x in rows if x["uid"] == UNPRIV]
+            check_eq(len(row), 1, f"[{name}] the uid-1000 row")
+            got = (row[0]["pid"], row[0]["comm"], row[0]["gid"])
+            if name == "iterator":
+                check_eq(got, (u.pid, "python3", UNPRIV),
+                         "[iterator] uid 1000's holder")
+            else:
+                check_eq(row[0]["pid"], 0, "[proc] no holder without ptrace")
 
 
 @case

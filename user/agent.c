@@ -218,10 +218,10 @@ static void check_done(struct nfsg_agent *a, void *ctx,
 		return;
 	}
 	a->stats.existing_scans++;
-	log_info("existing connections (%s): %u governed, %u violating, %u aborted, %u not aborted; listed with %s in %u network namespace%s, aborted with %s; %llu ms (%llu finding holders)",
+	log_info("existing connections (%s): %u governed, %u violating, %u aborted, %u not aborted; listed with %s in %u network namespace%s, aborted with %s, holders from %s; %llu ms (%llu finding holders)",
 		 when, r.found, r.violating, r.destroyed, r.failed,
 		 probe_sockets_name(&a->plan), r.netns, r.netns == 1 ? "" : "s",
-		 probe_destroy_name(&a->plan),
+		 probe_destroy_name(&a->plan), probe_holders_name(&a->plan),
 		 (unsigned long long)(r.walk_ns / 1000000),
 		 (unsigned long long)(r.holders_ns / 1000000));
 }

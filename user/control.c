@@ -511,9 +511,9 @@ static void sockets_done(struct nfsg_agent *a, void *ctx,
 		fprintf(m, "{\"ok\":false,\"type\":\"sockets\",\"error\":\"%s\"}\n",
 			strerror(-err));
 	else
-		fprintf(m, "{\"ok\":true,\"type\":\"sockets\",\"listing\":\"%s\",\"destroy\":\"%s\",\"netns\":%u,\"netns_skipped\":%u,\"found\":%u,\"violating\":%u,\"destroyed\":%u,\"failed\":%u}\n",
+		fprintf(m, "{\"ok\":true,\"type\":\"sockets\",\"listing\":\"%s\",\"destroy\":\"%s\",\"holders_from\":\"%s\",\"netns\":%u,\"netns_skipped\":%u,\"found\":%u,\"violating\":%u,\"destroyed\":%u,\"failed\":%u}\n",
 			probe_sockets_name(&a->plan), probe_destroy_name(&a->plan),
-			res.netns, res.netns_skipped, res.found, res.violating,
+			probe_holders_name(&a->plan), res.netns, res.netns_skipped, res.found, res.violating,
 			res.destroyed, res.failed);
 	if (!err && rows)
 		fwrite(rows, 1, rows_len, m);

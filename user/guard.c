@@ -23,6 +23,7 @@ _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key lay
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
 _Static_assert(sizeof(struct nfsg_sock_record) == 96, "nfsg_sock_record layout");
+_Static_assert(sizeof(struct nfsg_file_record) == 32, "nfsg_file_record layout");
 _Static_assert(sizeof(struct nfsg_existing_event) == 152,
 	       "nfsg_existing_event layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 88 + NFSG_PATH_LEN,
@@ -251,6 +252,10 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		g->iter_prog[GUARD_ITER_UDP] = d ? g->skel->progs.nfsg_iter_udp_d
 						 : g->skel->progs.nfsg_iter_udp;
 	}
+	if (o->plan->holders == HOLDERS_ITER)
+		g->iter_prog[GUARD_ITER_FILES] = g->skel->progs.nfsg_iter_files;
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_files,
+				  g->iter_prog[GUARD_ITER_FILES] != NULL);
 	g->skel->rodata->iter_cookie = o->plan->sockets_cookie;
 	bpf_program__set_autoload(g->skel->progs.nfsg_iter_tcp,
 				  g->iter_prog[GUARD_ITER_TCP] == g->skel->progs.nfsg_iter_tcp);

@@ -41,10 +41,12 @@ struct guard_inner_def {
 	__u32 type, key_size, value_size, flags, max_entries;
 };
 
-/* The socket iterators (existing connections), one a protocol. */
+/* The iterators of existing connections: one a protocol, and the one
+ * that finds the processes holding sockets. */
 enum guard_iter {
 	GUARD_ITER_TCP,
 	GUARD_ITER_UDP,
+	GUARD_ITER_FILES,	/* not a protocol's: the holders of sockets */
 	GUARD_ITERS,
 };
 

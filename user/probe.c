@@ -59,6 +59,8 @@ static const struct {
 			      "violating existing connections are aborted with sock_diag's SOCK_DESTROY" },
 	[KF_DIAG_DESTROY] = { "diag_destroy", "sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY)", "4.5 with CONFIG_INET_DIAG_DESTROY=y",
 			      "no abort of connects the backstop refused (they time out), nor of existing connections without sock_destroy" },
+	[KF_TASK_FILES] = { "task_files", "task_file iterators (iter/task_file) naming the processes that hold a socket", "5.8",
+			    "the holders of existing connections are found through /proc/PID/fd, which needs CAP_SYS_PTRACE for other users' processes" },
 };
 
 const char *kfeature_name(enum kfeature k)
@@ -84,6 +86,11 @@ const char *kfeature_without(enum kfeature k)
 const char *probe_sockets_name(const struct kplan *p)
 {
 	return p->sockets == SOCKETS_ITER ? "iterator" : "sock_diag";
+}
+
+const char *probe_holders_name(const struct kplan *p)
+{
+	return p->holders == HOLDERS_ITER ? "iterator" : "proc";
 }
 
 const char *probe_destroy_name(const struct kplan *p)
@@ -224,6 +231,7 @@ void probe_features(struct kfeatures *f)
 					prog_loads("nfsg_pr_iterudp");
 		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
 					   prog_loads("nfsg_pr_destroy");
+		f->have[KF_TASK_FILES] = prog_loads("nfsg_pr_taskfile");
 	}
 	f->have[KF_DIAG_DESTROY] = diag_destroys();
 	f->have[KF_TRACE_ERRORS] =
@@ -239,6 +247,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_SKB_PID] = f->have[KF_SKB_COMM] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_ITER"))
 		f->have[KF_SOCK_ITER] = false;
+	if (getenv("NFSG_TEST_NO_TASK_FILES"))
+		f->have[KF_TASK_FILES] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_DESTROY") || !f->have[KF_SOCK_ITER])
 		f->have[KF_SOCK_DESTROY] = false;
 	log_libbpf_quiet(quiet);
@@ -261,6 +271,7 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 	p->diag_destroy = f->have[KF_DIAG_DESTROY];
 	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
 	p->sockets_cookie = p->sockets == SOCKETS_ITER && f->have[KF_TRACE];
+	p->holders = f->have[KF_TASK_FILES] ? HOLDERS_ITER : HOLDERS_PROC;
 	if (f->have[KF_SOCK_DESTROY])
 		p->destroy = DESTROY_BPF;
 	else if (f->have[KF_DIAG_DESTROY])

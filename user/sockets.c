@@ -216,61 +216,81 @@ static int leave(struct scan *s, size_t i)
 	return 0;
 }
 
-/* Read one walk of an iterator (fd) into records of namespace i. */
-static int read_walk(struct scan *s, size_t i, int fd)
+/* Read a walk of an iterator (fd) of records of size bytes each: 0 and
+ * *buf (the caller frees it) of *n records, or -errno after saying why. */
+static int read_records(int fd, size_t size, char **buf, size_t *n)
 {
-	size_t len = 0, cap = 64 * sizeof(struct nfsg_sock_record), k;
-	char *buf = malloc(cap), *grown;
-	struct rec *r;
+	size_t len = 0, cap = 64 * size;
+	char *grown;
+	ssize_t got;
 	int err = 0;
-	ssize_t n;
 
-	if (!buf)
+	*n = 0;
+	*buf = malloc(cap);
+	if (!*buf)
 		return -ENOMEM;
 	for (;;) {
 		if (len == cap) {
-			if (cap >= MAX_RECORDS * sizeof(struct nfsg_sock_record)) {
+			if (cap >= MAX_RECORDS * size) {
 				err = -E2BIG;
-				goto out;
+				break;
 			}
-			grown = realloc(buf, 2 * cap);
+			grown = realloc(*buf, 2 * cap);
 			if (!grown) {
 				err = -ENOMEM;
-				goto out;
+				break;
 			}
-			buf = grown;
+			*buf = grown;
 			cap *= 2;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
+		got = read(fd, *buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (got < 0) {
 			err = -errno;
-			log_err("reading the socket iterator failed: %s",
+			log_err("reading an iterator of existing connections failed: %s",
 				strerror(-err));
-			goto out;
-		}
-		if (!n)
 			break;
-		len += n;
+		}
+		if (!got)
+			break;
+		len += got;
 	}
-	if (len % sizeof(struct nfsg_sock_record)) {
-		log_err("the socket iterator wrote %zu bytes, not whole records: agent and programs are from different builds",
+	if (!err && len % size) {
+		log_err("an iterator of existing connections wrote %zu bytes, not whole records: agent and programs are from different builds",
 			len);
 		err = -EBADMSG;
-		goto out;
 	}
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+		return err;
+	}
+	*n = len / size;
+	return 0;
+}
+
+/* Read one walk of a socket iterator (fd) into records of namespace i. */
+static int read_walk(struct scan *s, size_t i, int fd)
+{
+	char *buf;
+	struct rec *r;
+	size_t n, k;
+	int err;
+
+	err = read_records(fd, sizeof(struct nfsg_sock_record), &buf, &n);
+	if (err)
+		return err;
 	s->cur_ns = i;
-	for (k = 0; k < len; k += sizeof(struct nfsg_sock_record)) {
+	for (k = 0; k < n && !err; k++) {
 		r = rec_add(s);
 		if (!r) {
 			err = -E2BIG;
-			goto out;
+			break;
 		}
-		memcpy(&r->r, buf + k, sizeof(r->r));
+		memcpy(&r->r, buf + k * sizeof(r->r), sizeof(r->r));
 		r->r.netns = s->ns[i].ino;
 	}
-out:
 	free(buf);
 	return err;
 }
@@ -279,7 +299,8 @@ out:
  * their records, judged. Both are opened inside it, then read outside. */
 static int walk_iter(struct scan *s, size_t i)
 {
-	int fd[GUARD_ITERS] = { -1, -1 }, err, k;
+	int fd[] = { [GUARD_ITER_TCP] = -1, [GUARD_ITER_UDP] = -1 }, err;
+	size_t k;
 
 	err = enter(s, i);
 	if (err)
@@ -288,12 +309,12 @@ static int walk_iter(struct scan *s, size_t i)
 	if (fd[GUARD_ITER_TCP] >= 0 && s->udp)
 		fd[GUARD_ITER_UDP] = guard_iter_open(&s->a->g, GUARD_ITER_UDP);
 	err = leave(s, i);
-	for (k = 0; k < GUARD_ITERS && !err; k++) {
+	for (k = 0; k < sizeof(fd) / sizeof(fd[0]) && !err; k++) {
 		if (fd[k] == -1)
 			continue;
 		err = fd[k] < 0 ? fd[k] : read_walk(s, i, fd[k]);
 	}
-	for (k = 0; k < GUARD_ITERS; k++)
+	for (k = 0; k < sizeof(fd) / sizeof(fd[0]); k++)
 		if (fd[k] >= 0)
 			close(fd[k]);
 	return err;
@@ -391,24 +412,44 @@ static void read_comm(const char *pid, char comm[NFSG_COMM_LEN])
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
-/*
- * The processes holding each socket, by a walk of /proc/PID/fd (bounded:
- * links of at most 63 bytes, numbers checked). A process whose fds we
- * may not read (another user's, without CAP_SYS_PTRACE) is not found.
- */
-static void find_holders(struct scan *s)
+/* Process pid (comm, and the socket inode's gid) holds the socket of
+ * record r; one of its fds is enough. */
+static void add_holder(struct rec *r, __u32 pid, const char *comm, __u32 gid)
 {
-	char path[64], *pid;
+	if (r->last_pid == pid)
+		return;		/* another fd of the same process */
+	if (!r->n_pids) {
+		r->holder_gid = gid;
+		snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	}
+	if (r->n_pids < NFSG_SOCK_PIDS)
+		r->pids[r->n_pids] = pid;
+	r->n_pids++;
+	r->last_pid = pid;
+}
+
+static struct rec *rec_of_ino(struct scan *s, __u64 ino)
+{
+	struct rec key = { .r.ino = ino };
+
+	return ino ? bsearch(&key, s->r, s->n, sizeof(*s->r), by_ino) : NULL;
+}
+
+/*
+ * The holders by a walk of /proc/PID/fd (bounded: links of at most 63
+ * bytes, numbers checked). A process whose fds we may not read (another
+ * user's, without CAP_SYS_PTRACE) is not found.
+ */
+static void holders_proc(struct scan *s)
+{
+	char path[64], comm[NFSG_COMM_LEN], *pid;
 	struct dirent *d, *f;
-	struct rec key, *r;
 	struct stat st;
 	DIR *proc, *fds;
+	struct rec *r;
 	__u32 npid;
 	int dir;
 
-	if (!s->n)
-		return;
-	qsort(s->r, s->n, sizeof(*s->r), by_ino);
 	proc = opendir("/proc");
 	while (proc && (d = readdir(proc))) {
 		pid = d->d_name;
@@ -424,27 +465,63 @@ static void find_holders(struct scan *s)
 			continue;
 		}
 		while ((f = readdir(fds))) {
-			key.r.ino = socket_link_ino(dir, f->d_name);
-			if (!key.r.ino)
+			r = rec_of_ino(s, socket_link_ino(dir, f->d_name));
+			if (!r || r->last_pid == npid)
 				continue;
-			r = bsearch(&key, s->r, s->n, sizeof(*s->r), by_ino);
-			if (!r)
-				continue;
-			if (r->last_pid == npid)
-				continue;	/* another fd of the same process */
-			if (!r->n_pids && !fstatat(dir, f->d_name, &st, 0)) {
-				r->holder_gid = st.st_gid;
-				read_comm(pid, r->comm);
+			comm[0] = '\0';
+			st.st_gid = NFSG_ID_UNKNOWN;
+			if (!r->n_pids) {
+				if (fstatat(dir, f->d_name, &st, 0))
+					st.st_gid = NFSG_ID_UNKNOWN;
+				read_comm(pid, comm);
 			}
-			if (r->n_pids < NFSG_SOCK_PIDS)
-				r->pids[r->n_pids] = npid;
-			r->n_pids++;
-			r->last_pid = npid;
+			add_holder(r, npid, comm, st.st_gid);
 		}
 		closedir(fds);
 	}
 	if (proc)
 		closedir(proc);
+}
+
+/* The holders by one walk of the task_file iterator: no ptrace check. */
+static int holders_iter(struct scan *s)
+{
+	const struct nfsg_file_record *f;
+	char *buf, comm[NFSG_COMM_LEN];
+	struct rec *r;
+	size_t n, k;
+	int fd, err;
+
+	fd = guard_iter_open(&s->a->g, GUARD_ITER_FILES);
+	if (fd < 0)
+		return fd;
+	err = read_records(fd, sizeof(*f), &buf, &n);
+	close(fd);
+	if (err)
+		return err;
+	for (k = 0; k < n; k++) {
+		f = (const void *)(buf + k * sizeof(*f));
+		r = rec_of_ino(s, f->ino);
+		if (!r)
+			continue;
+		memcpy(comm, f->comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		add_holder(r, f->pid, comm, f->gid);
+	}
+	free(buf);
+	return 0;
+}
+
+/* The processes holding each socket, as probe_plan chose. */
+static int find_holders(struct scan *s)
+{
+	if (!s->n)
+		return 0;
+	qsort(s->r, s->n, sizeof(*s->r), by_ino);
+	if (s->a->plan.holders == HOLDERS_ITER)
+		return holders_iter(s);
+	holders_proc(s);
+	return 0;
 }
 
 /* The sock_diag path's verdict on r, with the agent's active policy set. */
@@ -620,8 +697,13 @@ static int scan(struct sockets_job *job)
 	if (iter)
 		a->g.skel->bss->nfsg_iter_destroy = NFSG_ITER_LIST;
 	t0 = agent_clock_ns(CLOCK_MONOTONIC);
-	find_holders(&s);
+	err = find_holders(&s);
 	s.res->holders_ns = agent_clock_ns(CLOCK_MONOTONIC) - t0;
+	if (err) {
+		log_err("cannot find the processes holding sockets: %s",
+			strerror(-err));
+		goto out;
+	}
 	job->found = calloc(s.n ? s.n : 1, sizeof(*job->found));
 	if (!job->found) {
 		err = -ENOMEM;
