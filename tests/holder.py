@@ -47,21 +47,30 @@ def listen(addr, port):
         threading.Thread(target=echo, args=(conn,), daemon=True).start()
 
 
-def connect(addr, port):
-    s = socket.socket(family(addr), socket.SOCK_STREAM)
+def connected(addr, port, kind):
+    """A socket of kind connected to addr:port, reported on stdout; None
+    (after reporting the error) if the connect failed."""
+    s = socket.socket(family(addr), kind)
     try:
         s.connect((addr, port))
     except OSError as e:
         print(json.dumps({"pid": os.getpid(),
                           "error": errno.errorcode.get(e.errno, "?")}),
               flush=True)
-        return
+        return None
     print(json.dumps({"pid": os.getpid(), "sport": s.getsockname()[1]}),
           flush=True)
     s.settimeout(5)
-    for line in sys.stdin:
-        if line.strip() != "ping":
-            continue
+    return s
+
+
+def pings():
+    return (l for l in sys.stdin if l.strip() == "ping")
+
+
+def connect(addr, port):
+    s = connected(addr, port, socket.SOCK_STREAM)
+    for _ in pings() if s else ():
         try:
             s.sendall(b"ping")
             got = b""
@@ -98,20 +107,8 @@ def outcome(fn):
 
 
 def udp_connect(addr, port):
-    s = socket.socket(family(addr), socket.SOCK_DGRAM)
-    try:
-        s.connect((addr, port))
-    except OSError as e:
-        print(json.dumps({"pid": os.getpid(),
-                          "error": errno.errorcode.get(e.errno, "?")}),
-              flush=True)
-        return
-    print(json.dumps({"pid": os.getpid(), "sport": s.getsockname()[1]}),
-          flush=True)
-    s.settimeout(5)
-    for line in sys.stdin:
-        if line.strip() != "ping":
-            continue
+    s = connected(addr, port, socket.SOCK_DGRAM)
+    for _ in pings() if s else ():
         sent = outcome(lambda: s.send(b"ping"))
         got = outcome(lambda: s.recv(4))
         print(json.dumps({"result": sent if sent != "ok" else got,

@@ -188,7 +188,9 @@ static int collect_netns(struct scan *s)
 	while (dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		fd = openat(dirfd(dir), d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* Never to block on whatever else is there (a FIFO). */
+		fd = openat(dirfd(dir), d->d_name,
+			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd >= 0)
 			ns_add(s, fd);
 	}
