@@ -228,6 +228,15 @@ int sockdiag_find(int fd, const struct sockdiag_sock *s,
 	if (!buf)
 		return -ENOMEM;
 	any.cookie = SOCKDIAG_NOCOOKIE;
+	if (s->protocol == IPPROTO_UDP) {
+		/* udp_dump_one() takes src for the peer and dst for the
+		 * socket's own ("swapped for historical reasons"), unlike
+		 * its SOCK_DESTROY: ask for the socket, not its peer's. */
+		memcpy(any.saddr, s->daddr, sizeof(any.saddr));
+		memcpy(any.daddr, s->saddr, sizeof(any.daddr));
+		any.sport = s->dport;
+		any.dport = s->sport;
+	}
 	nlh = one_request(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, seq, &any);
 	err = send_request(fd, nlh, 1);
 	if (err)
