@@ -172,10 +172,12 @@ void agent_remove_sink(struct nfsg_agent *a, struct agent_sink *s);
 const char *agent_event_line(struct agent_event *ev, enum format_kind k,
 			     size_t *len);
 /*
- * Check the connections that exist now against the policy in force: each
- * violating one becomes an event of kind existing for every sink, and is
- * aborted where its policy says existing = destroy. when names the moment
- * ("start", "reload") in the log line. Returns 0 or -errno.
+ * Check the connections that exist now against the policy in force, in a
+ * walk off the loop (agent_walk): when it ends, each violating one
+ * becomes an event of kind existing for every sink, aborted where its
+ * policy says existing = destroy, and one line names the moment (when:
+ * "start", "reload") with the totals. Returns 0, or -errno when the walk
+ * cannot even be asked for.
  */
 int agent_check_existing(struct nfsg_agent *a, const char *when);
 /*
