@@ -20,6 +20,10 @@
 #define TCP_CLOSE 7
 #define TCP_CLOSE_WAIT 8
 
+/* File types (include/uapi/linux/stat.h). */
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
 /* Return values of cgroup sock_addr programs. */
 #define SK_VERDICT_REFUSE 0	/* the syscall fails with EPERM */
 #define SK_VERDICT_PASS 1

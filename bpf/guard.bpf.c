@@ -367,10 +367,8 @@ static __always_inline void fill_egress(struct nfsg_egress_event *r,
 
 /* The socket's own destination, as its connect hook judged it. */
 static __always_inline void socket_dest(struct attempt *a,
-					const struct tcp_sock *tp)
+					const struct sock_common *c)
 {
-	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
-
 	a->family = c->skc_family;
 	a->port = bpf_ntohs(c->skc_dport);
 	if (a->family == AF_INET) {
@@ -424,7 +422,7 @@ static __always_inline int backstop(struct __sk_buff *skb, int how)
 	/* Headers we cannot read for certain: the socket's own
 	 * destination, the one its connect hook judged. */
 	if (!packet_dest(skb, a.daddr, &a.family, &a.port))
-		socket_dest(&a, tp);
+		socket_dest(&a, &tp->inet_conn.icsk_inet.sk.__sk_common);
 	/* Most SYNs go to ports nothing governs: the socket's own view of
 	 * its destination is read only for the others. */
 	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
@@ -566,13 +564,19 @@ int BPF_PROG(nfsg_cg_rmdir, struct cgroup *cg, const char *path)
 
 /*
  * Existing connections (include/guard.h, "Existing connections"): every
- * TCP socket of the iterator's network namespace, judged by judge() on
- * its own destination, as its connect hook judged it. One record per
- * governed socket goes to the seq file; a refused one is aborted when
- * nfsg_iter_destroy asks (bpf_sock_destroy, Linux 6.5, in a program of
- * its own so that older kernels load the rest).
+ * TCP socket, and every connected UDP socket, of the iterator's network
+ * namespace, judged by judge() on its own destination, as its connect
+ * (or sendmsg) hook judged it. One record per governed socket goes to the
+ * seq file; a refused one is aborted when nfsg_iter_destroy asks
+ * (bpf_sock_destroy, Linux 6.5, in programs of their own so that older
+ * kernels load the rest).
  */
 extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
+
+/* Set by the loader: bpf_get_socket_cookie() is callable here (Linux
+ * 5.12, probed as KF_TRACE); else the record carries skc_cookie, 0 for a
+ * socket nobody asked a cookie of, and the agent finds it by sock_diag. */
+const volatile bool iter_cookie = false;
 
 /* Set by the agent before each walk: enum nfsg_iter_destroy, and the
  * cgroup the hooks are attached to (its id and level): a socket outside
@@ -605,9 +609,8 @@ static __always_inline bool destroy_wanted(const struct judgement *j)
 
 /* The socket's addresses and namespace, as the agent finds it again. */
 static __always_inline void fill_record_addrs(struct nfsg_sock_record *r,
-					      const struct tcp_sock *tp)
+					      const struct sock_common *c)
 {
-	const struct sock_common *c = &tp->inet_conn.icsk_inet.sk.__sk_common;
 	__u32 *d = (__u32 *)r->daddr, *s = (__u32 *)r->saddr;
 
 	r->family = c->skc_family;
@@ -622,35 +625,38 @@ static __always_inline void fill_record_addrs(struct nfsg_sock_record *r,
 	}
 }
 
-static __always_inline int existing(struct bpf_iter__tcp *ctx, bool destroy)
+/*
+ * One socket of a walk: skc is the iterator's own pointer (what the
+ * helpers take), sk the same socket as a struct sock; protocol and govern
+ * say how its hook judged it (NFSG_PROTO_TCP/_GOVERN_TCP or _UDP).
+ */
+static __always_inline int existing(struct seq_file *seq,
+				    struct sock_common *skc,
+				    const struct sock *sk, __u16 protocol,
+				    __u8 govern, bool destroy)
 {
-	struct sock_common *skc = ctx->sk_common;
-	struct attempt a = { .protocol = NFSG_PROTO_TCP,
-			     .govern = NFSG_GOVERN_TCP };
+	struct attempt a = { .protocol = protocol, .govern = govern };
 	struct nfsg_sock_record r = {};
-	const struct tcp_sock *tp;
 	struct judgement j;
 	__u8 state;
 
-	if (!skc)
-		return 0;
 	state = BPF_CORE_READ(skc, skc_state);
-	if (state != TCP_ESTABLISHED && state != TCP_SYN_SENT &&
-	    state != TCP_CLOSE_WAIT)
+	/* UDP: connected (TCP_ESTABLISHED); TCP: also connecting and
+	 * half-closed by the peer (still writable). */
+	if (state != TCP_ESTABLISHED &&
+	    (govern == NFSG_GOVERN_UDP ||
+	     (state != TCP_SYN_SENT && state != TCP_CLOSE_WAIT)))
 		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);
-	if (!tp)
+	socket_dest(&a, skc);
+	if (!port_filtered(govern, a.port))
 		return 0;
-	socket_dest(&a, tp);
-	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
-		return 0;
-	a.sk = (const struct sock *)tp;
+	a.sk = sk;
 	if (!under_attach_point(a.sk))
 		return 0;
 	judge(&a, &j, NFSG_BUILD_PROBED);
 	if (!j.verdict)
 		return 0;
-	fill_record_addrs(&r, tp);
+	fill_record_addrs(&r, skc);
 	r.state = state;
 	r.dport = a.port;
 	r.protocol = a.protocol;
@@ -662,25 +668,92 @@ static __always_inline int existing(struct bpf_iter__tcp *ctx, bool destroy)
 	r.reason = j.reason;
 	r.cgroup_id = cgroup_id(socket_cgroup(a.sk, NFSG_BUILD_PROBED),
 				NFSG_BUILD_PROBED);
-	r.cookie = BPF_CORE_READ(skc, skc_cookie.counter);
+	/* A cookie for every socket, so that sock_diag aborts this one. */
+	r.cookie = iter_cookie ? bpf_get_socket_cookie(skc)
+			       : BPF_CORE_READ(skc, skc_cookie.counter);
 	r.ino = socket_ino(a.sk);
 	r.destroyed = NFSG_NOT_DESTROYED;
 	if (destroy && destroy_wanted(&j) && bpf_sock_destroy)
 		r.destroyed = bpf_sock_destroy(skc);
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;
+}
+
+static __always_inline int existing_tcp(struct bpf_iter__tcp *ctx,
+					bool destroy)
+{
+	struct sock_common *skc = ctx->sk_common;
+	const struct tcp_sock *tp;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	return existing(ctx->meta->seq, skc, (const struct sock *)tp,
+			NFSG_PROTO_TCP, NFSG_GOVERN_TCP, destroy);
+}
+
+static __always_inline int existing_udp(struct bpf_iter__udp *ctx,
+					bool destroy)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+
+	if (!udp)
+		return 0;
+	return existing(ctx->meta->seq, (struct sock_common *)udp,
+			(const struct sock *)udp, NFSG_PROTO_UDP,
+			NFSG_GOVERN_UDP, destroy);
 }
 
 /* List and judge only: from Linux 5.10. */
 SEC("iter/tcp")
 int nfsg_iter_tcp(struct bpf_iter__tcp *ctx)
 {
-	return existing(ctx, false);
+	return existing_tcp(ctx, false);
+}
+
+SEC("iter/udp")
+int nfsg_iter_udp(struct bpf_iter__udp *ctx)
+{
+	return existing_udp(ctx, false);
 }
 
 /* The same, aborting as asked: Linux 6.5 (bpf_sock_destroy). */
 SEC("iter/tcp")
 int nfsg_iter_tcp_d(struct bpf_iter__tcp *ctx)
 {
-	return existing(ctx, true);
+	return existing_tcp(ctx, true);
+}
+
+SEC("iter/udp")
+int nfsg_iter_udp_d(struct bpf_iter__udp *ctx)
+{
+	return existing_udp(ctx, true);
+}
+
+/*
+ * The holders of sockets (include/guard.h, struct nfsg_file_record): one
+ * record per socket file of each process, from Linux 5.8. The iterator
+ * visits each thread group's files table once.
+ */
+SEC("iter/task_file")
+int nfsg_iter_files(struct bpf_iter__task_file *ctx)
+{
+	struct nfsg_file_record r = {};
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct inode *inode;
+
+	if (!task || !file)
+		return 0;
+	inode = BPF_CORE_READ(file, f_inode);
+	if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return 0;
+	r.ino = BPF_CORE_READ(inode, i_ino);
+	r.gid = BPF_CORE_READ(inode, i_gid.val);
+	r.pid = BPF_CORE_READ(task, tgid);
+	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), task->comm);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
 }

@@ -92,6 +92,22 @@ int nfsg_pr_itertcp(struct bpf_iter__tcp *ctx)
 	return skc && bpf_skc_to_tcp_sock(skc) ? 0 : 0;
 }
 
+/* UDP socket iterators (Linux 5.9): connected UDP sockets, listed with
+ * the TCP ones where UDP is governed. */
+SEC("iter/udp")
+int nfsg_pr_iterudp(struct bpf_iter__udp *ctx)
+{
+	return ctx->udp_sk ? 0 : 0;
+}
+
+/* task_file iterators (Linux 5.8): the holders of sockets, without
+ * /proc and its ptrace checks. */
+SEC("iter/task_file")
+int nfsg_pr_taskfile(struct bpf_iter__task_file *ctx)
+{
+	return ctx->file && ctx->task ? 0 : 0;
+}
+
 extern int bpf_sock_destroy(struct sock_common *sk) __ksym __weak;
 
 /* bpf_sock_destroy() from a TCP iterator (Linux 6.5). Called without a

@@ -356,18 +356,20 @@ struct nfsg_egress_event {
 
 /*
  * Existing connections (nfsguard sockets, and the agent at start, reload
- * and upgrade). The iterator program (iter/tcp, in the guard object, so
- * with its maps) walks the TCP sockets of the network namespace the
- * iterator was opened in, judges each full socket in SYN_SENT,
- * ESTABLISHED or CLOSE_WAIT whose destination port some policy governs
+ * and upgrade). The iterator programs (iter/tcp and iter/udp, in the
+ * guard object, so with its maps) walk the TCP and UDP sockets of the
+ * network namespace the iterator was opened in, judge each full TCP
+ * socket in SYN_SENT, ESTABLISHED or CLOSE_WAIT, and each connected UDP
+ * socket (TCP_ESTABLISHED), whose destination port some policy governs
  * with the same decision as the hooks (the socket's own destination, as
- * its connect hook judged it), and writes one record per governed socket
- * to the iterator's seq file. A refused one is aborted there with
- * bpf_sock_destroy() (Linux 6.5) when nfsg_iter_destroy asks for it; else
- * the agent aborts it with sock_diag's SOCK_DESTROY. An audited one
+ * its connect or sendmsg hook judged it), and write one record per
+ * governed socket to the iterator's seq file. A refused one is aborted
+ * there with bpf_sock_destroy() (Linux 6.5) when nfsg_iter_destroy asks
+ * for it; else the agent aborts it, by its cookie, with sock_diag's
+ * SOCK_DESTROY. An audited one
  * (mode audit) is reported, never aborted. Where no iterator can load,
  * the agent builds the same records from a sock_diag dump (see
- * user/sockets.c for how it judges them).
+ * user/sockjudge.h for how it judges them).
  */
 enum nfsg_iter_destroy {
 	NFSG_ITER_LIST = 0,		/* judge and list only */
@@ -380,7 +382,8 @@ enum nfsg_iter_destroy {
 #define NFSG_NOT_DESTROYED 1
 
 struct nfsg_sock_record {
-	__u64 cookie;		/* skc_cookie; 0 if nobody asked for it yet */
+	__u64 cookie;		/* bpf_get_socket_cookie() (Linux 5.12); before,
+				 * skc_cookie: 0 if nobody asked for it yet */
 	__u64 cgroup_id;	/* cgroup2 id of the socket's cgroup */
 	__u64 ino;		/* inode of the socket file (ss's ino); 0: none */
 	__u8 saddr[16];		/* network order; IPv4: first 4 bytes */
@@ -394,11 +397,27 @@ struct nfsg_sock_record {
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u16 sport;		/* host order */
 	__u16 dport;
-	__u16 protocol;		/* NFSG_PROTO_TCP or _MPTCP */
+	__u16 protocol;		/* NFSG_PROTO_TCP, _MPTCP or _UDP */
 	__u8 state;		/* TCP_ESTABLISHED ... (include/net/tcp_states.h) */
 	__u8 verdict;		/* enum nfsg_verdict */
 	__u8 reason;		/* enum nfsg_reason */
 	__u8 __pad[5];
+};
+
+/*
+ * The holders of sockets (existing connections), where the kernel has
+ * task_file iterators (Linux 5.8): the guard object's iter/task_file
+ * program writes one record per socket file a process holds open, for
+ * each thread group once (its leader's files table), with no ptrace
+ * check: the agent needs no CAP_SYS_PTRACE to name other users'
+ * processes. pid is the kernel's (the initial pid namespace's), comm the
+ * leader's, as hostile as any comm; gid is the socket inode's.
+ */
+struct nfsg_file_record {
+	__u64 ino;		/* inode of the socket file (ss's ino) */
+	__u32 pid;		/* tgid */
+	__u32 gid;		/* the inode's i_gid */
+	char comm[NFSG_COMM_LEN];
 };
 
 /* What the agent did with an existing connection. */

@@ -22,7 +22,8 @@ V4 = "127.0.0.1"
 HOOKS = ["nfsg_connect4", "nfsg_connect6", "nfsg_egress", "nfsg_sendmsg4",
          "nfsg_sendmsg6"]
 WATCHERS = ["nfsg_cg_mkdir", "nfsg_cg_rmdir"]
-ITERATORS = ["nfsg_iter_tcp", "nfsg_iter_tcp_d"]
+ITERATORS = ["nfsg_iter_files", "nfsg_iter_tcp", "nfsg_iter_tcp_d",
+             "nfsg_iter_udp", "nfsg_iter_udp_d"]
 
 # Shell prologues run in a private mount namespace (unshare -m) before the
 # agent: they take away, or rearrange, what the agent depends on.
@@ -128,9 +129,14 @@ def stop_detaches(sig):
             with Agent(["--cgroup", cg.rel]) as agent:
                 check_eq(sorted(attached_progs(cg)), HOOKS, "attached")
                 loaded = progs_of(agent.proc.pid)
-                # The socket iterator: the build that aborts, or the other.
-                iters = [n for n in loaded if n in ITERATORS]
-                check_eq(len(iters), 1, "the socket iterator loaded")
+                # The iterators: TCP's and UDP's, the builds that abort or
+                # the others, and the holders' (task_file).
+                iters = sorted(n for n in loaded if n in ITERATORS)
+                check(iters in (["nfsg_iter_files", "nfsg_iter_tcp",
+                                 "nfsg_iter_udp"],
+                                ["nfsg_iter_files", "nfsg_iter_tcp_d",
+                                 "nfsg_iter_udp_d"]),
+                      f"the iterators loaded: {iters}")
                 check_eq(sorted(n for n in loaded if n not in ITERATORS),
                          sorted(HOOKS + WATCHERS), "loaded")
                 r = connect(ns, cg, V4, NFS_PORT, uid=UNPRIV)

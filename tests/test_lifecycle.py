@@ -252,8 +252,8 @@ def uninstall_leaves_nothing_behind():
     with env() as e:
         a = e.agent()
         ids = set(progs_of(a.proc.pid).values())
-        check_eq(len(ids), len(HOOKS) + 3,
-                 "the agent's programs (hooks, watchers, socket iterator)")
+        check_eq(len(ids), len(HOOKS) + 5,
+                 "the agent's programs (hooks, watchers, three iterators)")
         a.stop(signal.SIGTERM)
         r = e.uninstall()
         check_eq(r.returncode, 0, f"uninstall: {r.stderr}")

@@ -207,25 +207,113 @@ static void existing_found(void *ctx, const struct sockets_entry *se)
 	agent_existing_event(ctx, se);
 }
 
-int agent_check_existing(struct nfsg_agent *a, const char *when)
+/* A check's walk ended: its events, and the log line. */
+static void check_done(struct nfsg_agent *a, void *ctx,
+		       struct sockets_job *job)
 {
+	const char *when = ctx;
 	struct sockets_result r;
 	int err;
 
 	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
 			     agent_clock_ns(CLOCK_BOOTTIME);
-	err = sockets_scan(a, NFSG_ITER_BY_POLICY, existing_found, a, &r);
+	err = sockets_finish(job, existing_found, a, &r);
 	if (err) {
 		log_err("existing connections (%s): not checked: %s", when,
 			strerror(-err));
-		return err;
+		return;
 	}
 	a->stats.existing_scans++;
-	log_info("existing connections (%s): %u governed, %u violating, %u aborted, %u not aborted; listed with %s in %u network namespace%s, aborted with %s",
+	log_info("existing connections (%s): %u governed, %u violating, %u aborted, %u not aborted; listed with %s in %u network namespace%s, aborted with %s, holders from %s; %llu ms (%llu finding holders)",
 		 when, r.found, r.violating, r.destroyed, r.failed,
 		 probe_sockets_name(&a->plan), r.netns, r.netns == 1 ? "" : "s",
-		 probe_destroy_name(&a->plan));
+		 probe_destroy_name(&a->plan), probe_holders_name(&a->plan),
+		 (unsigned long long)(r.walk_ns / 1000000),
+		 (unsigned long long)(r.holders_ns / 1000000));
+}
+
+int agent_check_existing(struct nfsg_agent *a, const char *when)
+{
+	int err = agent_walk(a, NFSG_ITER_BY_POLICY, check_done, (void *)when);
+
+	if (err)
+		log_err("existing connections (%s): not checked: %s", when,
+			strerror(-err));
+	return err;
+}
+
+/* The epoll tag of the running walk's eventfd. */
+#define WALK_TAG(a) ((void *)&(a)->job)
+
+/* Start the first walk that waits, unless one runs. One that cannot
+ * start, or be waited on, is handed over at once (its error, or its
+ * rows after waiting here). */
+static void walk_next(struct nfsg_agent *a)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = WALK_TAG(a) };
+	struct sockets_job *job;
+	struct agent_walk w;
+
+	while (!a->job && a->n_walks) {
+		if (!sockets_start(a, a->walks[0].mode, &job) &&
+		    !epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, sockets_job_fd(job),
+			       &ev)) {
+			a->job = job;
+			return;
+		}
+		if (job)
+			log_err("cannot wait for a walk of existing connections: %s",
+				strerror(errno));
+		w = a->walks[0];
+		memmove(a->walks, a->walks + 1,
+			--a->n_walks * sizeof(a->walks[0]));
+		w.done(a, w.ctx, job);
+	}
+}
+
+/* The running walk ended (its eventfd is readable): hand it over. */
+static void walk_ended(struct nfsg_agent *a)
+{
+	struct sockets_job *job = a->job;
+	struct agent_walk w = a->walks[0];
+
+	epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, sockets_job_fd(job), NULL);
+	a->job = NULL;
+	memmove(a->walks, a->walks + 1, --a->n_walks * sizeof(a->walks[0]));
+	w.done(a, w.ctx, job);
+	walk_next(a);
+}
+
+int agent_walk(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+	       agent_walk_fn done, void *ctx)
+{
+	if (a->n_walks == AGENT_WALKS)
+		return -EBUSY;
+	a->walks[a->n_walks++] = (struct agent_walk){ .mode = mode,
+						      .done = done, .ctx = ctx };
+	walk_next(a);
 	return 0;
+}
+
+/* A walk whose asker left: its events only. */
+static void forgotten_done(struct nfsg_agent *a, void *ctx,
+			   struct sockets_job *job)
+{
+	struct sockets_result r;
+
+	(void)ctx;
+	sockets_finish(job, existing_found, a, &r);
+}
+
+void agent_walk_forget(struct nfsg_agent *a, void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_walks; i++)
+		if (a->walks[i].ctx == ctx) {
+			a->walks[i].done = forgotten_done;
+			a->walks[i].ctx = NULL;
+		}
 }
 
 static void stdout_broke(struct nfsg_agent *a)
@@ -468,6 +556,8 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 
 	log_info("reloading the configuration");
 	notify("RELOADING=1");
+	/* A walk reads the active set: wait for its end (sockets.h). */
+	pthread_mutex_lock(&a->walk_lock);
 	err = read_config(a, &fresh, &now, e);
 	if (err) {
 		for (i = from; i < e->n; i++)
@@ -495,6 +585,7 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 	a->gen = next;
 	describe_policy(&fresh);
 	log_info("reloaded: generation %u active", next);
+	pthread_mutex_unlock(&a->walk_lock);
 	settings_changed(a, &now, e);
 	agent_check_existing(a, "reload");
 	a->stats.reloads_ok++;
@@ -503,6 +594,7 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 	config_errors_free(&mine);
 	return 0;
 fail:
+	pthread_mutex_unlock(&a->walk_lock);
 	notify("READY=1");
 	policy_set_free(&fresh);
 	a->stats.reloads_failed++;
@@ -704,6 +796,7 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	int err;
 
 	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->walk_lock, NULL);
 	a->o = o;
 	a->cgroup_fd = a->epoll_fd = a->pol_base_fd = -1;
 	a->pin.old_counters_fd = -1;
@@ -828,6 +921,10 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 		for (i = 0; i < n; i++) {
 			if (!evs[i].data.ptr)
 				continue;	/* the ring buffer: drained */
+			if (evs[i].data.ptr == WALK_TAG(a)) {
+				walk_ended(a);
+				continue;
+			}
 			if (a->metrics && metrics_owns(a->metrics, evs[i].data.ptr))
 				continue;	/* served below */
 			control_ready(a->ctl, evs[i].data.ptr, evs[i].events);
@@ -893,7 +990,16 @@ void agent_stop(struct nfsg_agent *a)
 
 void agent_destroy(struct nfsg_agent *a)
 {
+	struct sockets_result r;
 	int i;
+
+	/* A walk still running ends before what it uses goes; its
+	 * sockets are not reported any more. */
+	if (a->job)
+		sockets_finish(a->job, NULL, NULL, &r);
+	a->job = NULL;
+	a->n_walks = 0;
+	pthread_mutex_destroy(&a->walk_lock);
 
 	metrics_close(a->metrics);
 	a->metrics = NULL;

@@ -17,11 +17,13 @@
 #ifndef NFSGUARD_AGENT_H
 #define NFSGUARD_AGENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 #include <linux/types.h>
 #include "cgroup.h"
+#include "control.h"
 #include "filter.h"
 #include "format.h"
 #include "guard_prog.h"
@@ -97,6 +99,22 @@ struct agent_stats {
 	__u64 cgroups_named_by_agent;
 };
 
+/*
+ * A walk of existing connections someone waits for: done gets the ended
+ * walk on the loop, and must take its rows with sockets_finish().
+ */
+struct sockets_job;
+struct nfsg_agent;
+typedef void (*agent_walk_fn)(struct nfsg_agent *a, void *ctx,
+			      struct sockets_job *job);
+struct agent_walk {
+	enum nfsg_iter_destroy mode;
+	agent_walk_fn done;
+	void *ctx;
+};
+/* A check at start or reload, and one for each control client. */
+#define AGENT_WALKS (CTL_MAX_CLIENTS + 2)
+
 struct nfsg_agent {
 	const struct agent_opts *o;
 	struct cgroup2 cg;
@@ -121,6 +139,12 @@ struct nfsg_agent {
 	struct agent_stats stats;
 	const char *existing_pending;	/* the check of existing connections
 					 * the loop runs first ("start") */
+	/* Walks of existing connections: one at a time, off the loop
+	 * (sockets.h); walks[0] runs while job is set, the rest wait. */
+	struct agent_walk walks[AGENT_WALKS];
+	size_t n_walks;
+	struct sockets_job *job;
+	pthread_mutex_t walk_lock;	/* held by a running walk */
 	struct control *ctl;
 	struct metrics *metrics;
 	/* The configuration's [agent] section as read at start, and what
@@ -167,12 +191,23 @@ void agent_remove_sink(struct nfsg_agent *a, struct agent_sink *s);
 const char *agent_event_line(struct agent_event *ev, enum format_kind k,
 			     size_t *len);
 /*
- * Check the connections that exist now against the policy in force: each
- * violating one becomes an event of kind existing for every sink, and is
- * aborted where its policy says existing = destroy. when names the moment
- * ("start", "reload") in the log line. Returns 0 or -errno.
+ * Check the connections that exist now against the policy in force, in a
+ * walk off the loop (agent_walk): when it ends, each violating one
+ * becomes an event of kind existing for every sink, aborted where its
+ * policy says existing = destroy, and one line names the moment (when:
+ * "start", "reload") with the totals. Returns 0, or -errno when the walk
+ * cannot even be asked for.
  */
 int agent_check_existing(struct nfsg_agent *a, const char *when);
+/*
+ * Ask for a walk (mode): started now, or after those asked before; done
+ * is called on the loop when it ends. 0, or -EBUSY when too many wait.
+ */
+int agent_walk(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+	       agent_walk_fn done, void *ctx);
+/* Whoever asked with ctx is gone: its walk still runs, and its events
+ * still go to every sink, but done is not called for it. */
+void agent_walk_forget(struct nfsg_agent *a, void *ctx);
 /* One socket a scan found: an event for every sink and counted, unless
  * it was only listed (sockets.h). */
 struct sockets_entry;

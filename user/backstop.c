@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include "backstop.h"
 #include "log.h"
@@ -71,6 +72,7 @@ int backstop_abort(const struct nfsg_egress_event *r)
 		.family = r->sock_family,
 		.sport = r->sock_sport,
 		.dport = r->sock_dport,
+		.protocol = IPPROTO_TCP,
 	};
 	int ns = -1, fd = -1, err;
 

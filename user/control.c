@@ -20,7 +20,6 @@
 #include "sockets.h"
 #include "status.h"
 
-#define CTL_MAX_CLIENTS 64
 /* A client that has not sent its request by then is closed. */
 #define CTL_REQUEST_TIMEOUT_NS (5 * 1000000000ULL)
 /* Room kept in a reader's queue for the note of what it missed. */
@@ -30,6 +29,7 @@ struct client {
 	struct control *c;
 	int fd;
 	bool used, streaming, closing;
+	bool walking;		/* waits for a walk of existing connections */
 	uid_t uid;		/* the peer's (SO_PEERCRED) */
 	__u64 since_ns;		/* accepted, CLOCK_MONOTONIC */
 	char in[CTL_REQUEST_MAX + 1];
@@ -269,6 +269,8 @@ static void drop_client(struct client *cl)
 		return;
 	if (cl->streaming)
 		agent_remove_sink(cl->c->a, &cl->sink);
+	if (cl->walking)
+		agent_walk_forget(cl->c->a, cl);
 	close(cl->fd);
 	free(cl->q);
 	memset(cl, 0, sizeof(*cl));
@@ -464,6 +466,8 @@ static void sockets_line(void *ctx, const struct sockets_entry *se)
 	};
 
 	agent_existing_event(s->a, se);
+	if (!s->m)
+		return;		/* events only: no room for the answer */
 	if (s->format == FORMAT_JSON)
 		format_event(s->m, FORMAT_JSON, &se->ev->e, &n);
 	else
@@ -471,28 +475,30 @@ static void sockets_line(void *ctx, const struct sockets_entry *se)
 }
 
 /* Existing connections: one JSON line of totals, then a line a socket
- * (JSON lines, or the two-row text table). */
-static void do_sockets(struct client *cl, const struct ctl_request *r)
+ * (JSON lines, or the two-row text table), once the walk has ended. */
+static void sockets_done(struct nfsg_agent *a, void *ctx,
+			 struct sockets_job *job)
 {
-	struct nfsg_agent *a = cl->c->a;
+	struct client *cl = ctx;
 	char *rows = NULL, *buf = NULL;
 	size_t rows_len = 0, len = 0;
-	struct sockets_answer s = { .a = a, .format = r->format };
+	struct sockets_answer s = { .a = a, .format = cl->format };
 	struct sockets_result res;
 	FILE *m;
 	int err;
 
+	cl->walking = false;
 	s.m = open_memstream(&rows, &rows_len);
+	if (s.m && cl->format == FORMAT_TEXT)
+		format_socket_header(s.m);
+	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
+			     agent_clock_ns(CLOCK_BOOTTIME);
+	/* The events go out whatever becomes of the answer. */
+	err = sockets_finish(job, sockets_line, &s, &res);
 	if (!s.m) {
 		drop_client(cl);
 		return;
 	}
-	if (r->format == FORMAT_TEXT)
-		format_socket_header(s.m);
-	a->boot_to_wall_ns = agent_clock_ns(CLOCK_REALTIME) -
-			     agent_clock_ns(CLOCK_BOOTTIME);
-	err = sockets_scan(a, r->destroy ? NFSG_ITER_ALL : NFSG_ITER_LIST,
-			   sockets_line, &s, &res);
 	fclose(s.m);
 	m = open_memstream(&buf, &len);
 	if (!m) {
@@ -504,9 +510,9 @@ static void do_sockets(struct client *cl, const struct ctl_request *r)
 		fprintf(m, "{\"ok\":false,\"type\":\"sockets\",\"error\":\"%s\"}\n",
 			strerror(-err));
 	else
-		fprintf(m, "{\"ok\":true,\"type\":\"sockets\",\"listing\":\"%s\",\"destroy\":\"%s\",\"netns\":%u,\"netns_skipped\":%u,\"found\":%u,\"violating\":%u,\"destroyed\":%u,\"failed\":%u}\n",
+		fprintf(m, "{\"ok\":true,\"type\":\"sockets\",\"listing\":\"%s\",\"destroy\":\"%s\",\"holders_from\":\"%s\",\"netns\":%u,\"netns_skipped\":%u,\"found\":%u,\"violating\":%u,\"destroyed\":%u,\"failed\":%u}\n",
 			probe_sockets_name(&a->plan), probe_destroy_name(&a->plan),
-			res.netns, res.netns_skipped, res.found, res.violating,
+			probe_holders_name(&a->plan), res.netns, res.netns_skipped, res.found, res.violating,
 			res.destroyed, res.failed);
 	if (!err && rows)
 		fwrite(rows, 1, rows_len, m);
@@ -552,6 +558,20 @@ static void do_uninstall(struct client *cl, const struct ctl_request *r)
 	free(rows);
 	fflush(m);
 	answer(cl, m, buf, len);
+}
+
+static void refuse(struct client *cl, const char *why);
+
+/* The walk runs off the loop: the answer comes when it ends. */
+static void do_sockets(struct client *cl, const struct ctl_request *r)
+{
+	cl->format = r->format;
+	if (agent_walk(cl->c->a, r->destroy ? NFSG_ITER_ALL : NFSG_ITER_LIST,
+		       sockets_done, cl)) {
+		refuse(cl, "too many walks of existing connections wait: ask again later");
+		return;
+	}
+	cl->walking = true;
 }
 
 static void refuse(struct client *cl, const char *why)
@@ -603,7 +623,7 @@ static void client_read(struct client *cl)
 	char *nl;
 	ssize_t n;
 
-	if (cl->closing || cl->streaming) {
+	if (cl->closing || cl->streaming || cl->walking) {
 		/* Nothing more is read: EOF or junk ends a reader. */
 		char junk[256];
 
@@ -742,7 +762,7 @@ void control_flush(struct control *c)
 			continue;
 		if (cl->closing && cl->q_off == cl->q_len)
 			drop_client(cl);
-		else if (!cl->streaming && !cl->closing &&
+		else if (!cl->streaming && !cl->closing && !cl->walking &&
 			 now - cl->since_ns > CTL_REQUEST_TIMEOUT_NS)
 			drop_client(cl);
 	}

@@ -26,6 +26,8 @@
 #include <linux/types.h>
 
 #define CONTROL_DEFAULT_PATH "/run/nfsguard/control"
+/* Clients served at once. */
+#define CTL_MAX_CLIENTS 64
 
 struct nfsg_agent;
 struct control;

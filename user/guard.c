@@ -23,6 +23,7 @@ _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key lay
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
 _Static_assert(sizeof(struct nfsg_sock_record) == 96, "nfsg_sock_record layout");
+_Static_assert(sizeof(struct nfsg_file_record) == 32, "nfsg_file_record layout");
 _Static_assert(sizeof(struct nfsg_existing_event) == 160,
 	       "nfsg_existing_event layout");
 _Static_assert(sizeof(struct nfsg_cgroup_event) == 96 + NFSG_PATH_LEN,
@@ -248,15 +249,29 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_connect, false);
 	if (o->trace && o->plan->trace_calls != NFSG_CALL_ERRORS_SYSCALL)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_sysexit, false);
-	/* The socket iterator: the build that aborts where the kernel has
-	 * bpf_sock_destroy, else the one that lists, else none. */
-	g->iter_prog = o->plan->sockets != SOCKETS_ITER ? NULL :
-		       o->plan->destroy == DESTROY_BPF ? g->skel->progs.nfsg_iter_tcp_d
-						       : g->skel->progs.nfsg_iter_tcp;
+	/* The socket iterators: the builds that abort where the kernel has
+	 * bpf_sock_destroy, else the ones that list, else none. */
+	if (o->plan->sockets == SOCKETS_ITER) {
+		bool d = o->plan->destroy == DESTROY_BPF;
+
+		g->iter_prog[GUARD_ITER_TCP] = d ? g->skel->progs.nfsg_iter_tcp_d
+						 : g->skel->progs.nfsg_iter_tcp;
+		g->iter_prog[GUARD_ITER_UDP] = d ? g->skel->progs.nfsg_iter_udp_d
+						 : g->skel->progs.nfsg_iter_udp;
+	}
+	if (o->plan->holders == HOLDERS_ITER)
+		g->iter_prog[GUARD_ITER_FILES] = g->skel->progs.nfsg_iter_files;
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_files,
+				  g->iter_prog[GUARD_ITER_FILES] != NULL);
+	g->skel->rodata->iter_cookie = o->plan->sockets_cookie;
 	bpf_program__set_autoload(g->skel->progs.nfsg_iter_tcp,
-				  g->iter_prog == g->skel->progs.nfsg_iter_tcp);
+				  g->iter_prog[GUARD_ITER_TCP] == g->skel->progs.nfsg_iter_tcp);
 	bpf_program__set_autoload(g->skel->progs.nfsg_iter_tcp_d,
-				  g->iter_prog == g->skel->progs.nfsg_iter_tcp_d);
+				  g->iter_prog[GUARD_ITER_TCP] == g->skel->progs.nfsg_iter_tcp_d);
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_udp,
+				  g->iter_prog[GUARD_ITER_UDP] == g->skel->progs.nfsg_iter_udp);
+	bpf_program__set_autoload(g->skel->progs.nfsg_iter_udp_d,
+				  g->iter_prog[GUARD_ITER_UDP] == g->skel->progs.nfsg_iter_udp_d);
 	err = bpf_map__set_max_entries(g->skel->maps.nfsg_events,
 				       o->ringbuf_bytes);
 	if (err) {
@@ -318,22 +333,23 @@ int guard_attach_trace(struct guard *g)
 	return 0;
 }
 
-int guard_iter_open(struct guard *g)
+int guard_iter_open(struct guard *g, enum guard_iter which)
 {
+	struct bpf_program *prog = g->iter_prog[which];
 	int fd, err;
 
-	if (!g->iter_prog)
+	if (!prog)
 		return -EOPNOTSUPP;
-	if (!g->iter) {
-		g->iter = bpf_program__attach_iter(g->iter_prog, NULL);
-		if (!g->iter) {
+	if (!g->iter[which]) {
+		g->iter[which] = bpf_program__attach_iter(prog, NULL);
+		if (!g->iter[which]) {
 			err = -errno;
 			log_err("cannot attach the socket iterator %s: %s",
-				bpf_program__name(g->iter_prog), strerror(-err));
+				bpf_program__name(prog), strerror(-err));
 			return err;
 		}
 	}
-	fd = bpf_iter_create(bpf_link__fd(g->iter));
+	fd = bpf_iter_create(bpf_link__fd(g->iter[which]));
 	if (fd < 0) {
 		err = -errno;
 		log_err("cannot open a walk of the socket iterator: %s",
@@ -500,7 +516,8 @@ void guard_destroy(struct guard *g)
 	guard_detach(g);
 	for (i = 0; i < GUARD_TRACE_PROGS; i++)
 		bpf_link__destroy(g->trace[i]);
-	bpf_link__destroy(g->iter);
+	for (i = 0; i < GUARD_ITERS; i++)
+		bpf_link__destroy(g->iter[i]);
 	bpf_link__destroy(g->rmdir);
 	bpf_link__destroy(g->mkdir);
 	nfsg_guard__destroy(g->skel);

@@ -41,13 +41,22 @@ struct guard_inner_def {
 	__u32 type, key_size, value_size, flags, max_entries;
 };
 
+/* The iterators of existing connections: one a protocol, and the one
+ * that finds the processes holding sockets. */
+enum guard_iter {
+	GUARD_ITER_TCP,
+	GUARD_ITER_UDP,
+	GUARD_ITER_FILES,	/* not a protocol's: the holders of sockets */
+	GUARD_ITERS,
+};
+
 struct guard {
 	struct nfsg_guard *skel;
 	struct bpf_link *hooks[GUARD_HOOKS];
 	struct bpf_link *mkdir, *rmdir;
 	struct bpf_link *trace[GUARD_TRACE_PROGS]; /* if tracing is loaded */
-	struct bpf_link *iter;	/* the socket iterator's, once attached */
-	struct bpf_program *iter_prog;	/* its build loaded, or NULL */
+	struct bpf_link *iter[GUARD_ITERS];	/* the socket iterators', once attached */
+	struct bpf_program *iter_prog[GUARD_ITERS];	/* their builds loaded, or NULL */
 	struct guard_inner_def inner[GUARD_INNERS];
 	enum hook_build build;	/* which build of the hooks is loaded */
 };
@@ -84,11 +93,11 @@ int guard_set_gen(const struct guard *g, __u32 gen);
 /* Attach the tracing programs (if loaded). */
 int guard_attach_trace(struct guard *g);
 /*
- * The socket iterator (existing connections): attach it once, then open
+ * A socket iterator (existing connections): attach it once, then open
  * one walk of the network namespace the calling thread is in. Returns
  * the walk's fd (read struct nfsg_sock_record from it) or -errno.
  */
-int guard_iter_open(struct guard *g);
+int guard_iter_open(struct guard *g, enum guard_iter which);
 /* Follow cgroups as they are created and removed. */
 int guard_watch_cgroups(struct guard *g);
 /* The program for hook i, of the build that is loaded. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -56,12 +57,14 @@ static const struct {
 			 "backstop events carry no pid, and the agent finds a refused socket's network namespace by its inode" },
 	[KF_SKB_COMM] = { "egress_comm", "the calling task's comm in cgroup_skb programs", "newer than 6.12",
 			  "backstop events carry no comm" },
-	[KF_SOCK_ITER] = { "socket_iter", "TCP socket iterators (iter/tcp) judging existing connections in the kernel", "5.9",
+	[KF_SOCK_ITER] = { "socket_iter", "TCP and UDP socket iterators (iter/tcp, iter/udp) judging existing connections in the kernel", "5.9",
 			   "existing connections are listed with a sock_diag dump and judged by the agent on the same policy" },
 	[KF_SOCK_DESTROY] = { "sock_destroy", "bpf_sock_destroy() from a socket iterator", "6.5",
 			      "violating existing connections are aborted with sock_diag's SOCK_DESTROY" },
 	[KF_DIAG_DESTROY] = { "diag_destroy", "sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY)", "4.5 with CONFIG_INET_DIAG_DESTROY=y",
 			      "no abort of connects the backstop refused (they time out), nor of existing connections without sock_destroy" },
+	[KF_TASK_FILES] = { "task_files", "task_file iterators (iter/task_file) naming the processes that hold a socket", "5.8",
+			    "the holders of existing connections are found through /proc/PID/fd, which needs CAP_SYS_PTRACE for other users' processes" },
 };
 
 const char *kfeature_name(enum kfeature k)
@@ -87,6 +90,11 @@ const char *kfeature_without(enum kfeature k)
 const char *probe_sockets_name(const struct kplan *p)
 {
 	return p->sockets == SOCKETS_ITER ? "iterator" : "sock_diag";
+}
+
+const char *probe_holders_name(const struct kplan *p)
+{
+	return p->holders == HOLDERS_ITER ? "iterator" : "proc";
 }
 
 const char *probe_destroy_name(const struct kplan *p)
@@ -184,7 +192,8 @@ static bool prog_loads(const char *name)
  * ENOENT), or refuse the command (EOPNOTSUPP)? */
 static bool diag_destroys(void)
 {
-	struct sockdiag_sock none = { .family = AF_INET };
+	struct sockdiag_sock none = { .family = AF_INET,
+				      .protocol = IPPROTO_TCP };
 	int fd = sockdiag_open(-1), err;
 
 	if (fd < 0)
@@ -226,9 +235,11 @@ void probe_features(struct kfeatures *f)
 					    prog_loads("nfsg_pr_sysexit");
 		f->have[KF_SKB_PID] = prog_loads("nfsg_pr_skbpid");
 		f->have[KF_SKB_COMM] = prog_loads("nfsg_pr_skbcomm");
-		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp");
+		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp") &&
+					prog_loads("nfsg_pr_iterudp");
 		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
 					   prog_loads("nfsg_pr_destroy");
+		f->have[KF_TASK_FILES] = prog_loads("nfsg_pr_taskfile");
 	}
 	f->have[KF_DIAG_DESTROY] = diag_destroys();
 	f->have[KF_TRACE_ERRORS] =
@@ -246,6 +257,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_SKB_PID] = f->have[KF_SKB_COMM] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_ITER"))
 		f->have[KF_SOCK_ITER] = false;
+	if (getenv("NFSG_TEST_NO_TASK_FILES"))
+		f->have[KF_TASK_FILES] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_DESTROY") || !f->have[KF_SOCK_ITER])
 		f->have[KF_SOCK_DESTROY] = false;
 	log_libbpf_quiet(quiet);
@@ -273,6 +286,8 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 	p->skb_comm = f->have[KF_SKB_COMM];
 	p->diag_destroy = f->have[KF_DIAG_DESTROY];
 	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
+	p->sockets_cookie = p->sockets == SOCKETS_ITER && f->have[KF_TRACE];
+	p->holders = f->have[KF_TASK_FILES] ? HOLDERS_ITER : HOLDERS_PROC;
 	if (f->have[KF_SOCK_DESTROY])
 		p->destroy = DESTROY_BPF;
 	else if (f->have[KF_DIAG_DESTROY])

@@ -26,9 +26,10 @@ enum kfeature {
 	KF_TRACE_SYSCALL,	/* tp_btf/sys_exit: a system call's return */
 	KF_SKB_PID,		/* the calling task's pid in cgroup_skb programs */
 	KF_SKB_COMM,		/* ... and its comm */
-	KF_SOCK_ITER,		/* iter/tcp: existing sockets judged in the kernel */
+	KF_SOCK_ITER,		/* iter/tcp, iter/udp: existing sockets judged in the kernel */
 	KF_SOCK_DESTROY,	/* bpf_sock_destroy() from the iterator */
 	KF_DIAG_DESTROY,	/* sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) */
+	KF_TASK_FILES,		/* iter/task_file: holders of sockets without /proc */
 	KF_COUNT,
 };
 
@@ -46,8 +47,14 @@ enum hook_build {
 
 /* How existing sockets are listed and judged (see user/sockets.h). */
 enum sockets_path {
-	SOCKETS_ITER,		/* the guard object's iter/tcp program */
+	SOCKETS_ITER,		/* the guard object's iter/tcp and iter/udp */
 	SOCKETS_DIAG,		/* a sock_diag dump, judged by the agent */
+};
+
+/* How the processes holding a socket are found. */
+enum holders_path {
+	HOLDERS_ITER,		/* the guard object's iter/task_file program */
+	HOLDERS_PROC,		/* /proc/PID/fd (CAP_SYS_PTRACE for others') */
 };
 
 /* How a violating existing socket is aborted. */
@@ -69,7 +76,12 @@ struct kplan {
 	bool skb_comm;		/* ... and comm */
 	bool diag_destroy;	/* sock_diag SOCK_DESTROY works (backstop) */
 	enum sockets_path sockets;	/* existing sockets: how listed */
+	bool sockets_cookie;	/* ... the iterator names each by its cookie
+				 * (bpf_get_socket_cookie in tracing programs,
+				 * the helper KF_TRACE probes); else the agent
+				 * asks sock_diag for it before an abort */
 	enum destroy_path destroy;	/* ... and how aborted */
+	enum holders_path holders;	/* ... and who holds them */
 };
 
 /* The command being run ("nfsguard status"), for the hint below. */
@@ -102,4 +114,6 @@ const char *kfeature_without(enum kfeature k);
 /* "iterator" or "sock_diag"; "bpf_sock_destroy", "sock_diag" or "none". */
 const char *probe_sockets_name(const struct kplan *p);
 const char *probe_destroy_name(const struct kplan *p);
+/* "iterator" or "proc". */
+const char *probe_holders_name(const struct kplan *p);
 #endif

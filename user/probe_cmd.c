@@ -84,6 +84,8 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->destroy == DESTROY_BPF;
 	case KF_DIAG_DESTROY:
 		return p->diag_destroy;
+	case KF_TASK_FILES:
+		return p->holders == HOLDERS_ITER;
 	default:
 		return p->enforce;
 	}
@@ -132,10 +134,11 @@ static void print_json(const struct kfeatures *f, const struct kplan *p,
 
 	printf("{\"kernel\":");
 	json_str(release);
-	printf(",\"enforce\":%s,\"socket_reads\":\"%s\",\"sockets\":\"%s\",\"sockets_destroy\":\"%s\",\"features\":[",
+	printf(",\"enforce\":%s,\"socket_reads\":\"%s\",\"sockets\":\"%s\",\"sockets_destroy\":\"%s\",\"sockets_holders\":\"%s\",\"features\":[",
 	       p->enforce ? "true" : "false",
 	       p->hooks == HOOKS_DIRECT ? "direct" : "probed",
-	       probe_sockets_name(p), probe_destroy_name(p));
+	       probe_sockets_name(p), probe_destroy_name(p),
+	       probe_holders_name(p));
 	for (k = 0; k < KF_COUNT; k++) {
 		without = kfeature_without(k);
 		printf("%s{\"name\":\"%s\",\"available\":%s,\"in_use\":%s,\"required\":%s,\"since\":",
@@ -175,8 +178,9 @@ static void print_text(const struct kfeatures *f, const struct kplan *p,
 	printf("kernel %s: %s, socket facts read %s\n", release,
 	       p->enforce ? "nfsguard can enforce" : "nfsguard cannot enforce",
 	       p->hooks == HOOKS_DIRECT ? "directly" : "with probed reads");
-	printf("existing connections: listed with %s, aborted with %s\n",
-	       probe_sockets_name(p), probe_destroy_name(p));
+	printf("existing connections: listed with %s, aborted with %s, holders from %s\n",
+	       probe_sockets_name(p), probe_destroy_name(p),
+	       probe_holders_name(p));
 	printf("%-19s %-5s %-5s %s\n", "FEATURE", "HAVE", "USED", "NOTE");
 	for (k = 0; k < KF_COUNT; k++) {
 		without = kfeature_without(k);

@@ -119,11 +119,11 @@ int relays_list(__u32 lo, __u32 hi, struct relay *r)
 	fd = sockdiag_open(-1);
 	if (fd < 0)
 		return fd;
-	err = sockdiag_dump_tcp(fd, AF_INET, 1U << TCP_LISTEN_STATE, listener,
-				&f);
+	err = sockdiag_dump(fd, IPPROTO_TCP, AF_INET, 1U << TCP_LISTEN_STATE,
+			    listener, &f);
 	if (!err)
-		err = sockdiag_dump_tcp(fd, AF_INET6, 1U << TCP_LISTEN_STATE,
-					listener, &f);
+		err = sockdiag_dump(fd, IPPROTO_TCP, AF_INET6,
+				    1U << TCP_LISTEN_STATE, listener, &f);
 	close(fd);
 	if (err)
 		return err;

@@ -42,23 +42,21 @@ out:
 	return err ? err : fd;
 }
 
-int sockdiag_destroy(int fd, const struct sockdiag_sock *s)
+/* A request for one socket (SOCK_DESTROY or an exact lookup) in buf. */
+static struct nlmsghdr *one_request(char *buf, __u16 type, __u16 flags,
+				    unsigned int seq,
+				    const struct sockdiag_sock *s)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct inet_diag_req_v2 *req;
-	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 1 };
 	struct nlmsghdr *nlh;
-	unsigned int seq = (unsigned int)time(NULL);
-	ssize_t n;
 
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DESTROY;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
 	nlh->nlmsg_seq = seq;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = s->family;
-	req->sdiag_protocol = IPPROTO_TCP;
+	req->sdiag_protocol = s->protocol;
 	req->idiag_states = ~0U;
 	req->id.idiag_sport = htons(s->sport);
 	req->id.idiag_dport = htons(s->dport);
@@ -68,12 +66,34 @@ int sockdiag_destroy(int fd, const struct sockdiag_sock *s)
 	       s->family == AF_INET ? 4 : sizeof(req->id.idiag_dst));
 	req->id.idiag_cookie[0] = (__u32)s->cookie;
 	req->id.idiag_cookie[1] = (__u32)(s->cookie >> 32);
-	/* The answer is one ack: never wait for it long. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
-		return -errno;
-	if (sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&nl,
+	return nlh;
+}
+
+/* Send nlh; its answers never take long: at most a second. */
+static int send_request(int fd, const struct nlmsghdr *nlh, int seconds)
+{
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	struct timeval tv = { .tv_sec = seconds };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&nl,
 		   sizeof(nl)) < 0)
 		return -errno;
+	return 0;
+}
+
+int sockdiag_destroy(int fd, const struct sockdiag_sock *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int seq = (unsigned int)time(NULL);
+	struct nlmsghdr *nlh;
+	ssize_t n;
+	int err;
+
+	nlh = one_request(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, s);
+	err = send_request(fd, nlh, 1);
+	if (err)
+		return err;
 	n = recv(fd, buf, sizeof(buf), 0);
 	if (n < 0)
 		return -errno;
@@ -88,6 +108,8 @@ int sockdiag_destroy(int fd, const struct sockdiag_sock *s)
 
 struct dump {
 	int family;
+	int protocol;
+	int found;		/* messages handed to cb */
 	int (*cb)(const struct sockdiag_info *i, void *data);
 	void *data;
 	int stop;		/* the callback's nonzero return */
@@ -119,6 +141,7 @@ static int dump_msg(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	i.s.family = m->idiag_family;
+	i.s.protocol = d->protocol;
 	i.s.sport = ntohs(m->id.idiag_sport);
 	i.s.dport = ntohs(m->id.idiag_dport);
 	memcpy(i.s.saddr, m->id.idiag_src, d->family == AF_INET ? 4 : 16);
@@ -128,17 +151,17 @@ static int dump_msg(const struct nlmsghdr *nlh, void *data)
 	i.ino = m->idiag_inode;
 	i.uid = m->idiag_uid;
 	i.state = m->idiag_state;
+	d->found++;
 	d->stop = d->cb(&i, d->data);
 	return d->stop ? MNL_CB_STOP : MNL_CB_OK;
 }
 
-int sockdiag_dump_tcp(int fd, int family, __u32 states,
-		      int (*cb)(const struct sockdiag_info *i, void *data),
-		      void *data)
+int sockdiag_dump(int fd, int protocol, int family, __u32 states,
+		  int (*cb)(const struct sockdiag_info *i, void *data),
+		  void *data)
 {
-	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 2 };
-	struct dump d = { .family = family, .cb = cb, .data = data };
+	struct dump d = { .family = family, .protocol = protocol, .cb = cb,
+			  .data = data };
 	unsigned int seq = (unsigned int)time(NULL);
 	struct inet_diag_req_v2 *req;
 	struct nlmsghdr *nlh;
@@ -154,14 +177,11 @@ int sockdiag_dump_tcp(int fd, int family, __u32 states,
 	nlh->nlmsg_seq = seq;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = family;
-	req->sdiag_protocol = IPPROTO_TCP;
+	req->sdiag_protocol = protocol;
 	req->idiag_states = states;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
-	    sendto(fd, nlh, nlh->nlmsg_len, 0, (struct sockaddr *)&nl,
-		   sizeof(nl)) < 0) {
-		err = -errno;
+	err = send_request(fd, nlh, 2);
+	if (err)
 		goto out;
-	}
 	for (;;) {
 		n = recv(fd, buf, DUMP_BUF, MSG_TRUNC);
 		if (n < 0) {
@@ -182,6 +202,59 @@ int sockdiag_dump_tcp(int fd, int family, __u32 states,
 			break;
 		}
 	}
+out:
+	free(buf);
+	return err;
+}
+
+static int found_one(const struct sockdiag_info *i, void *data)
+{
+	*(struct sockdiag_info *)data = *i;
+	return 0;
+}
+
+int sockdiag_find(int fd, const struct sockdiag_sock *s,
+		  struct sockdiag_info *out)
+{
+	struct sockdiag_sock any = *s;
+	struct dump d = { .family = s->family, .protocol = s->protocol,
+			  .cb = found_one, .data = out };
+	unsigned int seq = (unsigned int)time(NULL);
+	char *buf = malloc(DUMP_BUF);
+	struct nlmsghdr *nlh;
+	int err;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	any.cookie = SOCKDIAG_NOCOOKIE;
+	if (s->protocol == IPPROTO_UDP) {
+		/* udp_dump_one() takes src for the peer and dst for the
+		 * socket's own ("swapped for historical reasons"), unlike
+		 * its SOCK_DESTROY: ask for the socket, not its peer's. */
+		memcpy(any.saddr, s->daddr, sizeof(any.saddr));
+		memcpy(any.daddr, s->saddr, sizeof(any.daddr));
+		any.sport = s->dport;
+		any.dport = s->sport;
+	}
+	nlh = one_request(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, seq, &any);
+	err = send_request(fd, nlh, 1);
+	if (err)
+		goto out;
+	/* One answer: the socket's message, or an NLMSG_ERROR. */
+	n = recv(fd, buf, DUMP_BUF, MSG_TRUNC);
+	if (n < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (n > DUMP_BUF) {
+		err = -EMSGSIZE;
+		goto out;
+	}
+	if (mnl_cb_run(buf, n, seq, 0, dump_msg, &d) == MNL_CB_ERROR)
+		err = -errno;
+	else if (d.found != 1)
+		err = -EBADMSG;
 out:
 	free(buf);
 	return err;

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * sock_diag (NETLINK_SOCK_DIAG) through libmnl: abort one TCP socket in a
- * network namespace, found by its addresses and checked by its cookie.
+ * sock_diag (NETLINK_SOCK_DIAG) through libmnl: dump the TCP or UDP
+ * sockets of a network namespace, find one by its addresses, and abort
+ * one, found by its addresses and checked by its cookie.
  */
 #ifndef NFSGUARD_SOCKDIAG_H
 #define NFSGUARD_SOCKDIAG_H
 
 #include <linux/types.h>
 
-/* One TCP socket as the kernel's diag tables know it. */
+/* One TCP or UDP socket as the kernel's diag tables know it. */
 struct sockdiag_sock {
 	__u64 cookie;		/* bpf_get_socket_cookie(), checked */
 	__u8 saddr[16];		/* network order; IPv4: first 4 bytes */
@@ -16,6 +17,8 @@ struct sockdiag_sock {
 	__u16 family;		/* AF_INET or AF_INET6 */
 	__u16 sport;		/* host order */
 	__u16 dport;
+	__u8 protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 __pad;
 };
 
 /*
@@ -46,12 +49,21 @@ struct sockdiag_info {
 };
 
 /*
- * Dump the TCP sockets of family in states (a bit per TCP_* state) of
- * fd's network namespace; cb gets each one (a nonzero return stops the
- * dump and is returned). 0 or -errno (-EBADMSG: a malformed answer).
+ * Dump the sockets of s_protocol (IPPROTO_TCP or IPPROTO_UDP) and family
+ * in states (a bit per TCP_* state; a connected UDP socket is
+ * TCP_ESTABLISHED) of fd's network namespace; cb gets each one (a nonzero
+ * return stops the dump and is returned). 0 or -errno (-EBADMSG: a
+ * malformed answer).
  */
-int sockdiag_dump_tcp(int fd, int family, __u32 states,
-		      int (*cb)(const struct sockdiag_info *i, void *data),
-		      void *data);
+int sockdiag_dump(int fd, int protocol, int family, __u32 states,
+		  int (*cb)(const struct sockdiag_info *i, void *data),
+		  void *data);
+/*
+ * The one socket with s's addresses (its cookie unchecked), as the kernel
+ * knows it now: asking gives the socket a cookie if it had none. 0 and
+ * *out, or -errno (-ENOENT: no such socket).
+ */
+int sockdiag_find(int fd, const struct sockdiag_sock *s,
+		  struct sockdiag_info *out);
 
 #endif

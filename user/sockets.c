@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -19,6 +21,7 @@
 #include "log.h"
 #include "sockdiag.h"
 #include "sockets.h"
+#include "sockjudge.h"
 
 /* Bounds on what a scan takes in, whatever the machine holds. */
 #define MAX_NETNS 4096
@@ -47,14 +50,35 @@ struct rec {
 	char comm[NFSG_COMM_LEN];
 };
 
+/* A governed socket, as its event says it, for the loop to hand out. */
+struct found {
+	struct nfsg_existing_event ev;
+	char policy[NFSG_NAME_LEN];
+	char *cgroup;		/* path, "?" if unknown */
+};
+
+struct sockets_job {
+	struct nfsg_agent *a;
+	enum nfsg_iter_destroy mode;
+	pthread_t thread;
+	int fd;			/* eventfd: written once the walk ended */
+	struct cgroup2 *cg;	/* the walk's own copy (its cache) */
+	struct found *found;	/* one a record at most */
+	size_t n_found;
+	struct sockets_result res;
+	int err;
+};
+
 struct scan {
 	struct nfsg_agent *a;
+	struct cgroup2 *cg;	/* the walk's, never the loop's */
 	struct sockets_result *res;
 	struct ns *ns;
 	size_t n_ns;
 	struct rec *r;
 	size_t n, cap;
 	size_t cur_ns;		/* the namespace being dumped */
+	bool udp;		/* some policy governs UDP: walk its sockets */
 	int home;		/* our thread's own netns, to come back */
 	char root[NFSG_PATH_LEN * 4];	/* the attach point; "" for the root */
 };
@@ -138,7 +162,9 @@ static int collect_netns(struct scan *s)
 	while (dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		fd = openat(dirfd(dir), d->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* Never to block on whatever else is there (a FIFO). */
+		fd = openat(dirfd(dir), d->d_name,
+			    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 		if (fd >= 0)
 			ns_add(s, fd);
 	}
@@ -166,73 +192,107 @@ static int leave(struct scan *s, size_t i)
 	return 0;
 }
 
-/* One walk of the iterator in namespace i: its records, judged. */
-static int walk_iter(struct scan *s, size_t i)
+/* Read a walk of an iterator (fd) of records of size bytes each: 0 and
+ * *buf (the caller frees it) of *n records, or -errno after saying why. */
+static int read_records(int fd, size_t size, char **buf, size_t *n)
 {
-	size_t len = 0, cap = 64 * sizeof(struct nfsg_sock_record), k;
-	char *buf = malloc(cap), *grown;
-	int fd = -1, err;
-	struct rec *r;
-	ssize_t n;
+	size_t len = 0, cap = 64 * size;
+	char *grown;
+	ssize_t got;
+	int err = 0;
 
-	if (!buf)
+	*n = 0;
+	*buf = malloc(cap);
+	if (!*buf)
 		return -ENOMEM;
-	err = enter(s, i);
-	if (err)
-		goto out;
-	fd = guard_iter_open(&s->a->g);
-	err = leave(s, i);
-	if (fd < 0 || err) {
-		err = fd < 0 ? fd : err;
-		goto out;
-	}
 	for (;;) {
 		if (len == cap) {
-			if (cap >= MAX_RECORDS * sizeof(struct nfsg_sock_record)) {
+			if (cap >= MAX_RECORDS * size) {
 				err = -E2BIG;
-				goto out;
+				break;
 			}
-			grown = realloc(buf, 2 * cap);
+			grown = realloc(*buf, 2 * cap);
 			if (!grown) {
 				err = -ENOMEM;
-				goto out;
+				break;
 			}
-			buf = grown;
+			*buf = grown;
 			cap *= 2;
 		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
+		got = read(fd, *buf + len, cap - len);
+		if (got < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (got < 0) {
 			err = -errno;
-			log_err("reading the socket iterator failed: %s",
+			log_err("reading an iterator of existing connections failed: %s",
 				strerror(-err));
-			goto out;
-		}
-		if (!n)
 			break;
-		len += n;
+		}
+		if (!got)
+			break;
+		len += got;
 	}
-	if (len % sizeof(struct nfsg_sock_record)) {
-		log_err("the socket iterator wrote %zu bytes, not whole records: agent and programs are from different builds",
+	if (!err && len % size) {
+		log_err("an iterator of existing connections wrote %zu bytes, not whole records: agent and programs are from different builds",
 			len);
 		err = -EBADMSG;
-		goto out;
 	}
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+		return err;
+	}
+	*n = len / size;
+	return 0;
+}
+
+/* Read one walk of a socket iterator (fd) into records of namespace i. */
+static int read_walk(struct scan *s, size_t i, int fd)
+{
+	char *buf;
+	struct rec *r;
+	size_t n, k;
+	int err;
+
+	err = read_records(fd, sizeof(struct nfsg_sock_record), &buf, &n);
+	if (err)
+		return err;
 	s->cur_ns = i;
-	for (k = 0; k < len; k += sizeof(struct nfsg_sock_record)) {
+	for (k = 0; k < n && !err; k++) {
 		r = rec_add(s);
 		if (!r) {
 			err = -E2BIG;
-			goto out;
+			break;
 		}
-		memcpy(&r->r, buf + k, sizeof(r->r));
+		memcpy(&r->r, buf + k * sizeof(r->r), sizeof(r->r));
 		r->r.netns = s->ns[i].ino;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
 	free(buf);
+	return err;
+}
+
+/* The iterators' walks of namespace i (UDP's where UDP is governed):
+ * their records, judged. Both are opened inside it, then read outside. */
+static int walk_iter(struct scan *s, size_t i)
+{
+	int fd[] = { [GUARD_ITER_TCP] = -1, [GUARD_ITER_UDP] = -1 }, err;
+	size_t k;
+
+	err = enter(s, i);
+	if (err)
+		return err;
+	fd[GUARD_ITER_TCP] = guard_iter_open(&s->a->g, GUARD_ITER_TCP);
+	if (fd[GUARD_ITER_TCP] >= 0 && s->udp)
+		fd[GUARD_ITER_UDP] = guard_iter_open(&s->a->g, GUARD_ITER_UDP);
+	err = leave(s, i);
+	for (k = 0; k < sizeof(fd) / sizeof(fd[0]) && !err; k++) {
+		if (fd[k] == -1)
+			continue;
+		err = fd[k] < 0 ? fd[k] : read_walk(s, i, fd[k]);
+	}
+	for (k = 0; k < sizeof(fd) / sizeof(fd[0]); k++)
+		if (fd[k] >= 0)
+			close(fd[k]);
 	return err;
 }
 
@@ -240,8 +300,12 @@ out:
 static int dumped(const struct sockdiag_info *i, void *data)
 {
 	struct scan *s = data;
+	__u8 govern = i->s.protocol == IPPROTO_UDP ? NFSG_GOVERN_UDP
+						   : NFSG_GOVERN_TCP;
 	struct rec *r;
 
+	if (!sockjudge_port(agent_policy(s->a), govern, i->s.dport))
+		return 0;
 	r = rec_add(s);
 	if (!r)
 		return -E2BIG;
@@ -257,21 +321,28 @@ static int dumped(const struct sockdiag_info *i, void *data)
 	r->r.family = i->s.family;
 	r->r.sport = i->s.sport;
 	r->r.dport = i->s.dport;
-	r->r.protocol = NFSG_PROTO_TCP;
+	r->r.protocol = govern == NFSG_GOVERN_UDP ? NFSG_PROTO_UDP
+						  : NFSG_PROTO_TCP;
 	r->r.state = i->state;
 	return 0;
 }
 
+/* The dumps of namespace i: TCP, and connected UDP where UDP is governed. */
 static int walk_diag(struct scan *s, size_t i)
 {
-	int fd = sockdiag_open(s->ns[i].fd), err;
+	static const int families[] = { AF_INET, AF_INET6 };
+	int fd = sockdiag_open(s->ns[i].fd), err = 0;
+	size_t k;
 
 	if (fd < 0)
 		return fd;
 	s->cur_ns = i;
-	err = sockdiag_dump_tcp(fd, AF_INET, LISTED_STATES, dumped, s);
-	if (!err)
-		err = sockdiag_dump_tcp(fd, AF_INET6, LISTED_STATES, dumped, s);
+	for (k = 0; k < 2 && !err; k++)
+		err = sockdiag_dump(fd, IPPROTO_TCP, families[k], LISTED_STATES,
+				    dumped, s);
+	for (k = 0; k < 2 && !err && s->udp; k++)
+		err = sockdiag_dump(fd, IPPROTO_UDP, families[k],
+				    1U << ST_ESTABLISHED, dumped, s);
 	close(fd);
 	return err;
 }
@@ -317,24 +388,44 @@ static void read_comm(const char *pid, char comm[NFSG_COMM_LEN])
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
-/*
- * The processes holding each socket, by a walk of /proc/PID/fd (bounded:
- * links of at most 63 bytes, numbers checked). A process whose fds we
- * may not read (another user's, without CAP_SYS_PTRACE) is not found.
- */
-static void find_holders(struct scan *s)
+/* Process pid (comm, and the socket inode's gid) holds the socket of
+ * record r; one of its fds is enough. */
+static void add_holder(struct rec *r, __u32 pid, const char *comm, __u32 gid)
 {
-	char path[64], *pid;
+	if (r->last_pid == pid)
+		return;		/* another fd of the same process */
+	if (!r->n_pids) {
+		r->holder_gid = gid;
+		snprintf(r->comm, sizeof(r->comm), "%s", comm);
+	}
+	if (r->n_pids < NFSG_SOCK_PIDS)
+		r->pids[r->n_pids] = pid;
+	r->n_pids++;
+	r->last_pid = pid;
+}
+
+static struct rec *rec_of_ino(struct scan *s, __u64 ino)
+{
+	struct rec key = { .r.ino = ino };
+
+	return ino ? bsearch(&key, s->r, s->n, sizeof(*s->r), by_ino) : NULL;
+}
+
+/*
+ * The holders by a walk of /proc/PID/fd (bounded: links of at most 63
+ * bytes, numbers checked). A process whose fds we may not read (another
+ * user's, without CAP_SYS_PTRACE) is not found.
+ */
+static void holders_proc(struct scan *s)
+{
+	char path[64], comm[NFSG_COMM_LEN], *pid;
 	struct dirent *d, *f;
-	struct rec key, *r;
 	struct stat st;
 	DIR *proc, *fds;
+	struct rec *r;
 	__u32 npid;
 	int dir;
 
-	if (!s->n)
-		return;
-	qsort(s->r, s->n, sizeof(*s->r), by_ino);
 	proc = opendir("/proc");
 	while (proc && (d = readdir(proc))) {
 		pid = d->d_name;
@@ -350,22 +441,17 @@ static void find_holders(struct scan *s)
 			continue;
 		}
 		while ((f = readdir(fds))) {
-			key.r.ino = socket_link_ino(dir, f->d_name);
-			if (!key.r.ino)
+			r = rec_of_ino(s, socket_link_ino(dir, f->d_name));
+			if (!r || r->last_pid == npid)
 				continue;
-			r = bsearch(&key, s->r, s->n, sizeof(*s->r), by_ino);
-			if (!r)
-				continue;
-			if (r->last_pid == npid)
-				continue;	/* another fd of the same process */
-			if (!r->n_pids && !fstatat(dir, f->d_name, &st, 0)) {
-				r->holder_gid = st.st_gid;
-				read_comm(pid, r->comm);
+			comm[0] = '\0';
+			st.st_gid = NFSG_ID_UNKNOWN;
+			if (!r->n_pids) {
+				if (fstatat(dir, f->d_name, &st, 0))
+					st.st_gid = NFSG_ID_UNKNOWN;
+				read_comm(pid, comm);
 			}
-			if (r->n_pids < NFSG_SOCK_PIDS)
-				r->pids[r->n_pids] = npid;
-			r->n_pids++;
-			r->last_pid = npid;
+			add_holder(r, npid, comm, st.st_gid);
 		}
 		closedir(fds);
 	}
@@ -373,117 +459,61 @@ static void find_holders(struct scan *s)
 		closedir(proc);
 }
 
-static bool in_ranges(const struct nfsg_range *r, __u8 n, __u32 v)
+/* The holders by one walk of the task_file iterator: no ptrace check. */
+static int holders_iter(struct scan *s)
 {
-	__u8 i;
+	const struct nfsg_file_record *f;
+	char *buf, comm[NFSG_COMM_LEN];
+	struct rec *r;
+	size_t n, k;
+	int fd, err;
 
-	for (i = 0; i < n && i < NFSG_MAX_RANGES; i++)
-		if (v >= r[i].lo && v <= r[i].hi)
-			return true;
-	return false;
-}
-
-static bool id_privileged(const struct nfsg_range *r, __u8 n, __u32 id)
-{
-	return id != NFSG_ID_UNKNOWN && in_ranges(r, n, id);
-}
-
-static bool dest_in(const struct policy *p, const __u8 mapped[16])
-{
-	const struct policy_cidr *c;
-	__u32 bits, i;
-	size_t k;
-
-	for (k = 0; k < p->n_dests; k++) {
-		c = &p->dests[k];
-		bits = c->prefixlen > 128 ? 128 : c->prefixlen;
-		for (i = 0; i < bits; i++)
-			if ((mapped[i / 8] ^ c->addr[i / 8]) & (0x80 >> (i % 8)))
-				break;
-		if (i == bits)
-			return true;
+	fd = guard_iter_open(&s->a->g, GUARD_ITER_FILES);
+	if (fd < 0)
+		return fd;
+	err = read_records(fd, sizeof(*f), &buf, &n);
+	close(fd);
+	if (err)
+		return err;
+	for (k = 0; k < n; k++) {
+		f = (const void *)(buf + k * sizeof(*f));
+		r = rec_of_ino(s, f->ino);
+		if (!r)
+			continue;
+		memcpy(comm, f->comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		add_holder(r, f->pid, comm, f->gid);
 	}
-	return false;
+	free(buf);
+	return 0;
 }
 
-/* The policy named for path or its nearest ancestor, else the default. */
-static size_t policy_of(const struct policy_set *set, const char *path)
+/* The processes holding each socket, as probe_plan chose. */
+static int find_holders(struct scan *s)
 {
-	size_t best = 0, best_len = 0, i, j, n;
-
-	if (!set->n || (set->p[0].k.flags & NFSG_POLICY_SOLE))
+	if (!s->n)
 		return 0;
-	for (i = 1; i < set->n; i++)
-		for (j = 0; j < set->p[i].n_cgroups; j++) {
-			n = strlen(set->p[i].cgroups[j]);
-			if (n > best_len && !strncmp(path, set->p[i].cgroups[j], n) &&
-			    (path[n] == '\0' || path[n] == '/')) {
-				best = i;
-				best_len = n;
-			}
-		}
-	return best;
+	qsort(s->r, s->n, sizeof(*s->r), by_ino);
+	if (s->a->plan.holders == HOLDERS_ITER)
+		return holders_iter(s);
+	holders_proc(s);
+	return 0;
 }
 
-/*
- * The sock_diag path's judge: judge()'s semantics (include/guard.h) on
- * what a dump and /proc tell, with the agent's active policy set.
- *   - the policy: the one named for the socket's cgroup (its path from
- *     INET_DIAG_CGROUP_ID) or nearest ancestor, else the default;
- *   - governed: mode not off, TCP governed, the port in its ranges;
- *   - the owner: idiag_uid is sk_uid; the gid is the socket inode's, read
- *     through a holder's fd, NFSG_ID_UNKNOWN (never privileged) if none;
- *   - a kernel socket: sock_diag cannot say; a uid-0 socket no process
- *     holds is taken for one, and passes, as judge() passes the kernel's;
- *   - allowed if privileged and in the allow-list (if any), else refused
- *     or audited by the mode, with the same reason.
- * Returns the verdict (0: not governed) in r.
- */
+/* The sock_diag path's verdict on r, with the agent's active policy set. */
 static void judge_user(struct scan *s, struct rec *r)
 {
-	const struct policy_set *set = agent_policy(s->a);
-	const struct policy *p;
 	char path[NFSG_PATH_LEN * 4];
-	__u8 mapped[16] = {};
-	bool privileged;
-	size_t idx, n;
+	struct sockjudge_facts f = {
+		.cgroup = path,
+		.root = s->root,
+		.held = r->n_pids > 0,
+		.holder_gid = r->holder_gid,
+	};
 
-	r->r.verdict = 0;
-	if (!set->n || (r->r.uid == 0 && !r->n_pids))
-		return;
-	snprintf(path, sizeof(path), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
-	/* Outside the attach point no hook of ours governs it (and an
-	 * unresolvable path is no proof of being inside). */
-	n = strlen(s->root);
-	if (n && (strncmp(path, s->root, n) || (path[n] && path[n] != '/')))
-		return;
-	idx = policy_of(set, path);
-	p = &set->p[idx];
-	r->r.policy = idx;
+	snprintf(path, sizeof(path), "%s", cgroup_path(s->cg, r->r.cgroup_id));
 	r->r.gen = s->a->gen;
-	if (r->n_pids)
-		r->r.gid = r->holder_gid;
-	if (p->k.mode == NFSG_MODE_OFF || !(p->k.protocols & NFSG_GOVERN_TCP) ||
-	    !in_ranges(p->k.ports, p->k.n_ports, r->r.dport))
-		return;
-	if (r->r.family == AF_INET) {
-		mapped[10] = mapped[11] = 0xff;
-		memcpy(mapped + 12, r->r.daddr, 4);
-	} else {
-		memcpy(mapped, r->r.daddr, 16);
-	}
-	privileged = id_privileged(p->k.uids, p->k.n_uids, r->r.uid) ||
-		     (p->k.n_gids &&
-		      id_privileged(p->k.gids, p->k.n_gids, r->r.gid));
-	if (privileged && (!(p->k.flags & NFSG_POLICY_ALLOWLIST) ||
-			   dest_in(p, mapped))) {
-		r->r.verdict = NFSG_VERDICT_ALLOW;
-		r->r.reason = NFSG_REASON_NONE;
-		return;
-	}
-	r->r.reason = privileged ? NFSG_REASON_DESTINATION : NFSG_REASON_OWNER;
-	r->r.verdict = p->k.mode == NFSG_MODE_AUDIT ? NFSG_VERDICT_AUDIT
-						    : NFSG_VERDICT_REFUSE;
+	sockjudge(agent_policy(s->a), &f, &r->r);
 }
 
 static __u8 policy_flags(struct scan *s, const struct rec *r)
@@ -493,36 +523,49 @@ static __u8 policy_flags(struct scan *s, const struct rec *r)
 	return r->r.policy < set->n ? set->p[r->r.policy].k.flags : 0;
 }
 
-/* SOCK_DESTROY in the socket's namespace: 0 or -errno. */
+/*
+ * SOCK_DESTROY in the socket's namespace, by its cookie: 0 or -errno. A
+ * record without one (an iterator that cannot call
+ * bpf_get_socket_cookie) gets it first from sock_diag, which finds the
+ * socket by its addresses and assigns it one; that socket must be the
+ * record's (its inode), else nothing is aborted (-ESTALE).
+ */
 static int diag_destroy(struct scan *s, const struct rec *r)
 {
 	struct sockdiag_sock d = {
-		/* 0: nobody asked for its cookie; the addresses decide. */
-		.cookie = r->r.cookie ? r->r.cookie : SOCKDIAG_NOCOOKIE,
+		.cookie = r->r.cookie,
 		.family = r->r.family,
 		.sport = r->r.sport,
 		.dport = r->r.dport,
+		.protocol = r->r.protocol == NFSG_PROTO_UDP ? IPPROTO_UDP
+							    : IPPROTO_TCP,
 	};
-	int fd, err;
+	struct sockdiag_info now;
+	int fd, err = 0;
 
 	memcpy(d.saddr, r->r.saddr, sizeof(d.saddr));
 	memcpy(d.daddr, r->r.daddr, sizeof(d.daddr));
 	fd = sockdiag_open(s->ns[r->ns].fd);
 	if (fd < 0)
 		return fd;
-	err = sockdiag_destroy(fd, &d);
+	if (!d.cookie) {
+		err = sockdiag_find(fd, &d, &now);
+		if (!err && (now.ino != r->r.ino || !now.s.cookie))
+			err = -ESTALE;
+		d.cookie = now.s.cookie;
+	}
+	if (!err)
+		err = sockdiag_destroy(fd, &d);
 	close(fd);
 	return err;
 }
 
-/* Act as mode asks, then hand the socket to fn. */
-static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
-		   sockets_fn fn, void *ctx)
+/* Act as mode asks, then keep what the socket's event says in out. */
+static int settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
+		  struct found *out)
 {
 	struct nfsg_existing_event ev = {};
 	const struct policy_set *set = &s->a->sets[r->r.gen & 1];
-	struct sockets_entry ent = { .ev = &ev, .comm = r->comm };
-	char cgroup[NFSG_PATH_LEN * 4];
 	bool violating = r->r.verdict == NFSG_VERDICT_REFUSE ||
 			 r->r.verdict == NFSG_VERDICT_AUDIT;
 	bool destroy = r->r.verdict == NFSG_VERDICT_REFUSE &&
@@ -570,23 +613,25 @@ static void settle(struct scan *s, struct rec *r, enum nfsg_iter_destroy mode,
 	ev.e.netns = r->r.netns;
 	ev.sport = r->r.sport;
 	ev.state = r->r.state;
-	snprintf(cgroup, sizeof(cgroup), "%s", cgroup_path(&s->a->cg, r->r.cgroup_id));
-	ent.cgroup = cgroup;
-	ent.policy = r->r.policy < set->n ? set->p[r->r.policy].k.name : "?";
-	fn(ctx, &ent);
+	out->ev = ev;
+	snprintf(out->policy, sizeof(out->policy), "%s",
+		 r->r.policy < set->n ? set->p[r->r.policy].k.name : "?");
+	out->cgroup = strdup(cgroup_path(s->cg, r->r.cgroup_id));
+	return out->cgroup ? 0 : -ENOMEM;
 }
 
-int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
-		 sockets_fn fn, void *ctx, struct sockets_result *res)
+/* Walk, judge and abort as job->mode asks: the worker's whole task. */
+static int scan(struct sockets_job *job)
 {
-	struct scan s = { .a = a, .res = res, .home = -1 };
+	struct nfsg_agent *a = job->a;
+	struct scan s = { .a = a, .res = &job->res, .home = -1, .cg = job->cg };
 	bool iter = a->plan.sockets == SOCKETS_ITER;
 	const char *root, *c;
 	__u32 level = 0;
+	__u64 t0;
 	size_t i;
 	int err;
 
-	memset(res, 0, sizeof(*res));
 	s.home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s.home < 0) {
 		err = -errno;
@@ -599,12 +644,13 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		log_err("cannot list network namespaces: %s", strerror(-err));
 		goto out;
 	}
-	root = cgroup_path(&a->cg, a->cgroup_id);
+	s.udp = sockjudge_udp(agent_policy(a));
+	root = cgroup_path(s.cg, a->cgroup_id);
 	snprintf(s.root, sizeof(s.root), "%s", strcmp(root, "/") ? root : "");
 	for (c = s.root; *c; c++)
 		level += *c == '/';
 	if (iter) {
-		a->g.skel->bss->nfsg_iter_destroy = mode;
+		a->g.skel->bss->nfsg_iter_destroy = job->mode;
 		a->g.skel->bss->nfsg_iter_root_id = a->cgroup_id;
 		a->g.skel->bss->nfsg_iter_root_level = level;
 	}
@@ -612,8 +658,8 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 		err = iter ? walk_iter(&s, i) : walk_diag(&s, i);
 		if (err == -EPERM || err == -EINVAL || err == -ENOENT) {
 			/* Not ours to enter (or gone): counted, said below. */
-			res->netns_skipped++;
-			res->enter_err = err;
+			s.res->netns_skipped++;
+			s.res->enter_err = err;
 			err = 0;
 			continue;
 		}
@@ -622,22 +668,38 @@ int sockets_scan(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
 				(unsigned long long)s.ns[i].ino, strerror(-err));
 			goto out;
 		}
-		res->netns++;
+		s.res->netns++;
 	}
 	if (iter)
 		a->g.skel->bss->nfsg_iter_destroy = NFSG_ITER_LIST;
-	find_holders(&s);
+	t0 = agent_clock_ns(CLOCK_MONOTONIC);
+	err = find_holders(&s);
+	s.res->holders_ns = agent_clock_ns(CLOCK_MONOTONIC) - t0;
+	if (err) {
+		log_err("cannot find the processes holding sockets: %s",
+			strerror(-err));
+		goto out;
+	}
+	job->found = calloc(s.n ? s.n : 1, sizeof(*job->found));
+	if (!job->found) {
+		err = -ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < s.n; i++) {
 		if (!iter)
 			judge_user(&s, &s.r[i]);
-		if (s.r[i].r.verdict)
-			settle(&s, &s.r[i], mode, fn, ctx);
+		if (!s.r[i].r.verdict)
+			continue;
+		err = settle(&s, &s.r[i], job->mode, &job->found[job->n_found]);
+		if (err)
+			goto out;
+		job->n_found++;
 	}
-	if (res->netns_skipped)
+	if (s.res->netns_skipped)
 		log_warn("existing connections: %u network namespace%s not entered (%s%s): their sockets are not listed",
-			 res->netns_skipped, res->netns_skipped == 1 ? "" : "s",
-			 strerror(-res->enter_err),
-			 res->enter_err == -EPERM ? ": entering another namespace needs CAP_SYS_ADMIN" : "");
+			 s.res->netns_skipped, s.res->netns_skipped == 1 ? "" : "s",
+			 strerror(-s.res->enter_err),
+			 s.res->enter_err == -EPERM ? ": entering another namespace needs CAP_SYS_ADMIN" : "");
 out:
 	if (iter && a->g.skel)
 		a->g.skel->bss->nfsg_iter_destroy = NFSG_ITER_LIST;
@@ -648,5 +710,119 @@ out:
 	free(s.r);
 	if (s.home >= 0)
 		close(s.home);
+	return err;
+}
+
+/*
+ * Reserved for the tests: NFSG_TEST_WALK_GATE names a FIFO, and each walk
+ * waits for one byte from it before it starts, so that a test holds a
+ * walk open while it asks the agent other things.
+ */
+static void test_gate(void)
+{
+	const char *path = getenv("NFSG_TEST_WALK_GATE");
+	char byte;
+	int fd;
+
+	if (!path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (read(fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	close(fd);
+}
+
+static void *worker(void *data)
+{
+	struct sockets_job *job = data;
+	__u64 one = 1, t0;
+
+	test_gate();
+	pthread_mutex_lock(&job->a->walk_lock);
+	t0 = agent_clock_ns(CLOCK_MONOTONIC);
+	job->err = scan(job);
+	job->res.walk_ns = agent_clock_ns(CLOCK_MONOTONIC) - t0;
+	pthread_mutex_unlock(&job->a->walk_lock);
+	/* Done: the loop's epoll sees the eventfd. */
+	if (write(job->fd, &one, sizeof(one)) != sizeof(one))
+		log_err("cannot tell the agent a walk ended: %s", strerror(errno));
+	return NULL;
+}
+
+int sockets_start(struct nfsg_agent *a, enum nfsg_iter_destroy mode,
+		  struct sockets_job **out)
+{
+	struct sockets_job *job = calloc(1, sizeof(*job));
+	int err;
+
+	*out = NULL;
+	if (!job)
+		return -ENOMEM;
+	job->a = a;
+	job->mode = mode;
+	job->fd = -1;
+	/* Its own cache of cgroup paths: the loop's is the loop's. */
+	job->cg = malloc(sizeof(*job->cg));
+	if (!job->cg) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	memcpy(job->cg, &a->cg, sizeof(*job->cg));
+	job->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (job->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = -pthread_create(&job->thread, NULL, worker, job);
+	if (err)
+		goto fail;
+	*out = job;
+	return 0;
+fail:
+	log_err("cannot start a walk of existing connections: %s",
+		strerror(-err));
+	if (job->fd >= 0)
+		close(job->fd);
+	free(job->cg);
+	free(job);
+	return err;
+}
+
+int sockets_job_fd(const struct sockets_job *job)
+{
+	return job->fd;
+}
+
+int sockets_finish(struct sockets_job *job, sockets_fn fn, void *ctx,
+		   struct sockets_result *res)
+{
+	struct sockets_entry ent;
+	size_t i;
+	int err;
+
+	if (!job) {
+		memset(res, 0, sizeof(*res));
+		return -EAGAIN;
+	}
+	pthread_join(job->thread, NULL);
+	err = job->err;
+	*res = job->res;
+	for (i = 0; i < job->n_found; i++) {
+		ent = (struct sockets_entry){
+			.ev = &job->found[i].ev,
+			.cgroup = job->found[i].cgroup,
+			.policy = job->found[i].policy,
+			.comm = job->found[i].ev.e.comm,
+		};
+		if (!err && fn)
+			fn(ctx, &ent);
+		free(job->found[i].cgroup);
+	}
+	close(job->fd);
+	free(job->found);
+	free(job->cg);
+	free(job);
 	return err;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * nfsguard sockets: the connections to governed ports that exist now, in
- * every network namespace the agent can enter, each judged by the policy
- * the running agent enforces; --destroy aborts the violating ones. A
+ * nfsguard sockets: the connections (TCP, and connected UDP where UDP is
+ * governed) to governed ports that exist now, in every network namespace
+ * the agent can enter, each judged by the policy the running agent
+ * enforces; --destroy aborts the violating ones. A
  * client of the agent's control socket: the agent owns the programs and
  * the policy, so the verdict is the one its hooks would give.
  */
@@ -24,7 +25,8 @@ struct sockets_opts {
 
 static const char sockets_doc[] =
 	"List every TCP connection to a port some policy governs, established "
-	"or connecting, in every network namespace the running agent can "
+	"or connecting, and every connected UDP socket to one where a policy "
+	"governs UDP, in every network namespace the running agent can "
 	"enter: its owner (uid), the processes holding it, its cgroup, "
 	"network namespace, source, destination, state, the policy governing "
 	"it and that policy's verdict today (allowed or violating). The agent "
@@ -92,7 +94,7 @@ int cmd_sockets(int argc, char **argv)
 		 "{\"cmd\":\"sockets\",\"format\":\"%s\",\"destroy\":%s}\n",
 		 o.json ? "json" : "text", o.destroy ? "true" : "false");
 	status = control_ask(o.control, request, 256 << 20,
-			     "'nfsguard run' (it lists with the policy it enforces)",
+			     "'systemctl start nfsguard' or 'nfsguard run' (the agent lists with the policy it enforces, pinned or not)",
 			     &buf, &n);
 	if (status)
 		return status;
