@@ -393,14 +393,16 @@ def text_is_escaped(env):
     rows = {l.split()[0]: l.split() for l in lines[1:] if len(l.split()) > 1}
     h = rows.get(str(hostile_pid))
     check(h is not None, f"no row for pid {hostile_pid}: {lines}")
-    check_eq(len(h), 9, f"columns of {h}")
+    netns = str(os.stat(f"/run/netns/{env.netns.name}").st_ino)
+    check_eq(len(h), 10, f"columns of {h}")
     check_eq(h[1], text_escape(HOSTILE_COMM), "comm column")
-    check_eq(h[5:9], ["refused", "owner", "default", text_escape(env.rel)],
-             "verdict, reason, policy, cgroup")
+    check_eq(h[5:10], ["refused", "owner", "default", netns,
+                       text_escape(env.rel)],
+             "verdict, reason, policy, netns, cgroup")
     p = rows.get(str(plain_pid))
     check(p is not None, f"no row for pid {plain_pid}")
-    check_eq(p[1:9], ["nfsg-connect", str(UNPRIV), V4, str(NFS_PORT),
-                      "refused", "owner", "default", env.top.rel],
+    check_eq(p[1:10], ["nfsg-connect", str(UNPRIV), V4, str(NFS_PORT),
+                       "refused", "owner", "default", netns, env.top.rel],
              "the plain row")
 
 
