@@ -100,6 +100,16 @@ def env():
         check_eq(r.returncode, 0, f"uninstall at the end: {r.stderr}")
 
 
+def unit_values(key):
+    """The numbers of the unit's key= lines, as one int (one expected)."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                           "user", "nfsguard.service.in")) as f:
+        vals = [v for l in f if l.startswith(key + "=")
+                for v in l.split("=", 1)[1].split()]
+    check_eq(len(vals), 1, f"{key}= values in the unit")
+    return int(vals[0])
+
+
 def attached_ids(cg):
     """{program id: name} on the cgroup's hooks."""
     return attached_ids_of(cg.path)
@@ -224,8 +234,13 @@ def uninstall_of_a_running_agent_never_says_the_pins_stay():
         a = e.agent()
         r = e.uninstall()
         check_eq(r.returncode, 0, f"uninstall: {r.stderr}")
-        check(f"stopping agent {a.proc.pid}" in r.stdout, r.stdout)
-        check_eq(a.stop(), 0, "the agent's exit status")
+        # The unit must not restart an uninstalled agent: its exit status
+        # is the one the unit names, and the unit names no other.
+        check_eq(a.stop(), unit_values("RestartPreventExitStatus"),
+                 "the agent's exit status against the unit's")
+        check_eq(unit_values("SuccessExitStatus"),
+                 unit_values("RestartPreventExitStatus"),
+                 "an uninstalled unit is inactive, not failed")
         check(not any("keep enforcing" in l for l in a.err),
               f"the agent said its pins stay: {a.err}")
         check(any("nothing is pinned" in l for l in a.err), a.err)

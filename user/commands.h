@@ -8,13 +8,24 @@
 /* Exit statuses shared by all commands. */
 #define EXIT_USAGE 64	/* bad arguments (argp's EX_USAGE) */
 #define EXIT_NO_AGENT 3	/* status, reload: no agent runs ('systemctl status') */
+/* run: stopped by 'nfsguard uninstall', nothing left to enforce. Not 0,
+ * so that the unit's RestartPreventExitStatus= (nfsguard.service.in, the
+ * same number) keeps Restart=always from pinning everything again. */
+#define EXIT_UNINSTALLED 4
 
-/* The "Exit status:" paragraph of a command's --help. */
-#define EXIT_DOC(ok, failed)                                               \
+/* Stringified, for the --help texts. */
+#define EXIT_STR_(n) #n
+#define EXIT_STR(n) EXIT_STR_(n)
+
+/* The "Exit status:" paragraph of a command's --help; more: the lines
+ * of a command's own statuses, between 1 and 64. */
+#define EXIT_DOC_MORE(ok, failed, more)                                    \
 	"Exit status:\n"                                                    \
 	"  0   " ok "\n"                                                    \
 	"  1   " failed "\n"                                                \
+	more                                                                \
 	"  64  bad arguments\n"
+#define EXIT_DOC(ok, failed) EXIT_DOC_MORE(ok, failed, "")
 
 int cmd_run(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

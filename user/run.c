@@ -115,8 +115,10 @@ static const struct argp_option trace_options[] = {
 
 /* Both commands' exit statuses, for their --help. */
 #define RUN_EXIT_DOC                                                         \
-	EXIT_DOC("stopped by SIGINT or SIGTERM (detached, or left pinned)",  \
-		 "could not start (one line says why), or failed while running")
+	EXIT_DOC_MORE("stopped by SIGINT or SIGTERM (detached, or left pinned)", \
+		      "could not start (one line says why), or failed while running", \
+		      "  " EXIT_STR(EXIT_UNINSTALLED) "   stopped by 'nfsguard uninstall' (the unit "   \
+		      "does not restart it)\n")
 
 static const char run_doc[] =
 	"Load nfsguard's programs, enforce the policy (by default the EFS "
@@ -295,7 +297,7 @@ static int run_main(int argc, char **argv, bool trace_cmd)
 			      .trace_cmd = trace_cmd };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct nfsg_agent *a;
-	int err;
+	int err, status;
 
 	if (argp_parse(trace_cmd ? &trace_argp : &run_argp, argc, argv, 0, NULL,
 		       &r))
@@ -323,9 +325,11 @@ static int run_main(int argc, char **argv, bool trace_cmd)
 		err = agent_loop(a, &stop, &reload);
 		agent_stop(a);
 	}
+	status = err ? EXIT_FAILURE
+		     : a->quit ? EXIT_UNINSTALLED : EXIT_SUCCESS;
 	agent_destroy(a);
 	free(a);
-	return err ? EXIT_FAILURE : EXIT_SUCCESS;
+	return status;
 }
 
 int cmd_run(int argc, char **argv)
