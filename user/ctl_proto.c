@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* The control socket's requests (ctl_proto.h): strict, bounded, no heap. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "ctl_proto.h"
@@ -227,4 +228,56 @@ int ctl_parse(const char *buf, size_t len, struct ctl_request *r, char *why,
 	if (r->cmd == CTL_UNINSTALL && !r->pin_dir[0])
 		return fail(why, why_len, "uninstall needs pin_dir");
 	return 0;
+}
+
+/* One "key":value of an answer into a; *seen gets a bit a known key. */
+static bool answer_member(struct cursor *c, struct ctl_answer *a,
+			  unsigned *seen)
+{
+	static const char *const names[] = { "ok", "kept", "pid", "type",
+					     "reason", "error", "pin_dir" };
+	char *const strs[] = { NULL, NULL, NULL, a->type, a->reason, a->error,
+			       a->pin_dir };
+	char key[CTL_STR_MAX], v[CTL_STR_MAX];
+	bool b;
+	size_t i;
+
+	if (!string(c, key) || !eat(c, ':'))
+		return false;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(key, names[i]))
+			break;
+	if (i == sizeof(names) / sizeof(names[0]))
+		/* Not ours to know: any scalar goes. */
+		return boolean(c, &b) || scalar(c, v);
+	if (*seen & (1u << i))
+		return false;
+	*seen |= 1u << i;
+	if (i == 0)
+		return boolean(c, &a->ok);
+	if (i == 1)
+		return boolean(c, &a->kept);
+	if (i == 2)
+		return number(c, v) && parse_u32(v, 0, UINT32_MAX, &a->pid);
+	return string(c, strs[i]);
+}
+
+int ctl_parse_answer(const char *buf, size_t len, struct ctl_answer *a)
+{
+	struct cursor c = { .s = buf, .end = buf + len };
+	unsigned seen = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (!eat(&c, '{'))
+		return -EINVAL;
+	if (!eat(&c, '}')) {
+		do {
+			if (!answer_member(&c, a, &seen))
+				return -EINVAL;
+		} while (eat(&c, ','));
+		if (!eat(&c, '}'))
+			return -EINVAL;
+	}
+	blanks(&c);
+	return c.s == c.end && (seen & 1) ? 0 : -EINVAL;
 }

@@ -53,4 +53,29 @@ struct ctl_request {
 int ctl_parse(const char *buf, size_t len, struct ctl_request *r, char *why,
 	      size_t why_len);
 
+/*
+ * The first line of an answer, as a client reads it (the same strict
+ * syntax; keys it does not know are skipped, strings longer than
+ * CTL_STR_MAX - 1 bytes refused):
+ *
+ *   {"ok":true,"type":"uninstall","pid":42,"kept":false}
+ *   {"ok":false,"type":"uninstall","reason":"not_root","error":"root only",
+ *    "pin_dir":"/sys/fs/bpf/nfsguard"}
+ *
+ * "reason" is a code for programs, "error" its words for people.
+ */
+struct ctl_answer {
+	bool ok;
+	bool kept;		/* uninstall: entries not nfsguard's stay */
+	__u32 pid;		/* the agent's */
+	char type[CTL_STR_MAX];
+	char reason[CTL_STR_MAX];
+	char error[CTL_STR_MAX];
+	char pin_dir[CTL_STR_MAX];
+};
+
+/* Parse the line buf[0..len) (no newline). Returns 0, or -EINVAL: not an
+ * answer (no "ok", or bad syntax). */
+int ctl_parse_answer(const char *buf, size_t len, struct ctl_answer *a);
+
 #endif

@@ -87,7 +87,7 @@ static const char *outcome_name(__u8 kind)
 }
 
 /* ECONNREFUSED, or the number. */
-static const char *errno_name(int err, char *buf, size_t len)
+const char *format_errno_name(int err, char *buf, size_t len)
 {
 	const char *name = err > 0 ? strerrorname_np(err) : NULL;
 
@@ -417,7 +417,7 @@ static const char *text_reason(const struct nfsg_event *e, char *buf,
 			return "-";
 		/* The name with -w; the number fits the column. */
 		if (wide)
-			return errno_name(t->error, buf, len);
+			return format_errno_name(t->error, buf, len);
 		snprintf(buf, len, "%d", t->error);
 		return buf;
 	}
@@ -444,7 +444,7 @@ static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 	case NFSG_EV_RESET:
 	case NFSG_EV_TIMEOUT:
 		fprintf(out, " error=%s",
-			t->error ? errno_name(t->error, num, sizeof(num)) : "-");
+			t->error ? format_errno_name(t->error, num, sizeof(num)) : "-");
 		break;
 	case NFSG_EV_CLOSED:
 		fprintf(out, " lifetime=%lluus sent=%llu received=%llu",
@@ -808,7 +808,7 @@ static void put_trace_fields(struct line *l, const struct nfsg_trace_event *t)
 	case NFSG_EV_TIMEOUT:
 	case NFSG_EV_RESET:
 		put(l, "\"error\":\"");
-		put(l, t->error ? errno_name(t->error, num, sizeof(num)) : "");
+		put(l, t->error ? format_errno_name(t->error, num, sizeof(num)) : "");
 		put(l, "\",\"errno\":");
 		put_i64(l, t->error);
 		put(l, ",\"elapsed_us\":");
@@ -956,7 +956,7 @@ static void existing_json(FILE *out, const struct nfsg_event *e,
 	put(&l, "\",");
 	if (x->action == NFSG_EXISTING_FAILED) {
 		put(&l, "\"error\":\"");
-		put(&l, errno_name(-x->error, err, sizeof(err)));
+		put(&l, format_errno_name(-x->error, err, sizeof(err)));
 		put(&l, "\",");
 	}
 	put_socket_fields(&l, e, n, x);

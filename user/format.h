@@ -61,6 +61,8 @@ void format_dropped(FILE *out, enum format_kind kind, __u64 count,
 void format_addr(const struct nfsg_event *e, char *buf, size_t len);
 /* Why an attempt was refused ("owner", "destination"), or NULL. */
 const char *format_reason(__u8 reason);
+/* An errno's name (ECONNREFUSED), or its number in buf. */
+const char *format_errno_name(int err, char *buf, size_t len);
 /* "tcp", "udp", "mptcp" or the number. */
 const char *format_protocol(__u16 protocol, char *buf, size_t len);
 /* RFC 3339 UTC with microseconds: 2026-11-26T13:40:01.123456Z */
