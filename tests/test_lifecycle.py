@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -260,6 +261,56 @@ def uninstall_names_an_agent_it_cannot_reach_and_removes_nothing():
         check(os.path.isdir(e.pins), "the pins stay")
         check_eq(e.attempt()["result"], "EPERM", "still enforced")
         check_eq(a.proc.poll(), None, "the agent runs on")
+
+
+def ask(path, request):
+    """One request as root; the answer's first line, parsed."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(30)
+        s.connect(path)
+        s.sendall(json.dumps(request).encode() + b"\n")
+        return json.loads(s.makefile().readline())
+
+
+@case
+def uninstall_of_another_pin_dir_is_refused_with_its_code():
+    with env() as e:
+        a = e.agent()
+        r = ask(a.control, {"cmd": "uninstall", "pin_dir": e.pins + "-other"})
+        check_eq((r["ok"], r["type"], r["reason"], r["pin_dir"]),
+                 (False, "uninstall", "not_this_pin_dir", e.pins), "answer")
+        check(os.path.isdir(e.pins), "the pins stay")
+        check_eq(a.proc.poll(), None, "the agent runs on")
+
+
+@case
+def uninstall_of_a_stopped_agent_gives_up_and_the_agent_drops_it():
+    """A stopped agent does not hold uninstall forever: it exits 1 within
+    its bound. The request it left is not acted on later: the agent,
+    continued, sees its client gone, and keeps its pins and its hooks."""
+    with env() as e:
+        a = e.agent()
+        os.kill(a.proc.pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = subprocess.run([nfsguard(), "uninstall", "--pin-dir", e.pins,
+                                "--control", a.control],
+                               capture_output=True, text=True, timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            os.kill(a.proc.pid, signal.SIGCONT)
+        check_eq((r.returncode, r.stdout, len(r.stderr.splitlines())),
+                 (1, "", 1), f"uninstall's exit, output, lines: {r.stderr}")
+        check(5 <= took < 30, f"uninstall gave up after {took:.1f} s")
+        # The agent answers again, having done nothing for the one gone
+        # (whose request it read, with the status request's or before).
+        time.sleep(1)
+        st = a.status()
+        check_eq((st["agent_running"], st["pid"]), (True, a.proc.pid),
+                 "the agent runs on")
+        check(os.path.isdir(e.pins), "the pins stay")
+        check_eq(e.attempt()["result"], "EPERM", "still enforced")
+        check_eq(a.proc.poll(), None, "the agent still runs")
 
 
 @case

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,15 +522,37 @@ static void sockets_done(struct nfsg_agent *a, void *ctx,
 	answer(cl, m, buf, len);
 }
 
-/* Unpin, detach and stop: for root only, and for this agent's pins only.
- * The first line says what happened; the pins removed follow. */
+/* Has the peer of fd gone (closed, or shut its side)? */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 &&
+	       (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL));
+}
+
+/*
+ * Unpin, detach and stop: for root only, for this agent's pins only, and
+ * for a client still there (one that gave up waiting, on an agent stopped
+ * a while, is not answered: nothing is done for it). The first line says
+ * what happened, "reason" in a code: not_root, not_this_pin_dir, or an
+ * errno's name; the pins removed follow.
+ */
 static void do_uninstall(struct client *cl, const struct ctl_request *r)
 {
-	char *rows = NULL, *buf = NULL;
+	const struct agent_opts *o = cl->c->a->o;
+	char *rows = NULL, *buf = NULL, num[16];
+	const char *reason = NULL, *error = NULL;
 	size_t rows_len = 0, len = 0;
 	FILE *rm, *m;
-	int err;
+	int err = 0;
 
+	if (peer_gone(cl->fd)) {
+		log_warn("control: an uninstall request from uid %u whose client is gone: not done",
+			 (unsigned)cl->uid);
+		drop_client(cl);
+		return;
+	}
 	rm = open_memstream(&rows, &rows_len);
 	m = rm ? open_memstream(&buf, &len) : NULL;
 	if (!m) {
@@ -539,18 +562,30 @@ static void do_uninstall(struct client *cl, const struct ctl_request *r)
 		drop_client(cl);
 		return;
 	}
-	err = cl->uid ? 0 : agent_uninstall(cl->c->a, r->pin_dir, rm);
+	if (cl->uid) {
+		reason = "not_root";
+		error = "root only";
+		log_warn("control: refused an uninstall request from uid %u: root only",
+			 (unsigned)cl->uid);
+	} else {
+		err = agent_uninstall(cl->c->a, r->pin_dir, rm);
+		if (err == -ESRCH) {
+			reason = "not_this_pin_dir";
+			error = "not this agent's pin directory";
+		} else if (err < 0 && err != -ENOTEMPTY) {
+			reason = format_errno_name(-err, num, sizeof(num));
+			error = strerror(-err);
+		}
+	}
 	fclose(rm);
-	if (!cl->uid && (err >= 0 || err == -ENOTEMPTY)) {
+	if (!reason) {
 		fprintf(m, "{\"ok\":true,\"type\":\"uninstall\",\"pid\":%d,\"kept\":%s}\n",
 			(int)getpid(), err == -ENOTEMPTY ? "true" : "false");
 	} else {
-		fprintf(m, "{\"ok\":false,\"type\":\"uninstall\",\"error\":\"%s\",\"pin_dir\":",
-			cl->uid ? "root only"
-			: err == -ESRCH ? "not this agent's pin directory"
-					: strerror(-err));
-		format_json_string(m, cl->c->a->o->persist ? cl->c->a->o->pin_dir : "",
-				   cl->c->a->o->persist ? strlen(cl->c->a->o->pin_dir) : 0);
+		fprintf(m, "{\"ok\":false,\"type\":\"uninstall\",\"reason\":\"%s\",\"error\":\"%s\",\"pin_dir\":",
+			reason, error);
+		format_json_string(m, o->persist ? o->pin_dir : "",
+				   o->persist ? strlen(o->pin_dir) : 0);
 		fputs("}\n", m);
 	}
 	if (rows)

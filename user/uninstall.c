@@ -18,15 +18,20 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include "commands.h"
 #include "control.h"
+#include "ctl_proto.h"
 #include "format.h"
 #include "log.h"
 #include "persist.h"
 #include "probe.h"
 
 #define STOP_WAIT_MS 5000
+/* How long the agent has to answer (its uninstall takes milliseconds). */
+#define ANSWER_WAIT_S 10
 
 struct uninstall_opts {
 	const char *pin_dir;
@@ -46,7 +51,9 @@ static const char uninstall_doc[] =
 	"\n"
 	EXIT_DOC("removed, or nothing was pinned",
 		 "something was kept (named on stderr), an agent holds the pins "
-		 "but does not answer at the control socket, or would not stop");
+		 "but does not answer at the control socket (within "
+		 EXIT_STR(ANSWER_WAIT_S) " s), or "
+		 "would not stop");
 
 static const struct argp_option uninstall_options[] = {
 	{ "pin-dir", 'P', "DIR", 0,
@@ -92,7 +99,7 @@ static bool lock_free(const struct pin_dir *d)
 }
 
 /* Wait for the agent that holds d's lock to exit and release it. */
-static int wait_for_exit(const struct pin_dir *d, int pid)
+static int wait_for_exit(const struct pin_dir *d, unsigned int pid)
 {
 	struct timespec nap = { .tv_nsec = 10 * 1000000 };
 	int waited;
@@ -101,7 +108,7 @@ static int wait_for_exit(const struct pin_dir *d, int pid)
 		nanosleep(&nap, NULL);
 	if (waited < STOP_WAIT_MS)
 		return 0;
-	log_err("agent %d unpinned and detached, but did not stop: kill it", pid);
+	log_err("agent %u unpinned and detached, but did not stop: kill it", pid);
 	return -EBUSY;
 }
 
@@ -111,9 +118,11 @@ static int wait_for_exit(const struct pin_dir *d, int pid)
  */
 static int ask_agent(const struct uninstall_opts *o, const struct pin_dir *d)
 {
-	char *req = NULL, *buf = NULL, *body, *pid_at;
+	struct timeval wait = { .tv_sec = ANSWER_WAIT_S };
+	char *req = NULL, *buf = NULL, *body;
+	struct ctl_answer ans;
 	size_t req_len = 0;
-	int fd, pid = 0, status = EXIT_FAILURE;
+	int fd, status = EXIT_FAILURE;
 	FILE *m = open_memstream(&req, &req_len);
 	long n;
 
@@ -132,8 +141,16 @@ static int ask_agent(const struct uninstall_opts *o, const struct pin_dir *d)
 			o->pin_dir, o->control, strerror(-fd));
 		return EXIT_FAILURE;
 	}
-	n = control_read_all(fd, &buf, 1 << 20);
+	/* A stopped agent must not hold us: the wait is bounded. Gone, we
+	 * leave a request the agent drops unanswered when it comes back. */
+	n = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait))
+		    ? -errno : control_read_all(fd, &buf, 1 << 20);
 	close(fd);
+	if (n == -EAGAIN || n == -EWOULDBLOCK) {
+		log_err("the agent at %s did not answer within %d s: nothing was removed; see whether it is stopped or stuck, and run uninstall again",
+			o->control, ANSWER_WAIT_S);
+		return EXIT_FAILURE;
+	}
 	if (n <= 0) {
 		log_err("the agent at %s gave no answer: %s", o->control,
 			n ? strerror(-n) : "it closed the connection");
@@ -141,26 +158,29 @@ static int ask_agent(const struct uninstall_opts *o, const struct pin_dir *d)
 	}
 	body = strchr(buf, '\n');
 	body = body ? body + 1 : buf + n;
-	if (strncmp(buf, "{\"ok\":true", 10)) {
-		/* Ours is the first line: {"ok":false,...,"error":"..."}. */
-		log_err("the agent at %s did not uninstall: %.*s: give the --control of the agent on %s",
-			o->control, (int)(body - buf - 1), buf, o->pin_dir);
+	if (ctl_parse_answer(buf, body - buf - (body > buf && body[-1] == '\n'),
+			     &ans) || strcmp(ans.type, "uninstall")) {
+		log_err("the agent at %s gave an answer that is not an uninstall's",
+			o->control);
 		goto out;
 	}
-	pid_at = strstr(buf, "\"pid\":");
-	if (pid_at)
-		pid = atoi(pid_at + 6);
-	fputs(body, stdout);
-	printf("stopping agent %d\n", pid);
-	if (wait_for_exit(d, pid))
+	if (!ans.ok) {
+		log_err("the agent at %s did not uninstall (%s: %s): give the --control of the agent on %s",
+			o->control, ans.reason, ans.error, o->pin_dir);
 		goto out;
-	if (strstr(buf, "\"kept\":true")) {
+	}
+	fputs(body, stdout);
+	printf("agent %u removed the pins and detached its hooks; waiting for it to exit\n",
+	       ans.pid);
+	if (wait_for_exit(d, ans.pid))
+		goto out;
+	if (ans.kept) {
 		log_err("kept entries in %s that nfsguard did not pin (the agent's log names them): remove them yourself",
 			o->pin_dir);
 		goto out;
 	}
-	printf("removed the pins and %s: nfsguard's hooks are detached\n",
-	       o->pin_dir);
+	printf("removed the pins and %s: nfsguard's hooks are detached, agent %u exited\n",
+	       o->pin_dir, ans.pid);
 	status = EXIT_SUCCESS;
 out:
 	free(buf);
