@@ -467,6 +467,36 @@ def bad_agent_settings_stop_the_start_at_their_line():
         check_eq(r.returncode, 1, "nfsguard check agrees")
 
 
+NO_GROUP = "nfsg-nosuchgroup"
+
+
+@case
+def a_control_group_that_does_not_exist_fails_check_and_warns_a_reload():
+    """The parser takes any group's name; check asks the system too, since
+    the next start would fail on it. A reload keeps the running socket and
+    lists the line among its warnings."""
+    if subprocess.run(["getent", "group", NO_GROUP]).returncode == 0:
+        raise Skip(f"group {NO_GROUP} exists here")
+    with env() as e, tempfile.TemporaryDirectory() as d:
+        conf = write_conf(d, "[default]\nports = 2049\n")
+        agent = e.agent(extra=["--config", conf])
+        write_conf(d, f"[default]\nports = 2049\n[agent]\n"
+                      f"control_group = {NO_GROUP}\n")
+        r = subprocess.run([nfsguard(), "check", conf], capture_output=True,
+                           text=True, timeout=60)
+        check_eq((r.returncode, r.stdout), (1, ""), "check's exit, output")
+        check_eq([l.split(" ")[1] for l in r.stderr.splitlines()
+                  if conf in l], [f"{conf}:4:"], "the line, named")
+        r = agent.cli("reload", "--json")
+        check_eq(r.returncode, 0, f"reload: {r.stdout} {r.stderr}")
+        ans = json.loads(r.stdout)
+        check_eq((ans["ok"], sorted({w["line"] for w in ans["warnings"]})),
+                 (True, [4]), "a good reload, warned at the group's line")
+        st = os.stat(agent.control)
+        check_eq((st.st_gid, st.st_mode & 0o777), (0, 0o600),
+                 "the running socket stays root's")
+
+
 GROUP, GROUP_GID = "nogroup", 65534     # a group uid 1000 is not in
 
 

@@ -587,6 +587,13 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 	log_info("reloaded: generation %u active", next);
 	pthread_mutex_unlock(&a->walk_lock);
 	settings_changed(a, &now, e);
+	/* The running value stays, as every [agent] value does until a
+	 * restart; but that restart would fail: an error, in the warnings. */
+	from = e->n;
+	config_agent_check(a->o->config ? a->o->config : CONFIG_DEFAULT_PATH,
+			   &now, e);
+	for (i = from; i < e->n; i++)
+		log_err("%s", e->msg[i]);
 	agent_check_existing(a, "reload");
 	a->stats.reloads_ok++;
 	a->stats.last_reload_ok = true;

@@ -91,6 +91,7 @@ static void list_policies(const struct policy_set *set, const char *only)
 int cmd_check(int argc, char **argv)
 {
 	struct config_errors errs = {};
+	struct config_agent ag = {};
 	struct check_opts o = {};
 	struct policy_set set = {};
 	int err, status = EXIT_FAILURE;
@@ -100,7 +101,10 @@ int cmd_check(int argc, char **argv)
 	if (argp_parse(&check_argp, argc, argv, 0, NULL, &o))
 		return EXIT_USAGE;
 	file = o.file ? o.file : CONFIG_DEFAULT_PATH;
-	err = config_read(file, &set, NULL, &errs);
+	err = config_read(file, &set, &ag, &errs);
+	/* A file the agent could not start with is not valid either. */
+	if (!err && config_agent_check(file, &ag, &errs))
+		err = -EINVAL;
 	if (err == -ENOENT && !o.file) {
 		/* What the agent would do: not a claim about a file. */
 		err = policy_set_default(&set);

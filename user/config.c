@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
@@ -722,6 +723,20 @@ static void apply_agent(struct build *b, const struct parse *ps,
 						   : sizeof(ag->control_group),
 			 "%s", e->value);
 	}
+}
+
+int config_agent_check(const char *file, const struct config_agent *ag,
+		       struct config_errors *errs)
+{
+	size_t had = errs->n;
+
+	errno = 0;
+	if (ag->control_group_line && !getgrnam(ag->control_group))
+		error_at(errs, file, ag->control_group_line,
+			 "control_group: no group '%s' on this system%s%s: create it (groupadd %s), or remove the line, or the next start fails",
+			 ag->control_group, errno ? ": " : "",
+			 errno ? strerror(errno) : "", ag->control_group);
+	return errs->n - had;
 }
 
 static void build(struct build *b, const struct parse *ps)

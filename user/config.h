@@ -58,6 +58,15 @@ int config_read_stream(FILE *f, const char *name, struct policy_set *out,
 		       struct config_agent *agent, struct config_errors *errs);
 void config_errors_free(struct config_errors *errs);
 /*
+ * The [agent] values of file checked against this system, which the
+ * parser leaves alone: control_group must name a group getgrnam() finds,
+ * or the next start fails. One "FILE:LINE: ..." in errs for each that
+ * does not; returns how many. For 'nfsguard check' (an error) and a
+ * reload (in its warnings: the running value stays).
+ */
+int config_agent_check(const char *file, const struct config_agent *ag,
+		       struct config_errors *errs);
+/*
  * The configured policy set: path, else the default file if it exists,
  * else the embedded default. Prints every problem, one line each, and
  * returns 0 or -errno.
