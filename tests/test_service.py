@@ -442,6 +442,13 @@ def metrics_from_the_configuration_and_the_option_wins():
                  (True, [5]), "a good reload, warned at the metrics line")
         check((serves_metrics(p_file), serves_metrics(p_new)) == (True, False),
               "the running address stays until a restart")
+        # A key removed has no line: the message names the file alone.
+        write_conf(d, "[default]\nports = 2049\n")
+        ans = json.loads(agent.cli("reload", "--json").stdout)
+        check_eq([(w["line"], w["message"].split(" ")[0])
+                  for w in ans["warnings"]], [(0, f"{conf}:")],
+                 "the removed key's warning")
+        check(serves_metrics(p_file), "the running address stays")
         agent.stop(signal.SIGTERM)
         agent = e.agent(extra=["--config", conf, "--metrics", f"{V4}:{p_opt}"])
         check_eq((serves_metrics(p_opt), serves_metrics(p_new)), (True, False),

@@ -512,8 +512,8 @@ static const char *setting(const char *file, int line, const char *key,
 /*
  * A reload's [agent] section: the metrics address and the control
  * socket's group are set up at start, so a changed value takes a restart.
- * Said in the log and, as a warning with its line (0: the key is gone),
- * in the reload's answer.
+ * Said in the log and, as a warning with its line (0 and "(removed)":
+ * the key is gone), in the reload's answer.
  */
 static void settings_changed(struct nfsg_agent *a, const struct config_agent *now,
 			     struct config_errors *warn)
@@ -534,11 +534,16 @@ static void settings_changed(struct nfsg_agent *a, const struct config_agent *no
 	for (i = 0; i < 2; i++) {
 		if (!strcmp(s[i].was, s[i].is))
 			continue;
-		snprintf(msg, sizeof(msg),
-			 "%s:%d: %s changed from '%s' to '%s': it takes a restart of the agent%s",
-			 file, s[i].line, s[i].key, s[i].was,
-			 s[i].line ? s[i].is : "(unset)",
-			 s[i].option ? " (the command line's value wins even then)" : "");
+		if (s[i].line)
+			snprintf(msg, sizeof(msg),
+				 "%s:%d: %s changed from '%s' to '%s': it takes a restart of the agent%s",
+				 file, s[i].line, s[i].key, s[i].was, s[i].is,
+				 s[i].option ? " (the command line's value wins even then)" : "");
+		else
+			snprintf(msg, sizeof(msg),
+				 "%s: %s (removed) was '%s': its removal takes a restart of the agent%s",
+				 file, s[i].key, s[i].was,
+				 s[i].option ? " (the command line's value wins even then)" : "");
 		log_warn("%s", msg);
 		config_errors_add(warn, msg, s[i].line);
 	}

@@ -166,8 +166,11 @@ int counters_open(int *base_fd, struct persist *p, int plan)
 			if (map_sizes_are(fd, sizeof(struct base_key),
 					  NFSG_PCTR_MAX * sizeof(__u64)))
 				legacy = fd;
-			else
+			else {
+				log_warn("the pinned %s has an unknown layout: it is replaced, and the per-policy totals start from zero",
+					 COUNTERS_BASE_NAME);
 				close(fd);
+			}
 			fd = -1;
 		}
 	}

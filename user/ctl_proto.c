@@ -7,8 +7,6 @@
 #include "ctl_proto.h"
 #include "parse.h"
 
-/* Longest string value, after unescaping. */
-
 struct cursor {
 	const char *s, *end;
 };
