@@ -39,8 +39,10 @@ struct {
  * Hashes are not preallocated: a preallocated one's elements sit in one
  * vmalloc'ed area of 4 KiB pages, so a lookup in a table of 100,000
  * cgroups pays TLB misses that a kmalloc'ed element does not (bench/,
- * "policy size"). Only the agent inserts and deletes; programs only look
- * up.
+ * "policy size"). The agent fills them; of the programs, only the mkdir
+ * and rmdir watchers insert and delete, and an insert they cannot make
+ * for want of memory is made by the agent at the cgroup's event
+ * (guard.bpf.c, cgroup_added).
  */
 struct nfsg_cgroup_map {		/* cgroup id -> policy index */
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -583,6 +583,8 @@ int agent_reload(struct nfsg_agent *a, struct config_errors *errs)
 		config_errors_add(e, "cannot apply the new policy to the kernel: see the agent's log", 0);
 		goto fail;
 	}
+	/* Its errors are said; the new policy is in force whatever they are. */
+	policy_maps_rename(&a->g, &fresh, &a->cg, next);
 	notify("READY=1");
 	/* The generation before last is gone from the kernel now. */
 	policy_set_free(&a->sets[next]);
@@ -784,8 +786,10 @@ static int go_live(struct nfsg_agent *a, __u32 gen)
 				    : guard_attach(&a->g, a->cgroup_fd);
 	if (!err && a->start == AGENT_ADOPT)
 		err = policy_maps_activate(&a->g, &a->sets[gen], gen);
-	if (!err)
+	if (!err) {
 		a->gen = gen;
+		policy_maps_rename(&a->g, &a->sets[gen], &a->cg, gen);
+	}
 	return err;
 }
 

@@ -605,12 +605,13 @@ static int carry_counters(struct persist *p, const struct guard *g)
 		log_info("the old counters have an unknown layout: counting starts from zero");
 		return 0;
 	}
+	/* Not waiting costs at most what they count meanwhile; failing here
+	 * would cost every count of the old maps. */
 	err = guard_wait_programs();
 	if (err)
-		log_err("cannot wait for the old programs to finish: %s",
-			strerror(-err));
-	if (!err)
-		err = guard_read_meta(g, &meta);
+		log_warn("cannot wait for the old programs to finish (%s): a count they make meanwhile may be lost",
+			 strerror(-err));
+	err = guard_read_meta(g, &meta);
 	for (slot = 0; slot < NFSG_CTR_MAX && !err; slot++) {
 		err = map_percpu_sum(p->old_counters_fd, slot, &old);
 		/* The old maps' own base, where their layout is known. */

@@ -49,8 +49,10 @@ static int fill_policy(int pol_fd, int paths_fd, int dests_fd, __u32 idx,
 }
 
 /* Name the cgroups that exist now; the mkdir watcher names later ones. */
+/* Name the cgroups of s that exist now; with quiet, those that do not
+ * are not said again. */
 static int resolve_cgroups(int cgroups_fd, const struct policy_set *s,
-			   struct cgroup2 *cg)
+			   struct cgroup2 *cg, bool quiet)
 {
 	__u32 idx;
 	__u64 id;
@@ -61,8 +63,9 @@ static int resolve_cgroups(int cgroups_fd, const struct policy_set *s,
 		for (i = 0; i < s->p[idx].n_cgroups; i++) {
 			err = cgroup_open(cg, s->p[idx].cgroups[i], &fd, &id);
 			if (err == -ENOENT) {
-				log_info("policy '%s': cgroup %s does not exist yet; it applies once created",
-					 s->p[idx].k.name, s->p[idx].cgroups[i]);
+				if (!quiet)
+					log_info("policy '%s': cgroup %s does not exist yet; it applies once created",
+						 s->p[idx].k.name, s->p[idx].cgroups[i]);
 				continue;
 			}
 			if (err) {
@@ -176,7 +179,7 @@ int policy_maps_build(struct guard *g, const struct policy_set *s,
 		if (err)
 			goto out;
 	}
-	err = resolve_cgroups(fds[GUARD_INNER_CGROUPS], s, cg);
+	err = resolve_cgroups(fds[GUARD_INNER_CGROUPS], s, cg, false);
 out:
 	for (i = 0; i < GUARD_INNERS; i++)
 		if (fds[i] >= 0)
@@ -184,28 +187,48 @@ out:
 	return err;
 }
 
-int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
-			    __u64 id, __u32 idx, const char *path)
+/* Generation gen's cgroups map, opened: an fd, or -errno after saying why. */
+static int cgroups_map(struct guard *g, __u32 gen)
 {
-	int outer = bpf_map__fd(g->skel->maps.nfsg_cgroups);
-	int fd = -1, dirfd = -1, err;
-	__u32 inner_id, have;
-	__u64 now;
+	int outer = bpf_map__fd(g->skel->maps.nfsg_cgroups), fd;
+	__u32 inner_id;
 
 	if (bpf_map_lookup_elem(outer, &gen, &inner_id)) {
-		err = -errno;
+		fd = -errno;
 		log_err("cannot read the cgroups map of generation %u: %s", gen,
-			strerror(-err));
-		return err;
+			strerror(-fd));
+		return fd;
 	}
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0) {
-		err = -errno;
+		fd = -errno;
 		log_err("cannot open the cgroups map of generation %u: %s", gen,
-			strerror(-err));
-		return err;
+			strerror(-fd));
 	}
-	err = 0;
+	return fd;
+}
+
+int policy_maps_rename(struct guard *g, const struct policy_set *s,
+		       struct cgroup2 *cg, __u32 gen)
+{
+	int fd = cgroups_map(g, gen), err;
+
+	if (fd < 0)
+		return fd;
+	err = resolve_cgroups(fd, s, cg, true);
+	close(fd);
+	return err;
+}
+
+int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
+			    __u64 id, __u32 idx, const char *path)
+{
+	int fd = cgroups_map(g, gen), dirfd = -1, err = 0;
+	__u32 have;
+	__u64 now;
+
+	if (fd < 0)
+		return fd;
 	if (!bpf_map_lookup_elem(fd, &id, &have))
 		goto out;	/* named by the watcher: the usual case */
 	/* Only if path is still that cgroup: a removed one stays out. */

@@ -27,6 +27,14 @@ int policy_maps_activate(struct guard *g, const struct policy_set *s,
 int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
 			    struct policy_set *out);
 /*
+ * Once gen, built from s, is active: name again the cgroups of s that
+ * exist now. One made between the build's naming and the switch, which
+ * the mkdir watcher could not name in gen (no memory), is named here; its
+ * event carried the generation before.
+ */
+int policy_maps_rename(struct guard *g, const struct policy_set *s,
+		       struct cgroup2 *cg, __u32 gen);
+/*
  * After a cgroup event: make sure cgroup id, made at path (from the cgroup2
  * root) and named by policy idx, is in generation gen's cgroups map, as
  * the mkdir watcher should have put it. Returns 0 if it was there or is

@@ -104,10 +104,27 @@ static double percentile_us(const struct trace_dest *d, unsigned int pct)
  * interval without attempts is that one line, "no attempts". JSON: one
  * summary record per destination, each with its time; nothing when idle.
  */
+/*
+ * A latency in at most 7 columns: microseconds with one decimal below 10
+ * ms, whole microseconds below 10 s, whole seconds ("12s") above.
+ */
+#define LATENCY_TEXT 16
+static const char *latency_text(double us, char buf[LATENCY_TEXT])
+{
+	if (us < 9999.95)
+		snprintf(buf, LATENCY_TEXT, "%.1f", us);
+	else if (us < 9999999.5)
+		snprintf(buf, LATENCY_TEXT, "%.0f", us);
+	else
+		snprintf(buf, LATENCY_TEXT, "%.0fs", us / 1e6);
+	return buf;
+}
+
 void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 			 __u64 wall_ns)
 {
 	char addr[INET6_ADDRSTRLEN], when[48], fit[2 * INET6_ADDRSTRLEN];
+	char p50[LATENCY_TEXT], p99[LATENCY_TEXT];
 	bool wide = format_text_flags & FORMAT_WIDE;
 	struct nfsg_event e = {};
 	struct trace_dest *d;
@@ -120,7 +137,7 @@ void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 		format_local_time(wall_ns, when, sizeof(when));
 		fprintf(out, "%s%s\n", when, s->n ? "" : " no attempts");
 		if (s->n)
-			fprintf(out, "%8s %7s %6s %6s %8s %8s %-10s %-5s %s\n",
+			fprintf(out, "%8s %7s %5s %6s %7s %7s %-10s %-5s %s\n",
 				"ATTEMPTS", "REFUSED", "ESTAB", "FAILED", "P50(us)",
 				"P99(us)", "NETNS", "DPORT", "DADDR");
 	}
@@ -143,12 +160,13 @@ void trace_summary_flush(struct trace_summary *s, FILE *out, bool json,
 				(unsigned long long)d->failed,
 				percentile_us(d, 50), percentile_us(d, 99));
 		} else {
-			room = fprintf(out, "%8llu %7llu %6llu %6llu %8.1f %8.1f %-10u %-5u ",
+			room = fprintf(out, "%8llu %7llu %5llu %6llu %7s %7s %-10u %-5u ",
 				       (unsigned long long)d->attempts,
 				       (unsigned long long)d->refused,
 				       (unsigned long long)d->established,
 				       (unsigned long long)d->failed,
-				       percentile_us(d, 50), percentile_us(d, 99),
+				       latency_text(percentile_us(d, 50), p50),
+				       latency_text(percentile_us(d, 99), p99),
 				       d->netns, d->dport);
 			room = FORMAT_COLUMNS - (room > 0 ? room : 0);
 			if (wide || room < 2 || strlen(addr) <= (size_t)room)

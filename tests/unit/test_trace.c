@@ -173,15 +173,26 @@ TEST(summary_text_has_time_and_idle_line)
 	trace_summary_add(&s, &est, 2000);
 	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
 	CHECK_STR(out, "1970-01-01 00:00:00\n"
-		       "ATTEMPTS REFUSED  ESTAB FAILED  P50(us)  P99(us) NETNS      DPORT DADDR\n"
-		       "       1       0      1      0      2.0      2.0 4026531840 2049  192.0.2.1\n");
+		       "ATTEMPTS REFUSED ESTAB FAILED P50(us) P99(us) NETNS      DPORT DADDR\n"
+		       "       1       0     1      0     2.0     2.0 4026531840 2049  192.0.2.1\n");
+	free(out);
+	/* The longest IPv4 address whole, and latencies of seconds in their
+	 * columns. */
+	est = at("255.255.255.255", 2049, NFSG_EV_ESTABLISHED, NFSG_VERDICT_ALLOW);
+	trace_summary_add(&s, &est, 1234567900ULL);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK(strstr(out, "\n       1       0     1      0 1234568 1234568 4026531840 2049  255.255.255.255\n"));
+	free(out);
+	trace_summary_add(&s, &est, 12345679000ULL);
+	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
+	CHECK(strstr(out, "\n       1       0     1      0     12s     12s 4026531840 2049  255.255.255.255\n"));
 	free(out);
 	/* A long IPv6 destination is shortened to column 80. */
 	est.family = 10;
 	inet_pton(AF_INET6, "2001:db8:1234:5678:9abc:def0:1234:5678", est.daddr);
 	trace_summary_add(&s, &est, 2000);
 	CAPTURE(out, trace_summary_flush(&s, f_, false, 0));
-	CHECK(strstr(out, " 2049  2001:d~34:5678\n"));
+	CHECK(strstr(out, " 2049  2001:db8~234:5678\n"));
 	/* The last row ends at column 80 exactly. */
 	CHECK(strlen(strstr(out, "\n       1") + 1) == FORMAT_COLUMNS + 1);
 	free(out);
