@@ -58,14 +58,6 @@ int BPF_PROG(nfsg_pr_fexit, struct socket *sock, struct sockaddr *uaddr,
 	return ret == 0;
 }
 
-/* The BTF tracepoint at every system call's return: where no fexit
- * program attaches, a traced connect's error is its system call's. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(nfsg_pr_sysexit, struct pt_regs *regs, long ret)
-{
-	return ret == 0;
-}
-
 /* The calling task's pid in cgroup_skb programs (not in 6.1, in 6.12). */
 SEC("cgroup_skb/egress")
 int nfsg_pr_skbpid(struct __sk_buff *skb)

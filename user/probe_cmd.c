@@ -72,8 +72,6 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->trace_errors;
 	case KF_TRACE_CONNECT:
 		return p->trace_calls == NFSG_CALL_ERRORS_FEXIT;
-	case KF_TRACE_SYSCALL:
-		return p->trace_calls == NFSG_CALL_ERRORS_SYSCALL;
 	case KF_SKB_PID:
 		return p->skb_pid;
 	case KF_SKB_COMM:
