@@ -265,10 +265,12 @@ static __always_inline void trace_call_failed(struct nfsg_conn *c,
  * refused it), sets no socket error: the call's return is the errno the
  * client sees. Only a socket that is closed again and still followed is
  * told; a connect in progress, interrupted or done is not.
+ * __inet_stream_connect is the connect of connect(2), io_uring's
+ * IORING_OP_CONNECT and sendto(MSG_FASTOPEN) (is_sendmsg) alike.
  */
-SEC("fexit/inet_stream_connect")
+SEC("fexit/__inet_stream_connect")
 int BPF_PROG(nfsg_tr_connect, struct socket *sock, struct sockaddr *uaddr,
-	     int addr_len, int flags, int ret)
+	     int addr_len, int flags, int is_sendmsg, int ret)
 {
 	const struct sock *sk;
 	struct nfsg_conn *c;

@@ -468,7 +468,7 @@ struct nfsg_existing_event {
 /*
  * How tracing learns the errno of a connect that fails in the call itself
  * (no route: ENETUNREACH), which no socket state tells (trace_call_errors
- * in bpf/trace.h): at the return of inet_stream_connect (fexit), or not.
+ * in bpf/trace.h): at the return of __inet_stream_connect (fexit), or not.
  */
 enum nfsg_call_errors {
 	NFSG_CALL_ERRORS_NONE = 0,	/* not learnt: NFSG_ERROR_UNKNOWN */

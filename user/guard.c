@@ -316,13 +316,6 @@ int guard_attach_trace(struct guard *g)
 		g->trace[i] = bpf_program__attach_trace(*trace_progs(g, i));
 		if (!g->trace[i]) {
 			err = -errno;
-			/* Loaded, yet no trampoline: the rest still trace. */
-			if (*trace_progs(g, i) == g->skel->progs.nfsg_tr_connect) {
-				log_info("cannot attach %s: %s: a traced connect that fails in the call itself shows errno 0",
-					 bpf_program__name(*trace_progs(g, i)),
-					 strerror(-err));
-				continue;
-			}
 			log_err("cannot attach %s: %s", bpf_program__name(*trace_progs(g, i)),
 				strerror(-err));
 			return err;

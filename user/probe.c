@@ -49,7 +49,7 @@ static const struct {
 		       "no tracing of allowed connects (--trace, 'nfsguard trace')" },
 	[KF_TRACE_ERRORS] = { "trace_errors", "the inet_sk_error_report tracepoint", "5.15",
 			      "a traced failure's errno comes only from the socket's last error" },
-	[KF_TRACE_CONNECT] = { "connect_errors", "fexit programs on inet_stream_connect", "5.5 on x86-64, 6.0 on arm64",
+	[KF_TRACE_CONNECT] = { "connect_errors", "fexit programs attached to __inet_stream_connect", "5.5 on x86-64, 6.0 on arm64",
 			       "a traced connect that fails in the call itself (no route: ENETUNREACH) is reported failed, with its errno unknown, when its socket is closed" },
 	[KF_SKB_PID] = { "egress_pid", "the calling task's pid in cgroup_skb programs", "newer than 6.1",
 			 "backstop events carry no pid, and the agent finds a refused socket's network namespace by its inode" },
@@ -186,6 +186,25 @@ static bool prog_loads(const char *name)
 	return ok;
 }
 
+/* Does probe program name load, and attach (fexit: a trampoline)? As
+ * bcc's fentry_can_attach: a kernel may load one and refuse the other. */
+static bool prog_attaches(const char *name)
+{
+	struct nfsg_probe *skel = nfsg_probe__open();
+	struct bpf_link *link = NULL;
+	struct bpf_program *p;
+
+	if (!skel)
+		return false;
+	bpf_object__for_each_program(p, skel->obj)
+		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
+	if (!nfsg_probe__load(skel))
+		link = bpf_program__attach(bpf_object__find_program_by_name(skel->obj, name));
+	bpf_link__destroy(link);
+	nfsg_probe__destroy(skel);
+	return link != NULL;
+}
+
 /* Does this kernel answer SOCK_DESTROY (for a socket that is not there:
  * ENOENT), or refuse the command (EOPNOTSUPP)? */
 static bool diag_destroys(void)
@@ -228,7 +247,7 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
 		f->have[KF_TRACE_CONNECT] = f->have[KF_TRACE] &&
-					    prog_loads("nfsg_pr_fexit");
+					    prog_attaches("nfsg_pr_fexit");
 		f->have[KF_SKB_PID] = prog_loads("nfsg_pr_skbpid");
 		f->have[KF_SKB_COMM] = prog_loads("nfsg_pr_skbcomm");
 		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp") &&

@@ -20,8 +20,8 @@ struct probe_opts {
 static const char probe_doc[] =
 	"Probe the running kernel for every feature nfsguard may use: whether "
 	"the verifier accepts it, whether the agent would use it and, if not, "
-	"what it does instead. Probing loads small programs and attaches "
-	"nothing. Exit status 0 if nfsguard can enforce on this kernel, 1 if "
+	"what it does instead. Probing loads small programs; it attaches one, "
+	"an fexit program that does nothing, and detaches it at once. Exit status 0 if nfsguard can enforce on this kernel, 1 if "
 	"a required feature is missing."
 	"\v"
 	"Examples:\n"
