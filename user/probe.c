@@ -170,39 +170,42 @@ int probe_btf(void)
 	return -ENOENT;
 }
 
-/* Does the verifier accept probe program name, loaded on its own? */
-static bool prog_loads(const char *name)
+/* Does the verifier accept probe program name, loaded on its own; and
+ * with attach, does it attach too? For fexit, as bcc's fentry_can_attach
+ * knows, a kernel may load a trampoline's program and refuse to attach
+ * it. A link made is destroyed at once. */
+static bool prog_probe(const char *name, bool attach)
 {
 	struct nfsg_probe *skel = nfsg_probe__open();
-	struct bpf_program *p;
+	struct bpf_program *p, *mine = NULL;
+	struct bpf_link *link = NULL;
 	bool ok = false;
 
 	if (!skel)
 		return false;
-	bpf_object__for_each_program(p, skel->obj)
+	bpf_object__for_each_program(p, skel->obj) {
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
-	ok = !nfsg_probe__load(skel);
+		if (bpf_program__autoload(p))
+			mine = p;
+	}
+	ok = mine && !nfsg_probe__load(skel);
+	if (ok && attach) {
+		link = bpf_program__attach(mine);
+		ok = link != NULL;
+	}
+	bpf_link__destroy(link);
 	nfsg_probe__destroy(skel);
 	return ok;
 }
 
-/* Does probe program name load, and attach (fexit: a trampoline)? As
- * bcc's fentry_can_attach: a kernel may load one and refuse the other. */
+static bool prog_loads(const char *name)
+{
+	return prog_probe(name, false);
+}
+
 static bool prog_attaches(const char *name)
 {
-	struct nfsg_probe *skel = nfsg_probe__open();
-	struct bpf_link *link = NULL;
-	struct bpf_program *p;
-
-	if (!skel)
-		return false;
-	bpf_object__for_each_program(p, skel->obj)
-		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
-	if (!nfsg_probe__load(skel))
-		link = bpf_program__attach(bpf_object__find_program_by_name(skel->obj, name));
-	bpf_link__destroy(link);
-	nfsg_probe__destroy(skel);
-	return link != NULL;
+	return prog_probe(name, true);
 }
 
 /* Does this kernel answer SOCK_DESTROY (for a socket that is not there:
