@@ -167,11 +167,11 @@ def failed_locally(e):
     return later
 
 
-def failed_with_the_clients_errno(e):
+def failed_with_the_clients_errno(e, extra=()):
     """Learnt where an fexit program attaches to the connect call; else
     failed all the same, with the errno unknown (null), never 0."""
     # Only lo is up in the namespace: the connect fails in the call itself.
-    r = e.connect("10.1.2.3")
+    r = e.connect("10.1.2.3", extra=extra)
     check_eq(r["result"], "ENETUNREACH", "connect with no route")
     if kernel_feature("connect_errors"):
         want = ("failed", r["result"], True, getattr(errno, r["result"]))
@@ -184,6 +184,11 @@ def failed_with_the_clients_errno(e):
                    x.get("errno")) for x in ev],
                  [want], "the errno the client saw, or unknown")
     return later
+
+
+def failed_with_the_clients_errno_fastopen(e):
+    """sendto(MSG_FASTOPEN) connects too (__inet_stream_connect)."""
+    return failed_with_the_clients_errno(e, extra=["--mode", "fastopen"])
 
 
 def refused(e):
@@ -214,6 +219,8 @@ table("outcomes", tracing, [
     Row("timed_out", timeout),
     Row("failed_locally", failed_locally),
     Row("failed_with_the_clients_errno", failed_with_the_clients_errno),
+    Row("failed_with_the_clients_errno_fastopen",
+        failed_with_the_clients_errno_fastopen),
     Row("refused_by_policy", refused),
     Row("ungoverned_port_not_traced", ungoverned),
 ])
