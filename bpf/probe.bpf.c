@@ -2,7 +2,8 @@
 /*
  * probe.bpf.c - one tiny program per kernel feature the agent may use.
  * user/probe.c loads each alone: whether the verifier accepts it is the
- * answer, whatever the kernel's version says. None is ever attached.
+ * answer, whatever the kernel's version says. Only nfsg_pr_fexit is
+ * attached, and detached at once: for it, attaching is the question.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -50,20 +51,15 @@ int BPF_PROG(nfsg_pr_cookie, const struct sock *sk)
 }
 
 /* fexit programs on the connect call (BPF trampolines, and the BTF of
- * inet_stream_connect): a traced connect's own error. */
-SEC("fexit/inet_stream_connect")
+ * __inet_stream_connect): a traced connect's own error. The one probe
+ * that is attached too, for a moment: a kernel may load a trampoline's
+ * program and still refuse to attach it. */
+SEC("fexit/__inet_stream_connect")
 int BPF_PROG(nfsg_pr_fexit, struct socket *sock, struct sockaddr *uaddr,
-	     int addr_len, int flags, int ret)
+	     int addr_len, int flags, int is_sendmsg, int ret)
 {
-	return ret == 0;
-}
-
-/* The BTF tracepoint at every system call's return: where no fexit
- * program attaches, a traced connect's error is its system call's. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(nfsg_pr_sysexit, struct pt_regs *regs, long ret)
-{
-	return ret == 0;
+	/* The verifier takes no other return from fentry and fexit programs. */
+	return 0;
 }
 
 /* The calling task's pid in cgroup_skb programs (not in 6.1, in 6.12). */

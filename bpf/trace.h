@@ -33,8 +33,7 @@ struct nfsg_conn {
 	__u64 bytes_received;	/* an abortive close zeroes the socket's own */
 	__s32 error;		/* the last error the socket reported */
 	__u8 reset;		/* the peer sent a reset */
-	__u8 moved;		/* it changed state since its connect */
-	__u8 __pad[2];
+	__u8 __pad[3];
 };
 
 struct {
@@ -43,15 +42,6 @@ struct {
 	__type(key, __u64);	/* socket cookie */
 	__type(value, struct nfsg_conn);
 } nfsg_conns SEC(".maps");
-
-/* The socket whose connect hook a thread ran last, for the return of its
- * system call (NFSG_CALL_ERRORS_SYSCALL). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);	/* thread id */
-	__type(value, __u64);	/* socket cookie */
-} nfsg_calls SEC(".maps");
 
 static __always_inline bool daddr_matches(const __u32 *a)
 {
@@ -122,12 +112,9 @@ static __always_inline void trace_follow(struct bpf_sock_addr *ctx,
 {
 	__u64 cookie = bpf_get_socket_cookie(ctx);
 	struct nfsg_conn c = { .e = *tmpl };
-	__u32 tid = bpf_get_current_pid_tgid();
 
 	c.start_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&nfsg_conns, &cookie, &c, BPF_ANY);
-	if (trace_call_errors == NFSG_CALL_ERRORS_SYSCALL)
-		bpf_map_update_elem(&nfsg_calls, &tid, &cookie, BPF_ANY);
 }
 
 /* Keep the larger of the counts seen so far and the socket's own. */
@@ -204,7 +191,6 @@ int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
 	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
 	if (!c)
 		return 0;
-	c->moved = 1;
 	if (oldstate != TCP_SYN_SENT) {
 		/* Leaving ESTABLISHED and on: the counts before a reset. */
 		if (c->established_ns)
@@ -222,9 +208,10 @@ int BPF_PROG(nfsg_tr_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	err = socket_error(sk, c);
 	/* No error and no reset: the connect call failed on its own way out
-	 * (no local port, say); its return, in nfsg_tr_connect, says why.
-	 * An abort by close() is told at the socket's destruction. */
-	if (!err && !c->reset && trace_call_errors == NFSG_CALL_ERRORS_FEXIT)
+	 * (no local port: EADDRNOTAVAIL, after SYN_SENT), or close() aborted
+	 * it. The call's return, in nfsg_tr_connect, says which; the rest is
+	 * told at the socket's destruction. */
+	if (!err && !c->reset)
 		return 0;
 	kind = c->reset ? NFSG_EV_RESET :
 	       err == ETIMEDOUT ? NFSG_EV_TIMEOUT : NFSG_EV_FAILED;
@@ -278,10 +265,12 @@ static __always_inline void trace_call_failed(struct nfsg_conn *c,
  * refused it), sets no socket error: the call's return is the errno the
  * client sees. Only a socket that is closed again and still followed is
  * told; a connect in progress, interrupted or done is not.
+ * __inet_stream_connect is the connect of connect(2), io_uring's
+ * IORING_OP_CONNECT and sendto(MSG_FASTOPEN) (is_sendmsg) alike.
  */
-SEC("fexit/inet_stream_connect")
+SEC("fexit/__inet_stream_connect")
 int BPF_PROG(nfsg_tr_connect, struct socket *sock, struct sockaddr *uaddr,
-	     int addr_len, int flags, int ret)
+	     int addr_len, int flags, int is_sendmsg, int ret)
 {
 	const struct sock *sk;
 	struct nfsg_conn *c;
@@ -299,32 +288,17 @@ int BPF_PROG(nfsg_tr_connect, struct socket *sock, struct sockaddr *uaddr,
 	return 0;
 }
 
-/*
- * The same where no fexit program attaches: the first failing return of a
- * system call in the thread that ran the connect hook is the connect's
- * own (connect, sendto with MSG_FASTOPEN, io_uring_enter), if the socket
- * never changed state: a TCP connect that returns without one failed.
- * It runs at every system call's return while tracing, and stops at the
- * first test for all but the failing ones.
- */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(nfsg_tr_sysexit, struct pt_regs *regs, long ret)
+/* The error of a followed connect that never got an outcome: the socket's,
+ * else none (closed by its owner first) where nfsg_tr_connect saw the
+ * call's return, else unknown: the call may have failed in itself. */
+static __always_inline __s32 unfinished_error(const struct sock *sk,
+					      const struct nfsg_conn *c)
 {
-	__u32 tid = bpf_get_current_pid_tgid();
-	struct nfsg_conn *c;
-	__u64 *p, cookie;
+	__s32 err = socket_error(sk, c);
 
-	if (!call_failed(ret))
-		return 0;
-	p = bpf_map_lookup_elem(&nfsg_calls, &tid);
-	if (!p)
-		return 0;
-	cookie = *p;
-	bpf_map_delete_elem(&nfsg_calls, &tid);
-	c = bpf_map_lookup_elem(&nfsg_conns, &cookie);
-	if (c && !c->moved)
-		trace_call_failed(c, cookie, NULL, -ret);
-	return 0;
+	if (err || trace_call_errors == NFSG_CALL_ERRORS_FEXIT)
+		return err;
+	return NFSG_ERROR_UNKNOWN;
 }
 
 SEC("tp_btf/tcp_destroy_sock")
@@ -339,9 +313,9 @@ int BPF_PROG(nfsg_tr_destroy, struct sock *sk)
 	if (c->established_ns)
 		trace_send(c, NFSG_EV_CLOSED, cookie, now - c->established_ns,
 			   sk, 0);
-	else	/* never got as far as a SYN: a local failure */
+	else	/* no outcome: a local failure, or an abort by close() */
 		trace_send(c, NFSG_EV_FAILED, cookie, now - c->start_ns, sk,
-			   socket_error(sk, c));
+			   unfinished_error(sk, c));
 	bpf_map_delete_elem(&nfsg_conns, &cookie);
 	return 0;
 }

@@ -329,9 +329,15 @@ struct nfsg_trace_event {
 	__u64 duration_ns;	/* latency (established), lifetime (closed) */
 	__u64 bytes_sent;	/* closed: payload bytes sent */
 	__u64 bytes_received;	/* closed: payload bytes received */
-	__s32 error;		/* failed: the socket's errno, or 0 */
+	__s32 error;		/* reset, timeout, failed: the errno the client
+				 * got; 0: none (closed by its owner first);
+				 * NFSG_ERROR_UNKNOWN: not learnt */
 	__u32 __pad;
 };
+
+/* A trace record's error where the connect may have failed in the call
+ * itself and no fexit program saw its return (NFSG_CALL_ERRORS_NONE). */
+#define NFSG_ERROR_UNKNOWN (-1)
 
 /*
  * A backstop record: a TCP SYN judged in cgroup_skb/egress, where the
@@ -462,13 +468,11 @@ struct nfsg_existing_event {
 /*
  * How tracing learns the errno of a connect that fails in the call itself
  * (no route: ENETUNREACH), which no socket state tells (trace_call_errors
- * in bpf/trace.h): at the return of inet_stream_connect (fexit), else at
- * the return of the system call that ran the connect hook.
+ * in bpf/trace.h): at the return of __inet_stream_connect (fexit), or not.
  */
 enum nfsg_call_errors {
-	NFSG_CALL_ERRORS_NONE = 0,	/* not learnt: the event says 0 */
+	NFSG_CALL_ERRORS_NONE = 0,	/* not learnt: NFSG_ERROR_UNKNOWN */
 	NFSG_CALL_ERRORS_FEXIT = 1,
-	NFSG_CALL_ERRORS_SYSCALL = 2,
 };
 
 /* Key and value of the nfsg_ratelimit token buckets. */

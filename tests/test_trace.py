@@ -17,13 +17,13 @@ import time
 
 from fixtures import (Agent, Cgroup, Listener, Netns, PYTHON, UNPRIV, client,
                       connect, connect_helper, kernel_feature,
-                      kernel_feature_available, require_feature, sh)
+                      require_feature, sh)
 
 
 def netns_inode(ns):
     """The inode of a namespace ip-netns made, as the kernel numbers it."""
     return os.stat(f"/run/netns/{ns.name}").st_ino
-from harness import Row, case, check, check_eq, table
+from harness import Row, Skip, case, check, check_eq, table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 V4, V6, DROPPED = "127.0.0.1", "::1", "127.0.0.3"
@@ -167,33 +167,33 @@ def failed_locally(e):
     return later
 
 
-def failed_with_the_clients_errno(e):
-    if not kernel_feature("connect_errors"):
-        require_feature("syscall_errors")
-    # Only lo is up in the namespace: the connect fails in the call itself.
-    r = e.connect("10.1.2.3")
-    check_eq(r["result"], "ENETUNREACH", "connect with no route")
+def failed_in_the_call(extra, learnt):
+    """A connect that fails in the call itself: with the client's errno
+    where an fexit program attaches to the connect call (learnt), else
+    failed all the same, with the errno unknown (null), never 0."""
+    def fn(e):
+        if learnt:
+            require_feature("connect_errors")
+        elif kernel_feature("connect_errors"):
+            raise Skip("this kernel attaches fexit programs to "
+                       "__inet_stream_connect: the errno is learnt")
+        # Only lo is up in the namespace: the call fails with no route.
+        r = e.connect("10.1.2.3", extra=extra)
+        check_eq(r["result"], "ENETUNREACH", "connect with no route")
+        want = (("failed", r["result"], True, getattr(errno, r["result"]))
+                if learnt else ("failed", "unknown", True, None))
 
-    def later(e):
-        ev = e.of(r["pid"])
-        check_eq([(x.get("outcome"), x.get("error"), x.get("errno"))
-                  for x in ev],
-                 [("failed", r["result"], getattr(errno, r["result"]))],
-                 "the errno the client saw")
-    return later
+        def later(e):
+            ev = e.of(r["pid"])
+            check_eq([(x.get("outcome"), x.get("error"), "errno" in x,
+                       x.get("errno")) for x in ev],
+                     [want], "the errno the client saw, or unknown")
+        return later
+    return fn
 
 
-@case
-def failed_with_the_clients_errno_from_its_system_call():
-    """The path of kernels without fexit programs, on this one."""
-    require_feature("tracing")
-    if not kernel_feature_available("syscall_errors"):
-        require_feature("syscall_errors")
-    with env() as e:
-        e.start(wrap=["env", "NFSG_TEST_NO_FEXIT=1"])
-        later = failed_with_the_clients_errno(e)
-        e.finish()
-        later(e)
+# sendto(MSG_FASTOPEN) connects too, in __inet_stream_connect.
+FASTOPEN = ["--mode", "fastopen"]
 
 
 def refused(e):
@@ -223,7 +223,13 @@ table("outcomes", tracing, [
     Row("reset_by_the_server", reset),
     Row("timed_out", timeout),
     Row("failed_locally", failed_locally),
-    Row("failed_with_the_clients_errno", failed_with_the_clients_errno),
+    Row("failed_with_the_clients_errno", failed_in_the_call((), True)),
+    Row("failed_with_the_clients_errno_fastopen",
+        failed_in_the_call(FASTOPEN, True)),
+    Row("failed_with_errno_unknown_without_fexit",
+        failed_in_the_call((), False)),
+    Row("failed_with_errno_unknown_without_fexit_fastopen",
+        failed_in_the_call(FASTOPEN, False)),
     Row("refused_by_policy", refused),
     Row("ungoverned_port_not_traced", ungoverned),
 ])

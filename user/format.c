@@ -415,6 +415,8 @@ static const char *text_reason(const struct nfsg_event *e, char *buf,
 	case NFSG_EV_TIMEOUT:
 		if (!t->error)
 			return "-";
+		if (t->error == NFSG_ERROR_UNKNOWN)
+			return "?";
 		/* The name with -w; the number fits the column. */
 		if (wide)
 			return format_errno_name(t->error, buf, len);
@@ -444,6 +446,7 @@ static void trace_text_tail(FILE *out, const struct nfsg_trace_event *t)
 	case NFSG_EV_RESET:
 	case NFSG_EV_TIMEOUT:
 		fprintf(out, " error=%s",
+			t->error == NFSG_ERROR_UNKNOWN ? "?" :
 			t->error ? format_errno_name(t->error, num, sizeof(num)) : "-");
 		break;
 	case NFSG_EV_CLOSED:
@@ -807,10 +810,15 @@ static void put_trace_fields(struct line *l, const struct nfsg_trace_event *t)
 	case NFSG_EV_FAILED:
 	case NFSG_EV_TIMEOUT:
 	case NFSG_EV_RESET:
+		/* Not learnt: "unknown" and null, never 0 (no error). */
 		put(l, "\"error\":\"");
-		put(l, t->error ? format_errno_name(t->error, num, sizeof(num)) : "");
+		put(l, t->error == NFSG_ERROR_UNKNOWN ? "unknown" :
+		       t->error ? format_errno_name(t->error, num, sizeof(num)) : "");
 		put(l, "\",\"errno\":");
-		put_i64(l, t->error);
+		if (t->error == NFSG_ERROR_UNKNOWN)
+			put(l, "null");
+		else
+			put_i64(l, t->error);
 		put(l, ",\"elapsed_us\":");
 		put_u64(l, t->duration_ns / 1000);
 		put(l, ",");

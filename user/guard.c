@@ -168,7 +168,7 @@ static struct bpf_program **trace_progs(struct guard *g, int i)
 	struct bpf_program **p[GUARD_TRACE_PROGS] = {
 		&g->skel->progs.nfsg_tr_state, &g->skel->progs.nfsg_tr_reset,
 		&g->skel->progs.nfsg_tr_error, &g->skel->progs.nfsg_tr_destroy,
-		&g->skel->progs.nfsg_tr_connect, &g->skel->progs.nfsg_tr_sysexit,
+		&g->skel->progs.nfsg_tr_connect,
 	};
 
 	return p[i];
@@ -247,8 +247,6 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_error, false);
 	if (o->trace && o->plan->trace_calls != NFSG_CALL_ERRORS_FEXIT)
 		bpf_program__set_autoload(g->skel->progs.nfsg_tr_connect, false);
-	if (o->trace && o->plan->trace_calls != NFSG_CALL_ERRORS_SYSCALL)
-		bpf_program__set_autoload(g->skel->progs.nfsg_tr_sysexit, false);
 	/* The socket iterators: the builds that abort where the kernel has
 	 * bpf_sock_destroy, else the ones that list, else none. */
 	if (o->plan->sockets == SOCKETS_ITER) {
@@ -318,13 +316,6 @@ int guard_attach_trace(struct guard *g)
 		g->trace[i] = bpf_program__attach_trace(*trace_progs(g, i));
 		if (!g->trace[i]) {
 			err = -errno;
-			/* Loaded, yet no trampoline: the rest still trace. */
-			if (*trace_progs(g, i) == g->skel->progs.nfsg_tr_connect) {
-				log_info("cannot attach %s: %s: a traced connect that fails in the call itself shows errno 0",
-					 bpf_program__name(*trace_progs(g, i)),
-					 strerror(-err));
-				continue;
-			}
 			log_err("cannot attach %s: %s", bpf_program__name(*trace_progs(g, i)),
 				strerror(-err));
 			return err;

@@ -25,7 +25,7 @@ enum guard_hook {
 };
 
 /* The tracing programs (see bpf/trace.h). */
-#define GUARD_TRACE_PROGS 6
+#define GUARD_TRACE_PROGS 5
 
 /* The per-generation inner maps (see bpf/maps.h). */
 enum guard_inner {

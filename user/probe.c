@@ -49,10 +49,8 @@ static const struct {
 		       "no tracing of allowed connects (--trace, 'nfsguard trace')" },
 	[KF_TRACE_ERRORS] = { "trace_errors", "the inet_sk_error_report tracepoint", "5.15",
 			      "a traced failure's errno comes only from the socket's last error" },
-	[KF_TRACE_CONNECT] = { "connect_errors", "fexit programs on inet_stream_connect", "5.5 on x86-64, 6.0 on arm64",
-			       "a traced connect that fails in the call itself (no route: ENETUNREACH) has its errno from its system call's return (syscall_errors)" },
-	[KF_TRACE_SYSCALL] = { "syscall_errors", "the BTF tracepoint sys_exit", "5.5",
-			       "a traced connect that fails in the call itself (no route: ENETUNREACH) shows errno 0" },
+	[KF_TRACE_CONNECT] = { "connect_errors", "fexit programs attached to __inet_stream_connect", "5.5 on x86-64, 6.0 on arm64",
+			       "a traced connect that fails in the call itself (no route: ENETUNREACH) is reported failed, with its errno unknown, when its socket is closed" },
 	[KF_SKB_PID] = { "egress_pid", "the calling task's pid in cgroup_skb programs", "newer than 6.1",
 			 "backstop events carry no pid, and the agent finds a refused socket's network namespace by its inode" },
 	[KF_SKB_COMM] = { "egress_comm", "the calling task's comm in cgroup_skb programs", "newer than 6.12",
@@ -172,20 +170,42 @@ int probe_btf(void)
 	return -ENOENT;
 }
 
-/* Does the verifier accept probe program name, loaded on its own? */
-static bool prog_loads(const char *name)
+/* Does the verifier accept probe program name, loaded on its own; and
+ * with attach, does it attach too? For fexit, as bcc's fentry_can_attach
+ * knows, a kernel may load a trampoline's program and refuse to attach
+ * it. A link made is destroyed at once. */
+static bool prog_probe(const char *name, bool attach)
 {
 	struct nfsg_probe *skel = nfsg_probe__open();
-	struct bpf_program *p;
+	struct bpf_program *p, *mine = NULL;
+	struct bpf_link *link = NULL;
 	bool ok = false;
 
 	if (!skel)
 		return false;
-	bpf_object__for_each_program(p, skel->obj)
+	bpf_object__for_each_program(p, skel->obj) {
 		bpf_program__set_autoload(p, !strcmp(bpf_program__name(p), name));
-	ok = !nfsg_probe__load(skel);
+		if (bpf_program__autoload(p))
+			mine = p;
+	}
+	ok = mine && !nfsg_probe__load(skel);
+	if (ok && attach) {
+		link = bpf_program__attach(mine);
+		ok = link != NULL;
+	}
+	bpf_link__destroy(link);
 	nfsg_probe__destroy(skel);
 	return ok;
+}
+
+static bool prog_loads(const char *name)
+{
+	return prog_probe(name, false);
+}
+
+static bool prog_attaches(const char *name)
+{
+	return prog_probe(name, true);
 }
 
 /* Does this kernel answer SOCK_DESTROY (for a socket that is not there:
@@ -230,9 +250,7 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_ATOMICS] = prog_loads("nfsg_pr_atomic");
 		f->have[KF_TRACE] = prog_loads("nfsg_pr_cookie");
 		f->have[KF_TRACE_CONNECT] = f->have[KF_TRACE] &&
-					    prog_loads("nfsg_pr_fexit");
-		f->have[KF_TRACE_SYSCALL] = f->have[KF_TRACE] &&
-					    prog_loads("nfsg_pr_sysexit");
+					    prog_attaches("nfsg_pr_fexit");
 		f->have[KF_SKB_PID] = prog_loads("nfsg_pr_skbpid");
 		f->have[KF_SKB_COMM] = prog_loads("nfsg_pr_skbcomm");
 		f->have[KF_SOCK_ITER] = prog_loads("nfsg_pr_itertcp") &&
@@ -251,8 +269,6 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_DIRECT_READS] = false;
 	if (getenv("NFSG_TEST_NO_ATOMICS"))
 		f->have[KF_ATOMICS] = false;
-	if (getenv("NFSG_TEST_NO_FEXIT"))
-		f->have[KF_TRACE_CONNECT] = false;
 	if (getenv("NFSG_TEST_NO_SKB_TASK"))
 		f->have[KF_SKB_PID] = f->have[KF_SKB_COMM] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_ITER"))
@@ -276,12 +292,8 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 		p->hooks = HOOKS_DIRECT;
 	p->trace = f->have[KF_TRACE];
 	p->trace_errors = p->trace && f->have[KF_TRACE_ERRORS];
-	if (p->trace && f->have[KF_TRACE_CONNECT])
-		p->trace_calls = NFSG_CALL_ERRORS_FEXIT;
-	else if (p->trace && f->have[KF_TRACE_SYSCALL])
-		p->trace_calls = NFSG_CALL_ERRORS_SYSCALL;
-	else
-		p->trace_calls = NFSG_CALL_ERRORS_NONE;
+	p->trace_calls = p->trace && f->have[KF_TRACE_CONNECT] ?
+				 NFSG_CALL_ERRORS_FEXIT : NFSG_CALL_ERRORS_NONE;
 	p->skb_pid = f->have[KF_SKB_PID];
 	p->skb_comm = f->have[KF_SKB_COMM];
 	p->diag_destroy = f->have[KF_DIAG_DESTROY];
@@ -315,11 +327,9 @@ int probe_kernel(struct kplan *p)
 				features[k].since);
 			return -EOPNOTSUPP;
 		}
-		if ((k == KF_TRACE_ERRORS || k == KF_TRACE_CONNECT ||
-		     k == KF_TRACE_SYSCALL) && !f.have[KF_TRACE])
+		if ((k == KF_TRACE_ERRORS || k == KF_TRACE_CONNECT) &&
+		    !f.have[KF_TRACE])
 			continue;	/* said with tracing */
-		if (k == KF_TRACE_SYSCALL && f.have[KF_TRACE_CONNECT])
-			continue;	/* not needed */
 		if (k == KF_SOCK_DESTROY && !f.have[KF_SOCK_ITER])
 			continue;	/* said with the iterator */
 		n += snprintf(without + n, n < sizeof(without) ? sizeof(without) - n : 0,

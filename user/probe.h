@@ -22,8 +22,7 @@ enum kfeature {
 	KF_ATOMICS,		/* BPF compare-and-exchange */
 	KF_TRACE,		/* socket cookies in BTF tracepoints */
 	KF_TRACE_ERRORS,	/* the inet_sk_error_report tracepoint */
-	KF_TRACE_CONNECT,	/* fexit/inet_stream_connect: its return */
-	KF_TRACE_SYSCALL,	/* tp_btf/sys_exit: a system call's return */
+	KF_TRACE_CONNECT,	/* fexit/__inet_stream_connect attaches: its return */
 	KF_SKB_PID,		/* the calling task's pid in cgroup_skb programs */
 	KF_SKB_COMM,		/* ... and its comm */
 	KF_SOCK_ITER,		/* iter/tcp, iter/udp: existing sockets judged in the kernel */

@@ -20,8 +20,8 @@ struct probe_opts {
 static const char probe_doc[] =
 	"Probe the running kernel for every feature nfsguard may use: whether "
 	"the verifier accepts it, whether the agent would use it and, if not, "
-	"what it does instead. Probing loads small programs and attaches "
-	"nothing. Exit status 0 if nfsguard can enforce on this kernel, 1 if "
+	"what it does instead. Probing loads small programs; it attaches one, "
+	"an fexit program that does nothing, and detaches it at once. Exit status 0 if nfsguard can enforce on this kernel, 1 if "
 	"a required feature is missing."
 	"\v"
 	"Examples:\n"
@@ -72,8 +72,6 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->trace_errors;
 	case KF_TRACE_CONNECT:
 		return p->trace_calls == NFSG_CALL_ERRORS_FEXIT;
-	case KF_TRACE_SYSCALL:
-		return p->trace_calls == NFSG_CALL_ERRORS_SYSCALL;
 	case KF_SKB_PID:
 		return p->skb_pid;
 	case KF_SKB_COMM:

@@ -126,6 +126,14 @@ TEST(trace_records_json)
 	CHECK(strstr(out, "\"outcome\":\"timeout\",\"error\":\"ETIMEDOUT\","
 			  "\"errno\":110,\"elapsed_us\":3000000,"));
 	free(out);
+
+	/* An errno not learnt is null, never 0 (no error). */
+	t = record(NFSG_EV_FAILED);
+	t.error = NFSG_ERROR_UNKNOWN;
+	CAPTURE(out, format_event(f_, FORMAT_JSON, &t.e, &n));
+	CHECK(strstr(out, "\"outcome\":\"failed\",\"error\":\"unknown\","
+			  "\"errno\":null,\"elapsed_us\":0,"));
+	free(out);
 }
 
 TEST(trace_records_text)
@@ -146,6 +154,17 @@ TEST(trace_records_text)
 	format_text_flags = 0;
 	CHECK_STR(out, "1970-01-01 00:00:00 5       nfs-cat      0      192.0.2.1       "
 		       "2049  failed      ENETUNREACH default  4026531840 /u error=ENETUNREACH\n");
+	free(out);
+	/* Not learnt: "?", in the column and after it. */
+	t.error = NFSG_ERROR_UNKNOWN;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
+	CHECK_STR(out, "5       nfs-cat      0      192.0.2.1       "
+		       "2049  failed      ?      /u\n");
+	free(out);
+	format_text_flags = FORMAT_WIDE;
+	CAPTURE(out, format_event(f_, FORMAT_TEXT, &t.e, &n));
+	format_text_flags = 0;
+	CHECK(strstr(out, " failed      ? ") && strstr(out, " /u error=?\n"));
 	free(out);
 	/* "established" fits its column; the latency is the reason's. */
 	t = record(NFSG_EV_ESTABLISHED);
