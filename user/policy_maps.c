@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
 #include "log.h"
+#include "map_read.h"
 #include "policy_maps.h"
 
 static int fill_policy(int pol_fd, int paths_fd, int dests_fd, __u32 idx,
@@ -190,21 +191,11 @@ out:
 /* Generation gen's cgroups map, opened: an fd, or -errno after saying why. */
 static int cgroups_map(struct guard *g, __u32 gen)
 {
-	int outer = bpf_map__fd(g->skel->maps.nfsg_cgroups), fd;
-	__u32 inner_id;
+	int fd = map_inner(bpf_map__fd(g->skel->maps.nfsg_cgroups), gen);
 
-	if (bpf_map_lookup_elem(outer, &gen, &inner_id)) {
-		fd = -errno;
-		log_err("cannot read the cgroups map of generation %u: %s", gen,
-			strerror(-fd));
-		return fd;
-	}
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0) {
-		fd = -errno;
+	if (fd < 0)
 		log_err("cannot open the cgroups map of generation %u: %s", gen,
 			strerror(-fd));
-	}
 	return fd;
 }
 
