@@ -190,9 +190,12 @@ def _program_table(r):
                   rows) + (
         "\n\nBoth are attached at once, to sibling cgroups; a worker in "
         f"each takes turns ({r.plan.stat_turns:,} turns of 64 connects "
-        "per path), and the connect4 program's run_time_ns and run_cnt are "
-        "read through bpf() around every turn. × is taken per turn; "
-        "medians with the middle half of the turns.")
+        f"per path, in {r.plan.program_blocks} blocks with both programs "
+        "loaded afresh: where a program's code and maps land in memory "
+        "moves its ns/run by a tenth, and each load draws again), and the "
+        "connect4 program's run_time_ns and run_cnt are read through bpf() "
+        "around every turn. × is taken per turn; medians with the middle "
+        "half of the turns.")
 
 
 def _cpu_table(r):

@@ -185,6 +185,48 @@ def text_output_for_people():
                   f"{name} misaligned: {head!r} / {rows[0]!r}")
 
 
+# More refusals than the ring buffer (1 MiB of 112-byte records) holds.
+FLOOD = 20000
+
+
+def dropped_records(agent):
+    return [e for e in agent.events() if e.get("type") == "dropped"]
+
+
+@case
+def a_stalled_agent_says_what_the_ring_buffer_dropped():
+    """The agent stopped (SIGSTOP), the programs go on refusing and the
+    ring buffer fills. Running again, the agent says how many events were
+    lost while it still runs, and every refusal is either printed or
+    counted as dropped, in its output and in its counters alike."""
+    with Netns() as ns, Cgroup() as cg:
+        with Agent(["--cgroup", cg.rel, "--json", "--rate", "0"]) as agent:
+            agent.proc.send_signal(signal.SIGSTOP)
+            try:
+                r = connect(ns, cg, V4, NFS_PORT, uid=UNPRIV,
+                            extra=["--count", str(FLOOD)], timeout=120)
+            finally:
+                agent.proc.send_signal(signal.SIGCONT)
+            check_eq((r["count"], r["EPERM"]), (FLOOD, FLOOD),
+                     "every connect refused")
+            deadline = time.monotonic() + 30
+            while not dropped_records(agent) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            check(dropped_records(agent),
+                  "no dropped record while the agent runs")
+            counters = agent.status()["counters"]
+            check_eq(agent.stop(), 0, "exit status")
+        lost = sum(e["count"] for e in dropped_records(agent))
+        printed = [e for e in agent.events()
+                   if e.get("verdict") == "refused" and e.get("pid") == r["pid"]]
+        check(lost > 0, "the flood overflowed the ring buffer")
+        check_eq(counters["events_dropped"], lost,
+                 "dropped counter against the dropped records")
+        check_eq(counters["refused"], FLOOD, "refused counter")
+        check_eq(len(printed) + lost, FLOOD,
+                 "refusals printed or counted as dropped")
+
+
 def layout(prologue, name):
     def fn():
         with Netns() as ns, Cgroup() as cg:

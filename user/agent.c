@@ -347,9 +347,15 @@ static void check_attach_point(struct nfsg_agent *a)
 }
 
 /* Hand out what is pending; the dropped count to every sink. */
-static void drain(struct nfsg_agent *a)
+/*
+ * Print what the ring buffer holds; every POLL_MS, and at the last drain
+ * (last), also say what it dropped. In a flood the buffer is never empty,
+ * so the wait returns at once and a drain finds a few dozen records: the
+ * counters, a system call per slot, are not read at each.
+ */
+static void drain(struct nfsg_agent *a, bool last)
 {
-	__u64 c[NFSG_CTR_MAX], now;
+	__u64 c[NFSG_CTR_MAX], now, mono = agent_clock_ns(CLOCK_MONOTONIC);
 	struct agent_sink *s, *next;
 	int n;
 
@@ -358,6 +364,9 @@ static void drain(struct nfsg_agent *a)
 	n = ring_buffer__consume(a->rb);
 	if (n < 0)
 		log_err("reading events failed: %s", strerror(-n));
+	if (!last && mono < a->next_counters_ns)
+		goto flush;
+	a->next_counters_ns = mono + POLL_MS * 1000000ULL;
 	if (!guard_read_counters(&a->g, c)) {
 		if (c[NFSG_CTR_EVENTS_DROPPED] > a->stats.dropped) {
 			now = agent_clock_ns(CLOCK_REALTIME);
@@ -372,8 +381,8 @@ static void drain(struct nfsg_agent *a)
 		if (a->o->persist)
 			persist_save_seen(&a->g, c);
 	}
-	if (a->o->interval && !a->out_broken &&
-	    agent_clock_ns(CLOCK_MONOTONIC) >= a->next_summary_ns) {
+flush:
+	if (a->o->interval && !a->out_broken && mono >= a->next_summary_ns) {
 		trace_summary_flush(&a->summary, stdout,
 				    a->o->format == FORMAT_JSON,
 				    agent_clock_ns(CLOCK_REALTIME));
@@ -933,7 +942,7 @@ int agent_loop(struct nfsg_agent *a, volatile int *stop, volatile int *reload)
 			log_err("waiting for events failed: %s", strerror(-err));
 			break;
 		}
-		drain(a);
+		drain(a, false);
 		for (i = 0; i < n; i++) {
 			if (!evs[i].data.ptr)
 				continue;	/* the ring buffer: drained */
@@ -988,7 +997,7 @@ void agent_stop(struct nfsg_agent *a)
 {
 	notify("STOPPING=1");
 	if (a->o->persist) {
-		drain(a);
+		drain(a, true);
 		/* 'nfsguard uninstall' stops us, then unpins: say what holds. */
 		if (persist_exists(a->o->pin_dir))
 			log_info("stopped; the pins in %s keep enforcing ('nfsguard uninstall' removes them)",
@@ -1000,7 +1009,7 @@ void agent_stop(struct nfsg_agent *a)
 	}
 	/* Detach first, then print what the programs said until then. */
 	guard_detach(&a->g);
-	drain(a);
+	drain(a, true);
 	report_counters(a);
 }
 

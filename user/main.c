@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "commands.h"
 #include "probe.h"
 
@@ -86,6 +87,9 @@ static const struct argp top_argp = {
 	.doc = doc,
 };
 
+/* glibc takes a size only with a buffer. */
+static char stdout_buf[1U << 16];
+
 int main(int argc, char **argv)
 {
 	struct top t = { .cmd_index = -1 };
@@ -93,6 +97,13 @@ int main(int argc, char **argv)
 	size_t i;
 	int err;
 
+	/* Not to a terminal, stdout is written a buffer at a time: make it
+	 * hold an agent's drain of events (which flushes it), not stdio's
+	 * 4 KiB, so that a flood costs a write() per few hundred events. A
+	 * terminal keeps its line buffering. Before any output, as setvbuf()
+	 * must be. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	err = argp_parse(&top_argp, argc, argv, ARGP_IN_ORDER, NULL, &t);
 	if (err)
 		return EXIT_USAGE;
