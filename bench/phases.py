@@ -42,7 +42,7 @@ class Plan:
         self.stat_s = 0.3                          # per-packet runs (2)
         self.policy_sizes = (1, 100, 1000, 100000)
         self.policy_turns = 200 if quick else 2000  # cached (4)
-        self.policy_blocks = 2 if quick else 6     # fresh agents each (4)
+        self.policy_blocks = 2 if quick else 10    # fresh agents each (4)
         self.cold_turns = 20 if quick else 150     # cold (4)
         self.cold_chunk = 4                        # connects per cold turn
         self.evict_mib = 64
@@ -227,12 +227,31 @@ def program(env, plan, say):
     return series, conds
 
 
+def _warm(team, path):
+    """Turns not counted, so that every turn measured is one of a running
+    agent's: a refusal's event writes the ring buffer, whose lines cost a
+    trip to memory on its first round (1 MiB, about 150 turns of 64
+    events) and come from the shared cache on every later one. A fresh
+    agent's first round measured half as much again, and a block of 300
+    turns was half first round."""
+    n = WARM_REFUSED if path.uid == UNPRIV and path.port == GOVERNED_PORT \
+        else WARM
+    for _ in range(n):
+        for w in team:
+            w.turn()
+
+
+# Warm-up turns per block: any path; a refused path (see _warm).
+WARM, WARM_REFUSED = 10, 200
+
+
 def _program_turns(env, plan, say, conds, progs, path, series):
     say(f"program cost in turns: {path.label}")
     with contextlib.ExitStack() as workers:
         team = [workers.enter_context(Lockstep(
             env, path.port, path.uid, _expected(c, path), c.client))
             for c in conds]
+        _warm(team, path)
         for t in range(plan.stat_turns // plan.program_blocks):
             for i in _rotate(len(team), t):
                 ns, = _stat_turn(team[i], [progs[i]])
@@ -321,6 +340,8 @@ def _policy_turns(env, plan, say, conds, progs, series):
             team = [workers.enter_context(Lockstep(
                 env, port, uid, expect, c.client, chunk=chunk,
                 evict_mib=evict)) for c in conds]
+            if not evict:
+                _warm(team, Path(key, key, uid, port))
             for t in range(n_turns):
                 for i in _rotate(len(team), t):
                     ns = _stat_turn(team[i], progs[i])

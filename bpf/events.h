@@ -5,14 +5,25 @@
 
 /*
  * Wake the event consumer only when the data pending in the ring buffer
- * crosses this many bytes; below it the agent finds the events on its next
- * timed poll (at most 100 ms later). This keeps the cost of a wakeup off
- * the refusal path, even in a flood. 0 wakes on every event.
+ * crosses this many bytes, or a multiple of it; below it the agent finds
+ * the events on its next timed poll (at most 100 ms later). This keeps the
+ * cost of a wakeup off the refusal path, even in a flood. 0 wakes on every
+ * event.
  */
 const volatile __u64 wakeup_bytes = 0;
 
 /* What one record takes in the ring buffer: its 8-byte header and body. */
 #define EVENT_RINGBUF_BYTES (8 + ((sizeof(struct nfsg_event) + 7) & ~7))
+
+/*
+ * A crossing is seen by the submitter whose query finds the pending data
+ * less than this past it. Producers on other CPUs submit between one's
+ * submit and its query, so a window of one record misses crossings in a
+ * flood from two CPUs, and the agent, left to its timed poll, let the
+ * ring buffer overflow: four records' room, and every multiple of
+ * wakeup_bytes another chance, as many as the buffer has before it fills.
+ */
+#define WAKEUP_WINDOW (4 * EVENT_RINGBUF_BYTES)
 
 static __always_inline void count(__u32 slot)
 {
@@ -95,11 +106,11 @@ static __always_inline void event_submit(void *e)
 	__u64 flags = 0;
 
 	if (wakeup_bytes) {
-		/* Pending data, this record included: wake on the crossing. */
+		/* Pending data, this record included: wake on a crossing. */
 		__u64 avail = bpf_ringbuf_query(&nfsg_events, BPF_RB_AVAIL_DATA);
 
 		flags = avail >= wakeup_bytes &&
-				avail < wakeup_bytes + EVENT_RINGBUF_BYTES ?
+				avail % wakeup_bytes < WAKEUP_WINDOW ?
 			BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
