@@ -346,12 +346,12 @@ static void check_attach_point(struct nfsg_agent *a)
 		(unsigned long long)a->cgroup_id);
 }
 
-/* Hand out what is pending; the dropped count to every sink. */
 /*
- * Print what the ring buffer holds; every POLL_MS, and at the last drain
- * (last), also say what it dropped. In a flood the buffer is never empty,
- * so the wait returns at once and a drain finds a few dozen records: the
- * counters, a system call per slot, are not read at each.
+ * Hand out what the ring buffer holds; every POLL_MS, and at the last
+ * drain (last), also the dropped count to every sink. In a flood the
+ * buffer is never empty, so the wait returns at once and a drain finds a
+ * few dozen records: the counters, a system call per slot, are not read
+ * at each.
  */
 static void drain(struct nfsg_agent *a, bool last)
 {
