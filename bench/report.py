@@ -444,6 +444,16 @@ def render_policy(r):
                [targets.policy_size(r)])]) + "\n"
 
 
+def render_turns(r):
+    """The connect cycle and CPU time in turns alone (run.py --only
+    turns)."""
+    return "\n\n".join([
+        f"## Connect cycle and CPU time in turns on Linux {platform.release()}",
+        _turns_table(r), _cpu_table(r),
+        _table(["target", "measured", "status"],
+               targets.judge_turns(r))]) + "\n"
+
+
 def write(text, outdir):
     os.makedirs(outdir, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc)

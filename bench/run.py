@@ -2,7 +2,7 @@
 """nfsguard's benchmark: 'sudo make bench' runs it after building.
 
     /usr/bin/python3 bench/run.py [--build DIR] [--quick] [--out DIR]
-    /usr/bin/python3 bench/run.py --only program|policy [--build DIR] [--quick]
+    /usr/bin/python3 bench/run.py --only program|policy|turns [--build DIR] [--quick]
 
 Measures nfsguard side by side with what it replaces (the EFS iptables
 rule, its nftables equivalent) and with a null cgroup program, inside a
@@ -85,8 +85,12 @@ def measure(env, plan):
 
 
 def measure_only(env, plan, part):
-    """One part alone (program costs, policy size): its table, verdicts."""
+    """One part alone (program costs, policy size, the connect cycle and
+    CPU time in turns): its tables, verdicts."""
     r = report.Results(plan)
+    if part == "turns":
+        r.turns, r.turn_conds, r.cpu = phases.turns(env, plan, say)
+        return r
     with Sysctl("kernel.bpf_stats_enabled", 1):
         if part == "program":
             r.program, r.program_conds = phases.program(env, plan, say)
@@ -102,9 +106,10 @@ def main():
                     help="fewer rounds and shorter runs (a smoke test)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"),
                     help="where the markdown report goes")
-    ap.add_argument("--only", choices=("program", "policy"),
-                    help="measure the program costs or the policy size "
-                    "only, report on stdout")
+    ap.add_argument("--only", choices=("program", "policy", "turns"),
+                    help="measure the program costs, the policy size or "
+                    "the connect cycle and CPU time in turns only, report "
+                    "on stdout")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
 
@@ -136,8 +141,9 @@ def main():
                 results = measure(env, plan)
         results.elapsed_s = time.monotonic() - STARTED
         if args.only:
-            print(report.render_program(results) if args.only == "program"
-                  else report.render_policy(results))
+            print({"program": report.render_program,
+                   "policy": report.render_policy,
+                   "turns": report.render_turns}[args.only](results))
             return 0
         text = report.render(results, build)
         path = report.write(text, args.out)

@@ -131,10 +131,11 @@ def _flood_cpu(r):
 PROGRAM_TARGETS = (_vs_null("pass", 1.5, "allowed, ungoverned path"),
                    _vs_null("allow", 2.5, "governed path (root → 2049)"),
                    _vs_null("refuse", 5, "refused path, event included"))
-TARGETS = PROGRAM_TARGETS + (
-    _cycle_vs_null, _cycle_below_efs, _not_per_packet,
-    _cpu("bulk", "bulk transfer"), _cpu("rr", "64-byte request/response"),
-    policy_size, _latency, _zero_drops, _flood_cpu)
+TURNS_TARGETS = (_cycle_vs_null, _cycle_below_efs,
+                 _cpu("bulk", "bulk transfer"),
+                 _cpu("rr", "64-byte request/response"))
+TARGETS = PROGRAM_TARGETS + TURNS_TARGETS[:2] + (_not_per_packet,) + \
+    TURNS_TARGETS[2:] + (policy_size, _latency, _zero_drops, _flood_cpu)
 
 
 def judge(results):
@@ -143,3 +144,7 @@ def judge(results):
 
 def judge_program(results):
     return [t(results) for t in PROGRAM_TARGETS]
+
+
+def judge_turns(results):
+    return [t(results) for t in TURNS_TARGETS]

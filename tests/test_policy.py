@@ -385,7 +385,9 @@ def reload_under_load_sees_one_whole_version():
         t.join(120)
         r = result["r"]
         check_eq((r["ok"], r["EPERM"], r["other"]), (r["count"], 0, 0),
-                 "every connect allowed (a mix of versions would refuse)")
+                 "every connect allowed (a mix of versions would refuse: "
+                 "EPERM at the hook, ECONNABORTED at the backstop); other: "
+                 + r["other_errno"])
         check(reloads() >= 10,
               f"only {reloads()} reloads happened during the load")
 

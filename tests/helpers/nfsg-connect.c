@@ -13,7 +13,8 @@
  * --handoff UID  make the socket as the caller, then fork a child that drops
  *                to UID (gid UID, no groups) and makes the attempt
  * --count N      N attempts, each on a new socket; the report then counts
- *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3}
+ *                them: {"pid":1,"count":N,"ok":N1,"EPERM":N2,"other":N3,
+ *                "other_errno":"ECONNABORTED"} (the last other's; "" if none)
  * --seconds S    with --count, stop early once S seconds have passed
  * --while PATH   with --count, stop early once PATH no longer exists
  * --unspec yes   the address's family says AF_UNSPEC (the rest as for
@@ -145,7 +146,7 @@ static int repeat(const struct args *a, int family,
 {
 	long long until = a->seconds ? now_us() + a->seconds * 1000000LL : 0;
 	long i, ok = 0, eperm = 0, other = 0;
-	int fd, err;
+	int fd, err, other_errno = 0;
 
 	struct stat st;
 
@@ -154,19 +155,24 @@ static int repeat(const struct args *a, int family,
 		fd = socket(family, a->type, a->proto);
 		if (fd < 0) {
 			other++;
+			other_errno = errno;
 			continue;
 		}
 		err = attempt(fd, a, ss, len);
 		close(fd);
-		if (!err)
+		if (!err) {
 			ok++;
-		else if (err == EPERM)
+		} else if (err == EPERM) {
 			eperm++;
-		else
+		} else {
 			other++;
+			other_errno = err;
+		}
 	}
-	printf("{\"pid\":%d,\"count\":%ld,\"ok\":%ld,\"EPERM\":%ld,\"other\":%ld}\n",
-	       getpid(), i, ok, eperm, other);
+	/* other_errno: the last of the others, which a failure names. */
+	printf("{\"pid\":%d,\"count\":%ld,\"ok\":%ld,\"EPERM\":%ld,\"other\":%ld,\"other_errno\":\"%s\"}\n",
+	       getpid(), i, ok, eperm, other,
+	       other_errno ? strerrorname_np(other_errno) : "");
 	return 0;
 }
 
