@@ -137,7 +137,8 @@ $(OUTPUT)/variant-unnamed/nfsguard: FORCE
 		VARIANT_FLAGS="-include $(CURDIR)/tests/variants/unnamed.h" all
 FORCE:
 
-helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(OUTPUT)/tests/rewrite.bpf.o $(VARIANTS)
+helpers: $(HELPERS) $(OUTPUT)/tests/foreign.bpf.o $(OUTPUT)/tests/rewrite.bpf.o \
+	$(OUTPUT)/tests/keepkey.bpf.o $(VARIANTS)
 	@:
 
 # The configuration parser under libFuzzer and AddressSanitizer.
