@@ -172,9 +172,13 @@ def _cpu_turns(env, plan, say, conds, series):
                     series.add(c, key + "_softirq", s1 - s0)
 
 
+def _refused(uid, port):
+    """Does the default policy refuse uid's connects to port?"""
+    return (uid, port) == (UNPRIV, GOVERNED_PORT)
+
+
 def _expected(cond, path):
-    governed = (path.uid, path.port) == (UNPRIV, GOVERNED_PORT)
-    return cond.refusal4 if governed else OK
+    return cond.refusal4 if _refused(path.uid, path.port) else OK
 
 
 def _prog(cond, name, cgroup=None):
@@ -227,16 +231,14 @@ def program(env, plan, say):
     return series, conds
 
 
-def _warm(team, path):
+def _warm(team, uid, port):
     """Turns not counted, so that every turn measured is one of a running
     agent's: a refusal's event writes the ring buffer, whose lines cost a
     trip to memory on its first round (1 MiB, about 150 turns of 64
     events) and come from the shared cache on every later one. A fresh
     agent's first round measured half as much again, and a block of 300
     turns was half first round."""
-    n = WARM_REFUSED if path.uid == UNPRIV and path.port == GOVERNED_PORT \
-        else WARM
-    for _ in range(n):
+    for _ in range(WARM_REFUSED if _refused(uid, port) else WARM):
         for w in team:
             w.turn()
 
@@ -251,7 +253,7 @@ def _program_turns(env, plan, say, conds, progs, path, series):
         team = [workers.enter_context(Lockstep(
             env, path.port, path.uid, _expected(c, path), c.client))
             for c in conds]
-        _warm(team, path)
+        _warm(team, path.uid, path.port)
         for t in range(plan.stat_turns // plan.program_blocks):
             for i in _rotate(len(team), t):
                 ns, = _stat_turn(team[i], [progs[i]])
@@ -341,7 +343,7 @@ def _policy_turns(env, plan, say, conds, progs, series):
                 env, port, uid, expect, c.client, chunk=chunk,
                 evict_mib=evict)) for c in conds]
             if not evict:
-                _warm(team, Path(key, key, uid, port))
+                _warm(team, uid, port)
             for t in range(n_turns):
                 for i in _rotate(len(team), t):
                     ns = _stat_turn(team[i], progs[i])
