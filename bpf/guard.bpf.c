@@ -404,29 +404,38 @@ static __always_inline bool dest_differs(const struct attempt *a,
  */
 static __always_inline int backstop(struct __sk_buff *skb, int how)
 {
-	struct attempt a = { .protocol = NFSG_PROTO_TCP,
-			     .govern = NFSG_GOVERN_TCP };
 	struct nfsg_egress_event *r;
 	struct bpf_sock *bs = skb->sk;
 	const struct tcp_sock *tp;
 	struct judgement j;
 	__u64 cookie, cgid;
-	bool rewritten;
+	bool parsed, rewritten;
+	struct attempt a;
 	__u8 *seen;
 
 	if (!bs || bs->state != BPF_TCP_SYN_SENT)
 		return SK_VERDICT_PASS;
+	/* Set here, not where declared: an initialiser is a copy of a
+	 * constant in memory, which every packet would load before the test
+	 * above. */
+	__builtin_memset(&a, 0, sizeof(a));
+	a.protocol = NFSG_PROTO_TCP;
+	a.govern = NFSG_GOVERN_TCP;
+	/* Most SYNs go to ports nothing governs: they pass once their
+	 * headers are read, and the socket is looked at only for others. */
+	parsed = packet_dest(skb, a.daddr, &a.family, &a.port);
+	if (parsed && !port_filtered(NFSG_GOVERN_TCP, a.port))
+		return SK_VERDICT_PASS;
 	tp = bpf_skc_to_tcp_sock(bs);
 	if (!tp)
 		return SK_VERDICT_PASS;
-	/* Headers we cannot read for certain: the socket's own
-	 * destination, the one its connect hook judged. */
-	if (!packet_dest(skb, a.daddr, &a.family, &a.port))
+	if (!parsed) {
+		/* Headers we cannot read for certain: the socket's own
+		 * destination, the one its connect hook judged. */
 		socket_dest(&a, &tp->inet_conn.icsk_inet.sk.__sk_common);
-	/* Most SYNs go to ports nothing governs: the socket's own view of
-	 * its destination is read only for the others. */
-	if (!port_filtered(NFSG_GOVERN_TCP, a.port))
-		return SK_VERDICT_PASS;
+		if (!port_filtered(NFSG_GOVERN_TCP, a.port))
+			return SK_VERDICT_PASS;
+	}
 	rewritten = dest_differs(&a, tp);
 
 	cookie = bpf_get_socket_cookie(skb);

@@ -18,10 +18,11 @@
  * The destination (v4-mapped for IPv4) and port of TCP packet skb; false
  * if they cannot be read for certain: not TCP, a later fragment, a routing
  * header (whose final destination is elsewhere in the packet), or more
- * options than PACKET_MAX_OPTS.
+ * options than PACKET_MAX_OPTS. One helper call a header.
  */
-static __always_inline bool packet_dest(struct __sk_buff *skb, __u32 *daddr,
-					__u16 *family, __u16 *port)
+static __always_inline bool packet_dest_copied(struct __sk_buff *skb,
+					       __u32 *daddr, __u16 *family,
+					       __u16 *port)
 {
 	struct ipv6_opt_hdr opt;
 	struct ipv6hdr ip6;
@@ -68,6 +69,59 @@ static __always_inline bool packet_dest(struct __sk_buff *skb, __u32 *daddr,
 	barrier_var(p);
 	*port = p & 0xffff;
 	return true;
+}
+
+/*
+ * The same for the common packet, read in place: an IPv4 header without
+ * options or an IPv6 header without extension headers, then TCP, all in
+ * the packet's linear data (where the stack builds the headers of a packet
+ * it makes). False for any other packet, which is not thereby judged:
+ * packet_dest() reads it the long way.
+ */
+static __always_inline bool packet_dest_linear(struct __sk_buff *skb,
+					       __u32 *daddr, __u16 *family,
+					       __u16 *port)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	const struct ipv6hdr *ip6 = data;
+	const struct iphdr *ip = data;
+	const __u16 *tcp;
+	__u32 p;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		tcp = data + sizeof(*ip);
+		if ((void *)(tcp + 2) > end || ip->ihl != 5 ||
+		    ip->protocol != IPPROTO_TCP ||
+		    (ip->frag_off & bpf_htons(IP_OFFSET_MASK)))
+			return false;
+		daddr[0] = 0;
+		daddr[1] = 0;
+		daddr[2] = bpf_htonl(0xffff);
+		daddr[3] = ip->daddr;
+		*family = AF_INET;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		tcp = data + sizeof(*ip6);
+		if ((void *)(tcp + 2) > end || ip6->nexthdr != IPPROTO_TCP)
+			return false;
+		__builtin_memcpy(daddr, &ip6->daddr, 16);
+		*family = AF_INET6;
+	} else {
+		return false;
+	}
+	/* The TCP header's destination port, 2 bytes in. */
+	p = bpf_ntohs(tcp[1]);
+	barrier_var(p);
+	*port = p & 0xffff;
+	return true;
+}
+
+/* The destination and port of TCP packet skb, as packet_dest_copied(). */
+static __always_inline bool packet_dest(struct __sk_buff *skb, __u32 *daddr,
+					__u16 *family, __u16 *port)
+{
+	return packet_dest_linear(skb, daddr, family, port) ||
+	       packet_dest_copied(skb, daddr, family, port);
 }
 
 #endif

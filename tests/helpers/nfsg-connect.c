@@ -7,7 +7,7 @@
  *
  *   nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto]
  *                [--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID]
- *                [--count N]
+ *                [--count N] [--unspec yes] [--ipopts yes]
  *
  * --seteuid UID  as root, seteuid(UID) before socket(): the socket is UID's
  * --handoff UID  make the socket as the caller, then fork a child that drops
@@ -19,6 +19,8 @@
  * --while PATH   with --count, stop early once PATH no longer exists
  * --unspec yes   the address's family says AF_UNSPEC (the rest as for
  *                AF_INET), which udp_sendmsg() takes as AF_INET
+ * --ipopts yes   IPv4: the socket's packets carry 4 bytes of IP options
+ *                (no-ops), so that their TCP header starts 24 bytes in
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,12 +52,14 @@ struct args {
 	long seteuid_to, handoff_to, count, seconds;
 	const char *while_path;	/* --while */
 	int unspec;		/* --unspec yes */
+	int ipopts;		/* --ipopts yes */
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
-			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S] [--while PATH]]\n");
+			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S] [--while PATH]] "
+			"[--unspec yes] [--ipopts yes]\n");
 	exit(2);
 }
 
@@ -125,6 +129,27 @@ static int attempt(int fd, const struct args *a,
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
 		return errno;
 	return err;
+}
+
+/* --ipopts: three no-op options and an end of list, one 32-bit word,
+ * read back: the socket must hold them, or its packets would not. */
+static int set_ipopts(int fd)
+{
+	static const unsigned char opts[4] = { 1, 1, 1, 0 };
+	unsigned char got[40];
+	socklen_t len = sizeof(got);
+
+	if (setsockopt(fd, IPPROTO_IP, IP_OPTIONS, opts, sizeof(opts)) ||
+	    getsockopt(fd, IPPROTO_IP, IP_OPTIONS, got, &len)) {
+		perror("IP_OPTIONS");
+		return -1;
+	}
+	if (len != sizeof(opts)) {
+		fprintf(stderr, "IP_OPTIONS: the socket holds %u bytes, not %zu\n",
+			(unsigned int)len, sizeof(opts));
+		return -1;
+	}
+	return 0;
 }
 
 static int run(const struct args *a, int fd, const struct sockaddr_storage *ss,
@@ -218,6 +243,8 @@ int main(int argc, char **argv)
 			a.while_path = argv[++i];
 		else if (!strcmp(argv[i], "--unspec") && !strcmp(argv[i + 1], "yes"))
 			a.unspec = 1, i++;
+		else if (!strcmp(argv[i], "--ipopts") && !strcmp(argv[i + 1], "yes"))
+			a.ipopts = 1, i++;
 		else
 			usage();
 	}
@@ -241,6 +268,8 @@ int main(int argc, char **argv)
 		       getpid(), strerrorname_np(errno), errno);
 		return 3;
 	}
+	if (a.ipopts && set_ipopts(fd))
+		return 2;
 	if (a.handoff_to < 0)
 		return run(&a, fd, &ss, len);
 
