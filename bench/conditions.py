@@ -209,25 +209,25 @@ class NullProgram(Condition):
 
 
 class HashProgram:
-    """Beside a PolicyTable: nullprog's bare hash lookup program on the
-    table's client cgroup, its hash holding the ids of the table's
-    cgroups, preallocated (as nfsguard's) or not. A context manager: it
-    is attached, and seen attached, on entry; on exit it is detached and
-    must have found its key at every lookup."""
+    """Beside a PolicyTable: the twin of its cgroup table, nullprog's bare
+    hash lookup program on the tree's last child (its own client, which
+    the policy does not name, so that nfsguard's measured connects run no
+    other table lookup), its hash holding the ids of the tree's cgroups,
+    its client's first, sized and flagged as nfsguard's (bench/nullprog.c):
+    one entry more than nfsguard's table. A context manager: it is
+    attached, and seen attached, on entry; on exit it is detached and must
+    have found its key at every lookup."""
 
-    def __init__(self, env, tree, prealloc=True):
-        self.env, self.tree, self.prealloc = env, tree, prealloc
-        self.kind = "hash" if prealloc else "hash_noprealloc"
-        self.client = tree.child(0)
+    def __init__(self, env, tree):
+        self.env, self.tree = env, tree
+        self.client = tree.child(len(tree.children) - 1)
         self.daemon, self.prog_id = None, None
 
     def __enter__(self):
         argv = [self.env.tool("nullprog"), "-H", self.tree.path]
-        if not self.prealloc:
-            argv.append("-F")
         self.daemon = Daemon(argv + [self.client.path], "attached to",
                              self.env.workdir,
-                             f"{self.kind}{len(self.tree.children)}")
+                             f"twin{len(self.tree.children)}")
         self.daemon.start(timeout=120)
         m = re.search(r"program id (\d+)", self.daemon.stderr())
         ids = [pid for name, pid in attached(self.client)
@@ -341,20 +341,21 @@ class Nfsguard(Condition):
 
 class PolicyTable(Nfsguard):
     """nfsguard with a policy naming `entries` cgroups: the children of
-    its own cgroup `tree`, to which it attaches. Clients run in the first
-    child. The default policy lets uid 1000 through and the named one does
-    not, so a refusal proves that the lookup found the client's cgroup."""
+    its own cgroup `tree` but the last (the twin's client, see
+    HashProgram), to which it attaches. Clients run in the first child.
+    The default policy lets uid 1000 through and the named one does not,
+    so a refusal proves that the lookup found the client's cgroup."""
 
     def __init__(self, env, tree):
         super().__init__(env, rate=0)   # every refusal makes its event
-        self.entries = len(tree.children)
+        self.named = tree.children[:-1]
+        self.entries = len(self.named)
         self.key = f"policy{self.entries}"
         self.label = f"nfsguard, {self.entries:,} cgroups in the policy"
         self.attach, self.client = tree, tree.child(0)
 
     def config(self):
-        paths = [os.path.relpath(c, self.attach.mount)
-                 for c in self.attach.children]
+        paths = [os.path.relpath(c, self.attach.mount) for c in self.named]
         return (DEFAULT_POLICY.replace("privileged_uids = 0",
                                        f"privileged_uids = 0, {UNPRIV}")
                 + "\n[policy bench]\nprivileged_uids = 0\ncgroups = "

@@ -13,7 +13,8 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* As nfsguard's cgroup map: cgroup id -> index; sized by the loader. */
+/* As nfsguard's cgroup map: cgroup id -> index; sized and flagged by the
+ * loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1);

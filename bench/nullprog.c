@@ -4,16 +4,16 @@
  * cgroup with bpf_links, say so on stderr, and detach on SIGINT or SIGTERM.
  *
  *   nullprog [-v] [-E] CGROUP_DIR
- *   nullprog [-v] -H TREE [-F] CGROUP_DIR
+ *   nullprog [-v] -H TREE CGROUP_DIR
  *
  * It attaches nfsg_null4 and nfsg_null6; with -E also nfsg_null_eg on
  * cgroup_skb/egress, so that the null programs sit on every hook
  * nfsguard's own TCP path uses.
  * With -H, it attaches nfsg_hash4 instead, its hash holding the cgroup id
- * of every directory in TREE and of CGROUP_DIR, sized as nfsguard sizes
- * its cgroup map (twice the entries, plus 64); -F makes it a hash of
- * BPF_F_NO_PREALLOC. Prints "nullprog: attached to CGROUP_DIR: program id
- * ID, N entries" once the programs are in place, and "nullprog: detached"
+ * of CGROUP_DIR and then of every other directory in TREE, in that order
+ * (see fill()): the twin of nfsguard's cgroup map, sized as nfsguard sizes
+ * it (twice the entries, plus 64) and, like it, BPF_F_NO_PREALLOC.
+ * Prints "nullprog: attached to CGROUP_DIR: program id ID, N entries" once the programs are in place, and "nullprog: detached"
  * when it exits 0, after checking (with -H) that every lookup found its
  * key. On any failure nothing stays attached and the exit status is 1.
  */
@@ -52,7 +52,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: nullprog [-v] [-E | -H TREE [-F]] CGROUP_DIR\n");
+	fprintf(stderr, "usage: nullprog [-v] [-E | -H TREE] CGROUP_DIR\n");
 	exit(TOOL_EXIT_USAGE);
 }
 
@@ -73,8 +73,8 @@ static long count_dirs(const char *tree)
 	return n;
 }
 
-/* A cgroup2 directory's id is its inode number. */
-static int add_id(int fd, int dirfd, const char *name)
+/* A cgroup2 directory's id is its inode number; *ino gets it. */
+static int add_id(int fd, int dirfd, const char *name, ino_t *ino)
 {
 	__u32 idx = 1;
 	struct stat st;
@@ -83,35 +83,42 @@ static int add_id(int fd, int dirfd, const char *name)
 		tool_err("cannot stat cgroup %s: %s", name, strerror(errno));
 		return -1;
 	}
-	if (bpf_map_update_elem(fd, &(__u64){ st.st_ino }, &idx, BPF_ANY)) {
+	if (bpf_map_update_elem(fd, &(__u64){ st.st_ino }, &idx, BPF_NOEXIST)) {
 		tool_err("cannot fill the hash: %s", strerror(errno));
 		return -1;
 	}
+	*ino = st.st_ino;
 	return 0;
 }
 
-/* Every subdirectory of tree, and cgroup: 0, or -1 after saying why. */
+/*
+ * cgroup, then every other subdirectory of tree: 0, or -1 after saying
+ * why. cgroup goes in first, as the bench's client cgroup does in
+ * nfsguard's table (its policy names the client first): a hash chains the
+ * entries of a bucket newest first, so where the looked-up key sits in its
+ * chain depends on the order of insertion, and the twin keeps nfsguard's.
+ */
 static int fill(int fd, const char *tree, const char *cgroup, long *n)
 {
 	struct dirent *d;
 	DIR *dir = opendir(tree);
-	int err = 0;
+	ino_t first, ino;
+	int err;
 
 	*n = 0;
 	if (!dir) {
 		tool_err("cannot open %s: %s", tree, strerror(errno));
 		return -1;
 	}
+	err = add_id(fd, AT_FDCWD, cgroup, &first);
+	*n += !err;
 	while (!err && (d = readdir(dir)))
-		if (d->d_type == DT_DIR && d->d_name[0] != '.') {
-			err = add_id(fd, dirfd(dir), d->d_name);
+		if (d->d_type == DT_DIR && d->d_name[0] != '.' &&
+		    d->d_ino != first) {
+			err = add_id(fd, dirfd(dir), d->d_name, &ino);
 			++*n;
 		}
 	closedir(dir);
-	if (!err) {
-		err = add_id(fd, AT_FDCWD, cgroup);
-		++*n;
-	}
 	return err;
 }
 
@@ -135,19 +142,16 @@ int main(int argc, char **argv)
 	const char *tree = NULL;
 	sigset_t block, old;
 	int c, err, cgfd = -1, status = TOOL_EXIT_FAIL;
-	bool no_prealloc = false, egress = false;
+	bool egress = false;
 	long entries = 0;
 
-	while ((c = getopt(argc, argv, "vEH:F")) != -1) {
+	while ((c = getopt(argc, argv, "vEH:")) != -1) {
 		switch (c) {
 		case 'v':
 			verbose = true;
 			break;
 		case 'H':
 			tree = optarg;
-			break;
-		case 'F':
-			no_prealloc = true;
 			break;
 		case 'E':
 			egress = true;
@@ -156,8 +160,7 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (argc - optind != 1 || (no_prealloc && !tree) ||
-	    (egress && tree))
+	if (argc - optind != 1 || (egress && tree))
 		usage();
 	libbpf_set_print(libbpf_print);
 
@@ -191,8 +194,8 @@ int main(int argc, char **argv)
 		if (entries < 0)
 			goto cleanup;
 		err = bpf_map__set_max_entries(skel->maps.nfsg_hash,
-					       2 * (entries + 1) + 64);
-		if (!err && no_prealloc)
+					       2 * entries + 64);
+		if (!err)
 			err = bpf_map__set_map_flags(skel->maps.nfsg_hash,
 						     BPF_F_NO_PREALLOC);
 		if (err) {

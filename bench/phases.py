@@ -31,6 +31,7 @@ class Plan:
         self.rounds = 2 if quick else 4            # cost (measures 1, 2, 4)
         self.cycle_s = self.bulk_s = self.rr_s = 0.1 if quick else 0.2
         self.turns = 300 if quick else 3000        # connect, in turns (1)
+        self.turn_blocks = 2 if quick else 6       # fresh installs (1, 2)
         # CPU per byte, in turns: a bulk turn's CPU time swings by a
         # fifth on a busy VM, a transaction's by a twentieth.
         self.cpu_turns = {"bulk": 150 if quick else 1500,
@@ -116,26 +117,36 @@ def turns(env, plan, say):
     EFS rule in a namespace of its own, one worker in
     each, taking turns chunk by chunk, the order rotating each turn. A
     ratio is taken per turn, milliseconds apart, so the machine's drift
-    cancels. Returns (series, conditions, CPU series, CPU conditions)."""
+    cancels. The turns come in blocks, each with every condition installed
+    afresh and new workers: where a condition's programs, cgroups and
+    sockets land in memory moves its cost by about a percent for as long
+    as they live, which turns cannot cancel, and each block draws again.
+    Returns (series, the conditions of the last block, CPU series)."""
     series, cpu = Series(quartiles=True), Series(quartiles=True)
-    with contextlib.ExitStack() as stack:
-        conds = _conditions(env, stack, (
-            (Nothing, None), (NullProgram, "null"),
-            (lambda env, cgroup: NullProgram(env, cgroup, egress=True),
-             "null_eg"),
-            (Nfsguard, "guard")))
-        conds.append(stack.enter_context(installed(
-            env, Iptables(env, netns=env.netns2))))
-        for path in PATHS[:2]:
-            say(f"connect cycle in turns: {path.label}")
-            with contextlib.ExitStack() as workers:
-                team = [workers.enter_context(Lockstep(
-                    env, path.port, path.uid, _expected(cond, path),
-                    cond.client, cond.netns)) for cond in conds]
-                for t in range(plan.turns):
-                    for i in _rotate(len(team), t):
-                        series.add(conds[i].key, path.key, team[i].turn())
-        _cpu_turns(env, plan, say, conds, cpu)
+    n = plan.turn_blocks
+    for block in range(n):
+        with contextlib.ExitStack() as stack:
+            say(f"turns: block {block + 1} of {n}: installing the "
+                "conditions")
+            conds = _conditions(env, stack, (
+                (Nothing, None), (NullProgram, "null"),
+                (lambda env, cgroup: NullProgram(env, cgroup, egress=True),
+                 "null_eg"),
+                (Nfsguard, "guard")))
+            conds.append(stack.enter_context(installed(
+                env, Iptables(env, netns=env.netns2))))
+            for path in PATHS[:2]:
+                say(f"connect cycle in turns: {path.label}")
+                with contextlib.ExitStack() as workers:
+                    team = [workers.enter_context(Lockstep(
+                        env, path.port, path.uid, _expected(cond, path),
+                        cond.client, cond.netns)) for cond in conds]
+                    _warm(team, path.uid, path.port)
+                    for t in range(plan.turns // n):
+                        for i in _rotate(len(team), t):
+                            series.add(conds[i].key, path.key,
+                                       team[i].turn())
+            _cpu_turns(env, plan, say, conds, cpu)
     return series, conds, cpu
 
 
@@ -161,7 +172,7 @@ def _cpu_turns(env, plan, say, conds, series):
                                    for c in conds[:CPU_CONDS])]
             for w in team:      # the first chunk warms up: not counted
                 w.turn()
-            for t in range(plan.cpu_turns[key]):
+            for t in range(plan.cpu_turns[key] // plan.turn_blocks):
                 for i in _rotate(len(team), t):
                     k0, s0 = soft.ns(), softirq_ticks()
                     cpu_ns, wall_ns, done = team[i].turn()
@@ -286,50 +297,49 @@ def per_packet(env, plan, say):
 def policy_size(env, plan, say):
     """Measure 4 for nfsguard, with kernel.bpf_stats_enabled on: one agent
     per policy size, all attached at once to sibling cgroups, and beside
-    each, on the client's own cgroup, a bare hash lookup program whose
-    table holds as many cgroups (preallocated, and BPF_F_NO_PREALLOC as
-    nfsguard's). Workers take turns; every
-    program's ns/run is read around every turn. Cached: connects back to
-    back. Cold: before each connect the worker walks a buffer larger than
-    the caches. The turns come in blocks, each with agents and programs
-    started afresh: where a program's maps land in memory moves its
-    ns/run by several percent, and a new start draws again. Returns
-    (series, the conditions of the last block)."""
+    each the twin of its table: a bare hash lookup program on a second
+    child cgroup, its hash the size, key, value and flags of nfsguard's
+    cgroup map. Its own worker measures it, so that no connect nfsguard's
+    cost is read on runs another program's table lookup first. Workers
+    take turns; every program's ns/run is read around every turn. Cached:
+    connects back to back. Cold: before each connect the worker walks a
+    buffer larger than the caches. The turns come in blocks, each with
+    agents and programs started afresh: where a program's maps land in
+    memory moves its ns/run by several percent, and a new start draws
+    again. Returns (series, the conditions of the last block)."""
     series = Series(quartiles=True)
     with contextlib.ExitStack() as trees:
         sizes = plan.policy_sizes
         say(f"policy size: making cgroups for {', '.join(f'{n:,}' for n in sizes)}")
-        forest = [trees.enter_context(Cgroup(env.root.path, f"p{n}", n))
+        # n children named by the policy, and one more: the twin's client.
+        forest = [trees.enter_context(Cgroup(env.root.path, f"p{n}", n + 1))
                   for n in sizes]
         for block in range(plan.policy_blocks):
             with contextlib.ExitStack() as stack:
                 say(f"policy size: block {block + 1} of "
                     f"{plan.policy_blocks}: starting the agents")
-                conds, progs = _policy_block(env, stack, forest)
-                _policy_turns(env, plan, say, conds, progs, series)
+                conds = _policy_block(env, stack, forest)
+                _policy_turns(env, plan, say, conds, series)
     return series, conds
 
 
 def _policy_block(env, stack, forest):
-    """An agent and the bare hash programs per tree, started."""
-    conds, progs = [], []
+    """An agent and its table's twin per tree, started; each condition
+    gets .prog (nfsguard's connect4, opened) and .twin (the HashProgram,
+    with .prog)."""
+    conds = []
     for tree in forest:
         cond = stack.enter_context(installed(env, PolicyTable(env, tree)))
-        # The same programs beside every agent, so that each client
-        # cgroup runs as many programs before nfsguard's.
-        hashes = [HashProgram(env, tree),
-                  HashProgram(env, tree, prealloc=False)]
-        for h in hashes:
-            stack.enter_context(h)
-        cond.hashes = hashes
+        cond.prog = stack.enter_context(_prog(cond, cond.connect4))
+        cond.twin = stack.enter_context(HashProgram(env, tree))
+        cond.twin.prog = stack.enter_context(Prog(cond.twin.prog_id))
         conds.append(cond)
-        progs.append([stack.enter_context(_prog(cond, cond.connect4))]
-                     + [stack.enter_context(Prog(h.prog_id))
-                        for h in hashes])
-    return conds, progs
+    return conds
 
 
-def _policy_turns(env, plan, say, conds, progs, series):
+def _policy_turns(env, plan, say, conds, series):
+    """nfsguard's paths (allowed, refused, cold) on each client, and its
+    twin's lookup (allowed and cold) on the twin's, in turns."""
     n = plan.policy_blocks
     runs = (("allow", GOVERNED_PORT, 0, OK, plan.policy_turns // n, 64, 0),
             ("refuse", GOVERNED_PORT, UNPRIV, EPERM, plan.policy_turns // n,
@@ -338,18 +348,22 @@ def _policy_turns(env, plan, say, conds, progs, series):
              plan.cold_chunk, plan.evict_mib))
     for key, port, uid, expect, n_turns, chunk, evict in runs:
         say(f"policy size in turns: {key}")
+        # (series key, what is read, its worker's cgroup)
+        players = [(c.key, key, c.prog, c.client) for c in conds]
+        if key != "refuse":
+            players += [(c.key, f"{key}_twin", c.twin.prog, c.twin.client)
+                        for c in conds]
         with contextlib.ExitStack() as workers:
             team = [workers.enter_context(Lockstep(
-                env, port, uid, expect, c.client, chunk=chunk,
-                evict_mib=evict)) for c in conds]
+                env, port, uid, expect, client, chunk=chunk,
+                evict_mib=evict)) for _, _, _, client in players]
             if not evict:
                 _warm(team, uid, port)
             for t in range(n_turns):
                 for i in _rotate(len(team), t):
-                    ns = _stat_turn(team[i], progs[i])
-                    series.add(conds[i].key, key, ns[0])
-                    for h, v in zip(conds[i].hashes, ns[1:]):
-                        series.add(conds[i].key, f"{key}_{h.kind}", v)
+                    cond, measure, prog, _ = players[i]
+                    ns, = _stat_turn(team[i], [prog])
+                    series.add(cond, measure, ns)
 
 
 Refusal = collections.namedtuple("Refusal", "eperm drops default_retries")
