@@ -55,6 +55,7 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 	const struct nfsg_policy *pol;
 	const struct sock *owner;
 	bool privileged;
+	__u32 word;
 
 	j->verdict = 0;
 	j->flags = 0;
@@ -74,12 +75,14 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 	if (kernel_socket(a->sk, how) && j->uid == 0)
 		return;
 
-	j->gen = active_gen();
+	word = active_word();
+	j->gen = word & (NFSG_GENERATIONS - 1);
 	j->idx = NFSG_DEFAULT_POLICY;
 	pol = policy_get(j->gen, j->idx);
 	/* With no cgroup named, every socket has the default: no walk. */
 	if (pol && !(pol->flags & NFSG_POLICY_SOLE)) {
-		j->idx = policy_index(socket_cgroup(a->sk, how), j->gen, how);
+		j->idx = policy_index_cached(socket_cgroup(a->sk, how), word,
+					     how);
 		if (j->idx != NFSG_DEFAULT_POLICY) {
 			pol = policy_get(j->gen, j->idx);
 			if (!pol) {
@@ -247,7 +250,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, __u16 family,
 	a.protocol = ctx->protocol;
 	a.sk = sock_of(ctx, how);
 	mapped_daddr(ctx, family, a.daddr);
-	judge(&a, &j, how);
+	judge(&a, &j, how | NFSG_IN_TASK);
 	if (!j.verdict) {
 		count(NFSG_CTR_PASSED);
 		return SK_VERDICT_PASS;

@@ -90,6 +90,21 @@ NFSG_OUTER(nfsg_paths, nfsg_path_map);
 NFSG_OUTER(nfsg_dests, nfsg_dest_map);
 
 /*
+ * Each cgroup's policy index, kept in the cgroup itself (cgroup local
+ * storage, Linux 6.2) by the connect and sendmsg hooks, so that a lookup
+ * costs the same whatever the number of cgroups the policies name: an
+ * NFSG_CG_CACHE() word, valid while nfsg_gen's active word is the one it
+ * names (bpf/policy.h, policy_index_cached). Never pinned: each set of
+ * programs starts with an empty one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} nfsg_cg_cache SEC(".maps");
+
+/*
  * Per-policy counters, by generation and family: a plain per-CPU array,
  * so that a decision counts with an inlined lookup. Slots are
  * NFSG_PCTR_SLOT() (include/guard.h); the agent zeroes a generation's

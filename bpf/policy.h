@@ -8,13 +8,23 @@
 
 #define NFSG_DEFAULT_POLICY 0
 
-static __always_inline __u32 active_gen(void)
+/* Set by the agent when the kernel lets the hooks keep each cgroup's
+ * policy index in the cgroup (user/probe.c, "cgroup_cache"). */
+const volatile bool cg_cache = false;
+
+/* nfsg_gen's active word (include/guard.h): its generation, and the tag of
+ * what the cgroup cache holds. One read: every lookup after it uses it. */
+static __always_inline __u32 active_word(void)
 {
 	__u32 zero = 0;
 	struct nfsg_gen *g = bpf_map_lookup_elem(&nfsg_gen, &zero);
 
-	/* One read: every lookup after it uses this generation. */
-	return g ? *(volatile __u32 *)&g->active & (NFSG_GENERATIONS - 1) : 0;
+	return g ? *(volatile __u32 *)&g->active : 0;
+}
+
+static __always_inline __u32 active_gen(void)
+{
+	return active_word() & (NFSG_GENERATIONS - 1);
 }
 
 static __always_inline bool port_filtered(__u8 govern, __u16 port)
@@ -113,6 +123,60 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen,
 			return *idx;
 	}
 	return NFSG_DEFAULT_POLICY;
+}
+
+/*
+ * A cache entry of nfsg_cg_cache: the active word it was found under, in
+ * the high half, and the index with a bit that tells it from the zeroes of
+ * a new entry. One 8-byte store writes it, one load reads it, so racing
+ * CPUs leave one whole entry, never one's word with the other's index.
+ */
+#define NFSG_CG_CACHED 0x80000000U
+#define NFSG_CG_CACHE(word, idx)                                            \
+	(((__u64)(word) << 32) | NFSG_CG_CACHED | (idx))
+
+/*
+ * policy_index(), through the cgroup cache where it can be used: in the
+ * task that connects (a sock_addr hook, which the kernel runs in it) and
+ * for a socket of that task's own cgroup. The task's cgroup is the only
+ * one a hook may name to bpf_cgrp_storage_get() (a trusted pointer); the
+ * socket's comes from the socket (bpf/socket.h) and is compared with it.
+ * Any other socket, such as one made before its task moved, walks.
+ * An entry tagged with another active word is looked up afresh: the agent
+ * moves the word on at every change to the active generation's cgroups
+ * (guard_set_gen in user/guard.c), and a new cgroup is named before any
+ * task can enter it (nfsg_cg_mkdir). The walk's maps are found through
+ * the word's generation, so no CPU reads them older than the word.
+ */
+static __always_inline __u32 policy_index_cached(const struct cgroup *cg,
+						 __u32 word, int how)
+{
+	__u32 gen = word & (NFSG_GENERATIONS - 1), idx;
+	struct task_struct *task;
+	struct cgroup *mine, *trusted;
+	__u64 *c, e;
+
+	if (!cg_cache || !(how & NFSG_IN_TASK) || !direct_reads(how) || !cg)
+		return policy_index(cg, gen, how);
+	task = bpf_get_current_task_btf();
+	mine = task->cgroups->dfl_cgrp;
+	/* The copy named to the helper, hidden from clang, which would pass
+	 * the equal but untrusted cg instead. */
+	trusted = mine;
+	barrier_var(trusted);
+	if (!mine || (const void *)mine != (const void *)cg)
+		return policy_index(cg, gen, how);
+	c = bpf_cgrp_storage_get(&nfsg_cg_cache, trusted, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c) {
+		e = *(volatile __u64 *)c;
+		if (e >> 32 == word && (e & NFSG_CG_CACHED))
+			return e & (NFSG_MAX_POLICIES - 1);
+	}
+	idx = policy_index(cg, gen, how);
+	if (c && idx < NFSG_MAX_POLICIES)
+		*(volatile __u64 *)c = NFSG_CG_CACHE(word, idx);
+	return idx;
 }
 
 static __always_inline const struct nfsg_policy *policy_get(__u32 gen,

@@ -25,6 +25,9 @@
 /* Bits of how: a build of the hooks. */
 #define NFSG_READ_PROBE 0x1	/* probed reads, else direct */
 #define NFSG_NO_ATOMICS 0x2	/* no BPF atomics but add (bpf/ratelimit.h) */
+/* A bit of how beside the build: the program runs in the task that
+ * connects or sends (a sock_addr hook), not for whoever sends a packet. */
+#define NFSG_IN_TASK 0x4
 #define direct_reads(how) (!((how) & NFSG_READ_PROBE))
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;

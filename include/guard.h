@@ -108,9 +108,10 @@
  * pinned maps only of its own version; see user/persist.c. 3: per-policy
  * counters by family, events carry their socket's network namespace, and
  * the hashes inside the policy maps are not preallocated
- * (BPF_F_NO_PREALLOC).
+ * (BPF_F_NO_PREALLOC). 4: nfsg_gen's active word counts on past the
+ * generations, as the tag of the cgroup cache.
  */
-#define NFSG_ABI_VERSION 3
+#define NFSG_ABI_VERSION 4
 
 /* An owner's uid or gid that could not be read for certain (the kernel's
  * INVALID_UID): never privileged, whatever a policy lists. */
@@ -237,7 +238,13 @@ struct nfsg_policy {
 	__u8 __pad;
 };
 
-/* Value of nfsg_gen: the generation decisions use; the agent flips it. */
+/*
+ * Value of nfsg_gen, written by the agent only. Its low bits (mod
+ * NFSG_GENERATIONS) are the generation decisions use; the whole word is
+ * the tag of the hooks' cgroup cache (bpf/policy.h). The agent moves it
+ * on at every change: by one to the next generation, by NFSG_GENERATIONS
+ * when it changes the active generation's cgroups in place.
+ */
 struct nfsg_gen {
 	__u32 active;
 };

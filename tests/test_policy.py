@@ -235,6 +235,75 @@ privileged_uids = none
 
 
 @case
+def a_cgroup_connected_from_before_the_agent_names_it_gets_its_policy():
+    """The variant-unnamed build's watcher cannot name the new cgroup, and
+    the agent is stopped: root connects from it under its parent's policy
+    (the default, which lets root through), and the hooks keep that index
+    in the cgroup. Once the agent names it, its own policy governs: what
+    the hooks kept is stale and must not be used again."""
+    conf = """
+[policy late]
+cgroups = {top}/late
+privileged_uids = none
+"""
+    with env() as e:
+        e.start(conf, binary=os.path.join(os.path.dirname(nfsguard()),
+                                          "variant-unnamed", "nfsguard"))
+        e.agent.proc.send_signal(signal.SIGSTOP)
+        try:
+            with Cgroup(e.top, "late") as late:
+                e.cg["late"] = late
+                expect(e.attempt("late", uid=None), "ok",
+                       "root in the new cgroup, not yet named")
+                expect(e.attempt("late", uid=None), "ok",
+                       "root in the new cgroup again, not yet named")
+                e.agent.proc.send_signal(signal.SIGCONT)
+                for _ in range(100):
+                    named = e.agent.status()["cgroups_named_by_agent"]
+                    if named:
+                        break
+                    time.sleep(0.05)
+                check_eq(named, 1, "cgroups named by the agent")
+                expect(e.attempt("late", uid=None), "EPERM",
+                       "root in the cgroup once the agent named it")
+        finally:
+            e.agent.proc.send_signal(signal.SIGCONT)
+
+
+@case
+def a_socket_is_judged_by_its_cgroup_after_its_process_moves():
+    """A socket keeps the cgroup it was made in; the process that made it
+    moves to another cgroup before it connects. Both cgroups have connected
+    before, so that what the hooks keep for each is there to be misused."""
+    conf = """
+[policy closed]
+cgroups = {top}/closed
+privileged_uids = none
+
+[policy open]
+cgroups = {top}/open
+privileged_uids = 0
+"""
+    with env(["closed", "open"]) as e:
+        e.start(conf)
+        for _ in range(2):
+            expect(e.attempt("closed", uid=None), "EPERM", "root in closed")
+            expect(e.attempt("open", uid=None), "ok", "root in open")
+        # ip netns exec mounts a sysfs of its own over the cgroup2 mount:
+        # reach the files through this process's root.
+        procs = {k: f"/proc/{os.getpid()}/root"
+                    + os.path.join(e.cg[k].path, "cgroup.procs")
+                 for k in ("closed", "open")}
+        for made, moved, want in (("closed", "open", "EPERM"),
+                                  ("open", "closed", "ok")):
+            for addr in (V4, V6):
+                expect(e.attempt(made, addr=addr, uid=None,
+                                 extra=["--move", procs[moved]]), want,
+                       f"root's socket made in {made}, connected from "
+                       f"{moved}, to {addr}")
+
+
+@case
 def allow_list_limits_even_privileged_sockets():
     conf = """
 [policy backup]

@@ -105,22 +105,25 @@ const char *guard_inner_name(enum guard_inner i)
 	return inner_names[i];
 }
 
-int guard_get_gen(const struct guard *g, __u32 *gen)
+int guard_get_gen(struct guard *g, __u32 *gen)
 {
 	struct nfsg_gen v;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v))
 		return -errno;
-	*gen = v.active;
+	g->word = v.active;
+	*gen = v.active & (NFSG_GENERATIONS - 1);
 	return 0;
 }
 
-int guard_set_gen(const struct guard *g, __u32 gen)
+int guard_set_gen(struct guard *g, __u32 gen)
 {
-	struct nfsg_gen v = { .active = gen };
+	struct nfsg_gen v = { .active = g->word + 1 };
 	__u32 zero = 0;
 
+	while ((v.active & (NFSG_GENERATIONS - 1)) != gen)
+		v.active++;
 	/* A 4-byte value: programs see the old or the new, never a mix. */
 	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v,
 				BPF_ANY)) {
@@ -128,6 +131,7 @@ int guard_set_gen(const struct guard *g, __u32 gen)
 			strerror(errno));
 		return -errno;
 	}
+	g->word = v.active;
 	return 0;
 }
 
@@ -232,6 +236,9 @@ int guard_open(struct guard *g, const struct guard_opts *o)
 						      : NFSG_CALL_ERRORS_NONE;
 	g->skel->rodata->skb_pid = o->plan->skb_pid;
 	g->skel->rodata->skb_comm = o->plan->skb_comm;
+	/* The cgroup cache's map type is one older kernels refuse. */
+	g->skel->rodata->cg_cache = o->plan->cg_cache;
+	bpf_map__set_autocreate(g->skel->maps.nfsg_cg_cache, o->plan->cg_cache);
 	set_filters(g, o);
 	/* One build of the hooks: the one this kernel's verifier takes. */
 	g->build = o->plan->hooks;

@@ -49,9 +49,12 @@ static bool on_bpffs(const char *path)
 }
 
 /* The maps that are pinned: all but libbpf's own (.rodata). */
+/* Every map but the internal ones and the cgroup cache, which belongs to
+ * its programs: a new agent's start with an empty one (bpf/maps.h). */
 static bool pinned_map(const struct bpf_map *m)
 {
-	return !bpf_map__is_internal(m);
+	return !bpf_map__is_internal(m) &&
+	       strcmp(bpf_map__name(m), "nfsg_cg_cache");
 }
 
 static int ensure_bpffs(const char *dir)

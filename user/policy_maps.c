@@ -208,7 +208,8 @@ int policy_maps_rename(struct guard *g, const struct policy_set *s,
 		return fd;
 	err = resolve_cgroups(fd, s, cg, true);
 	close(fd);
-	return err;
+	/* What the hooks cached of gen before this may be stale. */
+	return guard_set_gen(g, gen) ?: err;
 }
 
 int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
@@ -234,7 +235,8 @@ int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
 	}
 	log_warn("cgroup %s: the kernel could not name it as it was made; "
 		 "the agent did", path);
-	err = 1;
+	/* A task in it may have cached its parent's policy meanwhile. */
+	err = guard_set_gen(g, gen) ?: 1;
 out:
 	if (dirfd >= 0)
 		close(dirfd);

@@ -30,7 +30,8 @@ int policy_maps_read_pinned(const char *pin_dir, __u32 gen,
  * Once gen, built from s, is active: name again the cgroups of s that
  * exist now. One made between the build's naming and the switch, which
  * the mkdir watcher could not name in gen (no memory), is named here; its
- * event carried the generation before.
+ * event carried the generation before. Then the active word moves on
+ * (guard_set_gen): the hooks' cached indexes may predate the names.
  */
 int policy_maps_rename(struct guard *g, const struct policy_set *s,
 		       struct cgroup2 *cg, __u32 gen);
@@ -38,7 +39,8 @@ int policy_maps_rename(struct guard *g, const struct policy_set *s,
  * After a cgroup event: make sure cgroup id, made at path (from the cgroup2
  * root) and named by policy idx, is in generation gen's cgroups map, as
  * the mkdir watcher should have put it. Returns 0 if it was there or is
- * gone again, 1 if it had to be named here, or -errno after logging why.
+ * gone again, 1 if it had to be named here (and the active word moved
+ * on), or -errno after logging why.
  */
 int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
 			    __u64 id, __u32 idx, const char *path);

@@ -63,6 +63,8 @@ static const struct {
 			      "no abort of connects the backstop refused (they time out), nor of existing connections without sock_destroy" },
 	[KF_TASK_FILES] = { "task_files", "task_file iterators (iter/task_file) naming the processes that hold a socket", "5.8",
 			    "the holders of existing connections are found through /proc/PID/fd, which needs CAP_SYS_PTRACE for other users' processes" },
+	[KF_CG_CACHE] = { "cgroup_cache", "cgroup local storage in sock_addr programs, of the connecting task's cgroup: each cgroup's policy index kept in the cgroup", "6.2",
+			  "each governed connect looks its cgroup and ancestors up in the cgroups map, at a cost that grows a little with the map's size" },
 };
 
 const char *kfeature_name(enum kfeature k)
@@ -188,6 +190,9 @@ static bool prog_probe(const char *name, bool attach)
 		if (bpf_program__autoload(p))
 			mine = p;
 	}
+	/* A map type older kernels refuse: made only for its own probe. */
+	bpf_map__set_autocreate(skel->maps.nfsg_pr_cgstore,
+				!strcmp(name, "nfsg_pr_cgcache"));
 	ok = mine && !nfsg_probe__load(skel);
 	if (ok && attach) {
 		link = bpf_program__attach(mine);
@@ -258,6 +263,7 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_SOCK_DESTROY] = f->have[KF_SOCK_ITER] &&
 					   prog_loads("nfsg_pr_destroy");
 		f->have[KF_TASK_FILES] = prog_loads("nfsg_pr_taskfile");
+		f->have[KF_CG_CACHE] = prog_loads("nfsg_pr_cgcache");
 	}
 	f->have[KF_DIAG_DESTROY] = diag_destroys();
 	f->have[KF_TRACE_ERRORS] =
@@ -275,6 +281,8 @@ void probe_features(struct kfeatures *f)
 		f->have[KF_SOCK_ITER] = false;
 	if (getenv("NFSG_TEST_NO_TASK_FILES"))
 		f->have[KF_TASK_FILES] = false;
+	if (getenv("NFSG_TEST_NO_CG_CACHE"))
+		f->have[KF_CG_CACHE] = false;
 	if (getenv("NFSG_TEST_NO_SOCK_DESTROY") || !f->have[KF_SOCK_ITER])
 		f->have[KF_SOCK_DESTROY] = false;
 	log_libbpf_quiet(quiet);
@@ -300,6 +308,8 @@ void probe_plan(const struct kfeatures *f, struct kplan *p)
 	p->sockets = f->have[KF_SOCK_ITER] ? SOCKETS_ITER : SOCKETS_DIAG;
 	p->sockets_cookie = p->sockets == SOCKETS_ITER && f->have[KF_TRACE];
 	p->holders = f->have[KF_TASK_FILES] ? HOLDERS_ITER : HOLDERS_PROC;
+	/* The cache reads the socket's cgroup directly, to compare it. */
+	p->cg_cache = p->hooks == HOOKS_DIRECT && f->have[KF_CG_CACHE];
 	if (f->have[KF_SOCK_DESTROY])
 		p->destroy = DESTROY_BPF;
 	else if (f->have[KF_DIAG_DESTROY])

@@ -29,6 +29,7 @@ enum kfeature {
 	KF_SOCK_DESTROY,	/* bpf_sock_destroy() from the iterator */
 	KF_DIAG_DESTROY,	/* sock_diag SOCK_DESTROY (CONFIG_INET_DIAG_DESTROY) */
 	KF_TASK_FILES,		/* iter/task_file: holders of sockets without /proc */
+	KF_CG_CACHE,		/* cgroup local storage of the task's cgroup in the hooks */
 	KF_COUNT,
 };
 
@@ -81,6 +82,8 @@ struct kplan {
 				 * asks sock_diag for it before an abort */
 	enum destroy_path destroy;	/* ... and how aborted */
 	enum holders_path holders;	/* ... and who holds them */
+	bool cg_cache;		/* the hooks keep each cgroup's policy index in
+				 * the cgroup (only with the direct build) */
 };
 
 /* The command being run ("nfsguard status"), for the hint below. */

@@ -84,6 +84,8 @@ static bool in_use(const struct kplan *p, enum kfeature k)
 		return p->diag_destroy;
 	case KF_TASK_FILES:
 		return p->holders == HOLDERS_ITER;
+	case KF_CG_CACHE:
+		return p->cg_cache;
 	default:
 		return p->enforce;
 	}

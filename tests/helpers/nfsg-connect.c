@@ -7,7 +7,7 @@
  *
  *   nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto]
  *                [--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID]
- *                [--count N] [--unspec yes] [--ipopts yes]
+ *                [--count N] [--unspec yes] [--ipopts yes] [--move PROCS]
  *
  * --seteuid UID  as root, seteuid(UID) before socket(): the socket is UID's
  * --handoff UID  make the socket as the caller, then fork a child that drops
@@ -21,6 +21,8 @@
  *                AF_INET), which udp_sendmsg() takes as AF_INET
  * --ipopts yes   IPv4: the socket's packets carry 4 bytes of IP options
  *                (no-ops), so that their TCP header starts 24 bytes in
+ * --move PROCS   after socket(), move this process to the cgroup whose
+ *                cgroup.procs file PROCS is: the socket stays its maker's
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -53,13 +55,14 @@ struct args {
 	const char *while_path;	/* --while */
 	int unspec;		/* --unspec yes */
 	int ipopts;		/* --ipopts yes */
+	const char *move;	/* --move PROCS */
 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: nfsg-connect ADDR PORT [--mode block|nonblock|fastopen|sendto] "
 			"[--proto tcp|udp|mptcp|smc] [--seteuid UID] [--handoff UID] [--count N [--seconds S] [--while PATH]] "
-			"[--unspec yes] [--ipopts yes]\n");
+			"[--unspec yes] [--ipopts yes] [--move PROCS]\n");
 	exit(2);
 }
 
@@ -147,6 +150,18 @@ static int set_ipopts(int fd)
 	if (len != sizeof(opts)) {
 		fprintf(stderr, "IP_OPTIONS: the socket holds %u bytes, not %zu\n",
 			(unsigned int)len, sizeof(opts));
+		return -1;
+	}
+	return 0;
+}
+
+/* --move: this process into another cgroup, its socket left behind. */
+static int move_to(const char *procs)
+{
+	FILE *f = fopen(procs, "w");
+
+	if (!f || fprintf(f, "%d\n", getpid()) < 0 || fclose(f)) {
+		perror(procs);
 		return -1;
 	}
 	return 0;
@@ -245,6 +260,8 @@ int main(int argc, char **argv)
 			a.unspec = 1, i++;
 		else if (!strcmp(argv[i], "--ipopts") && !strcmp(argv[i + 1], "yes"))
 			a.ipopts = 1, i++;
+		else if (!strcmp(argv[i], "--move"))
+			a.move = argv[++i];
 		else
 			usage();
 	}
@@ -269,6 +286,8 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	if (a.ipopts && set_ipopts(fd))
+		return 2;
+	if (a.move && move_to(a.move))
 		return 2;
 	if (a.handoff_to < 0)
 		return run(&a, fd, &ss, len);
