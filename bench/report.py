@@ -5,11 +5,13 @@ Values are medians over the rounds with (min–max) beside them; a ratio is
 taken round by round against its base and then summarised the same way.
 """
 import datetime
+import json
 import os
 import platform
 import subprocess
 
 import targets
+from env import BenchError
 from phases import COST_MEASURES, CPU_CONDS, CPU_MEASURES, PATHS
 
 
@@ -26,6 +28,16 @@ class Results:
         self.policy_conds = self.policy = None
         self.refusal = self.floods = None
         self.elapsed_s = 0
+        self.unused = None	# optional kernel features nfsguard runs without
+
+    def probe(self, build):
+        """What 'nfsguard probe' says this kernel runs without."""
+        out = subprocess.run([os.path.join(build, "nfsguard"), "probe",
+                              "--json"], capture_output=True, text=True)
+        if out.returncode:
+            raise BenchError(f"nfsguard probe failed: {out.stderr.strip()}")
+        self.unused = [f["name"] for f in json.loads(out.stdout)["features"]
+                       if not f["in_use"]]
 
     @property
     def guard_key(self):
@@ -85,6 +97,7 @@ def _machine(r, build):
         ("date", r.started.strftime("%Y-%m-%d %H:%M UTC")),
         ("machine", f"{_cpu_model()}, {ncpu} CPUs, {_mem_gib():.0f} GiB"),
         ("kernel", platform.release()),
+        ("nfsguard runs without", ", ".join(r.unused) or "nothing"),
         ("system", f"Debian {debian}"),
         ("nfsguard", _first_line([os.path.join(build, "nfsguard"),
                                   "--version"]) + f", commit {_revision()}"),
@@ -303,7 +316,15 @@ def _policy_table(r):
         "the policy names (all of them exist, and one more that it does "
         "not); the client runs in the first child. The named policy refuses "
         "uid 1000 and the default does not, so every refusal proves the "
-        "cgroup lookup found the entry. The twin is a bare hash lookup "
+        "cgroup lookup found the entry. "
+        + ("Here nfsguard's hooks keep each cgroup's policy index in the "
+           "cgroup itself (cgroup local storage, the probe's cgroup_cache): "
+           "after a cgroup's first connect under a policy version, its "
+           "lookups do not touch the table. "
+           if "cgroup_cache" not in r.unused else
+           "This kernel has no cgroup cache (the probe's cgroup_cache): "
+           "every connect walks the table. ")
+        + "The twin is a bare hash lookup "
         "program (bench/nullprog.bpf.c) on the unnamed child, with a worker "
         "of its own: a hash of the size, key, value and flags "
         "(BPF_F_NO_PREALLOC) of nfsguard's cgroup map, filled in the same "

@@ -71,6 +71,7 @@ def measure(env, plan):
                   Nothing(env, control=True)]
     measured = [c for c in cost_conds if not c.needs]
     r = report.Results(plan)
+    r.probe(env.build)
     r.cost_conds = cost_conds
     r.cost = phases.cost(env, measured, plan, say)
     r.turns, r.turn_conds, r.cpu = phases.turns(env, plan, say)
@@ -88,6 +89,7 @@ def measure_only(env, plan, part):
     """One part alone (program costs, policy size, the connect cycle and
     CPU time in turns): its tables, verdicts."""
     r = report.Results(plan)
+    r.probe(env.build)
     if part == "turns":
         r.turns, r.turn_conds, r.cpu = phases.turns(env, plan, say)
         return r
