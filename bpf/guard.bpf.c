@@ -55,7 +55,7 @@ static __always_inline void judge(struct attempt *a, struct judgement *j,
 	const struct nfsg_policy *pol;
 	const struct sock *owner;
 	bool privileged;
-	__u32 word;
+	__u64 word;
 
 	j->verdict = 0;
 	j->flags = 0;

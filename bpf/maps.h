@@ -6,9 +6,11 @@
 #ifndef NFSGUARD_BPF_MAPS_H
 #define NFSGUARD_BPF_MAPS_H
 
-/* The generation of the policy maps decisions use; the agent flips it. */
+/* The generation of the policy maps decisions use; the agent flips it with
+ * one store through a mapping (include/guard.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct nfsg_gen);

@@ -14,12 +14,12 @@ const volatile bool cg_cache = false;
 
 /* nfsg_gen's active word (include/guard.h): its generation, and the tag of
  * what the cgroup cache holds. One read: every lookup after it uses it. */
-static __always_inline __u32 active_word(void)
+static __always_inline __u64 active_word(void)
 {
 	__u32 zero = 0;
 	struct nfsg_gen *g = bpf_map_lookup_elem(&nfsg_gen, &zero);
 
-	return g ? *(volatile __u32 *)&g->active : 0;
+	return g ? *(volatile __u64 *)&g->active : 0;
 }
 
 static __always_inline __u32 active_gen(void)
@@ -127,13 +127,17 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen,
 
 /*
  * A cache entry of nfsg_cg_cache: the active word it was found under, in
- * the high half, and the index with a bit that tells it from the zeroes of
- * a new entry. One 8-byte store writes it, one load reads it, so racing
- * CPUs leave one whole entry, never one's word with the other's index.
+ * the top 53 bits, a bit that tells it from the zeroes of a new entry, and
+ * the index. One 8-byte store writes it, one load reads it, so racing CPUs
+ * leave one whole entry, never one's word with the other's index. A word
+ * past 2^53 (never reached: 10^16 changes) matches no entry.
  */
-#define NFSG_CG_CACHED 0x80000000U
+#define NFSG_CG_IDX_BITS 10
+#define NFSG_CG_CACHED (1ULL << NFSG_CG_IDX_BITS)
 #define NFSG_CG_CACHE(word, idx)                                            \
-	(((__u64)(word) << 32) | NFSG_CG_CACHED | (idx))
+	(((word) << (NFSG_CG_IDX_BITS + 1)) | NFSG_CG_CACHED | (idx))
+_Static_assert(NFSG_MAX_POLICIES == 1 << NFSG_CG_IDX_BITS,
+	       "a policy index fills the entry's index bits");
 
 /*
  * policy_index(), through the cgroup cache where it can be used: in the
@@ -149,7 +153,7 @@ static __always_inline __u32 policy_index(const struct cgroup *cg, __u32 gen,
  * the word's generation, so no CPU reads them older than the word.
  */
 static __always_inline __u32 policy_index_cached(const struct cgroup *cg,
-						 __u32 word, int how)
+						 __u64 word, int how)
 {
 	__u32 gen = word & (NFSG_GENERATIONS - 1), idx;
 	struct task_struct *task;
@@ -170,7 +174,7 @@ static __always_inline __u32 policy_index_cached(const struct cgroup *cg,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (c) {
 		e = *(volatile __u64 *)c;
-		if (e >> 32 == word && (e & NFSG_CG_CACHED))
+		if (e >> (NFSG_CG_IDX_BITS + 1) == word && (e & NFSG_CG_CACHED))
 			return e & (NFSG_MAX_POLICIES - 1);
 	}
 	idx = policy_index(cg, gen, how);

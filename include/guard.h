@@ -108,8 +108,8 @@
  * pinned maps only of its own version; see user/persist.c. 3: per-policy
  * counters by family, events carry their socket's network namespace, and
  * the hashes inside the policy maps are not preallocated
- * (BPF_F_NO_PREALLOC). 4: nfsg_gen's active word counts on past the
- * generations, as the tag of the cgroup cache.
+ * (BPF_F_NO_PREALLOC). 4: nfsg_gen is a mapped 64-bit word that counts
+ * on past the generations, as the tag of the cgroup cache.
  */
 #define NFSG_ABI_VERSION 4
 
@@ -239,14 +239,15 @@ struct nfsg_policy {
 };
 
 /*
- * Value of nfsg_gen, written by the agent only. Its low bits (mod
+ * Value of nfsg_gen (a BPF_F_MMAPABLE array), written by the agent only,
+ * with one release store through its mapping. Its low bits (mod
  * NFSG_GENERATIONS) are the generation decisions use; the whole word is
  * the tag of the hooks' cgroup cache (bpf/policy.h). The agent moves it
  * on at every change: by one to the next generation, by NFSG_GENERATIONS
  * when it changes the active generation's cgroups in place.
  */
 struct nfsg_gen {
-	__u32 active;
+	__u64 active;
 };
 
 /*

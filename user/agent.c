@@ -846,7 +846,7 @@ int agent_start(struct nfsg_agent *a, const struct agent_opts *o)
 	if (!err)
 		err = guard_watch_cgroups(&a->g);
 	if (!err && a->start == AGENT_ADOPT) {
-		err = guard_get_gen(&a->g, &a->gen);
+		a->gen = guard_get_gen(&a->g);
 		/* The adopted generations' names, for buffered events and
 		 * for the counters of the generation about to be rebuilt. */
 		if (!err && policy_maps_read_pinned(a->pin.pins.at, a->gen,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "guard.skel.h"
@@ -18,7 +19,7 @@ _Static_assert(sizeof(struct nfsg_policy) == 456, "nfsg_policy layout");
 _Static_assert(sizeof(struct nfsg_portset) == 16384, "nfsg_portset layout");
 _Static_assert(sizeof(struct nfsg_dest_key) == 24, "nfsg_dest_key layout");
 _Static_assert(sizeof(struct nfsg_meta) == 72, "nfsg_meta layout");
-_Static_assert(sizeof(struct nfsg_gen) == 4, "nfsg_gen layout");
+_Static_assert(sizeof(struct nfsg_gen) == 8, "nfsg_gen layout");
 _Static_assert(sizeof(struct nfsg_path_key) == NFSG_PATH_LEN, "nfsg_path_key layout");
 _Static_assert(sizeof(struct nfsg_rl_key) == 16, "nfsg_rl_key layout");
 _Static_assert(sizeof(struct nfsg_rl_bucket) == 16, "nfsg_rl_bucket layout");
@@ -105,34 +106,23 @@ const char *guard_inner_name(enum guard_inner i)
 	return inner_names[i];
 }
 
-int guard_get_gen(struct guard *g, __u32 *gen)
+__u32 guard_get_gen(struct guard *g)
 {
-	struct nfsg_gen v;
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v))
-		return -errno;
-	g->word = v.active;
-	*gen = v.active & (NFSG_GENERATIONS - 1);
-	return 0;
+	g->word = __atomic_load_n(g->gen_map, __ATOMIC_ACQUIRE);
+	return g->word & (NFSG_GENERATIONS - 1);
 }
 
-int guard_set_gen(struct guard *g, __u32 gen)
+void guard_set_gen(struct guard *g, __u32 gen)
 {
-	struct nfsg_gen v = { .active = g->word + 1 };
-	__u32 zero = 0;
+	__u64 w = g->word + 1;
 
-	while ((v.active & (NFSG_GENERATIONS - 1)) != gen)
-		v.active++;
-	/* A 4-byte value: programs see the old or the new, never a mix. */
-	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.nfsg_gen), &zero, &v,
-				BPF_ANY)) {
-		log_err("cannot switch to generation %u: %s", gen,
-			strerror(errno));
-		return -errno;
-	}
-	g->word = v.active;
-	return 0;
+	while ((w & (NFSG_GENERATIONS - 1)) != gen)
+		w++;
+	/* One aligned 8-byte store, where a map update's copy could be
+	 * seen half made; release: the maps written before it are seen
+	 * with it. */
+	__atomic_store_n(g->gen_map, w, __ATOMIC_RELEASE);
+	g->word = w;
 }
 
 /* Hook i's program of a build (see "Builds" in bpf/guard.bpf.c). */
@@ -302,8 +292,17 @@ int guard_load(struct guard *g)
 
 	log_libbpf_forget();
 	err = nfsg_guard__load(g->skel);
-	if (!err)
-		return 0;
+	if (!err) {
+		g->gen_map = mmap(NULL, sysconf(_SC_PAGESIZE),
+				  PROT_READ | PROT_WRITE, MAP_SHARED,
+				  bpf_map__fd(g->skel->maps.nfsg_gen), 0);
+		if (g->gen_map != MAP_FAILED)
+			return 0;
+		err = -errno;
+		g->gen_map = NULL;
+		log_err("cannot map nfsg_gen: %s", strerror(-err));
+		return err;
+	}
 	if (log_verifier_tail(prog, sizeof(prog), why, sizeof(why)))
 		log_err("kernel refused to load program %s: %s; the verifier's last lines: %s; rerun with -v for the whole log",
 			prog, strerror(-err), why);
@@ -518,6 +517,8 @@ void guard_destroy(struct guard *g)
 		bpf_link__destroy(g->iter[i]);
 	bpf_link__destroy(g->rmdir);
 	bpf_link__destroy(g->mkdir);
+	if (g->gen_map)
+		munmap(g->gen_map, sysconf(_SC_PAGESIZE));
 	nfsg_guard__destroy(g->skel);
 	memset(g, 0, sizeof(*g));
 }

@@ -59,8 +59,9 @@ struct guard {
 	struct bpf_program *iter_prog[GUARD_ITERS];	/* their builds loaded, or NULL */
 	struct guard_inner_def inner[GUARD_INNERS];
 	enum hook_build build;	/* which build of the hooks is loaded */
-	__u32 word;		/* nfsg_gen's active word, as last read or
+	__u64 word;		/* nfsg_gen's active word, as last read or
 				 * written (include/guard.h) */
+	__u64 *gen_map;		/* nfsg_gen's value, mapped once loaded */
 };
 
 struct guard_opts {
@@ -90,13 +91,14 @@ int guard_inner_install(const struct guard *g, enum guard_inner i, __u32 gen,
 /* The name of inner maps of kind i ("nfsg_policies_g"). */
 const char *guard_inner_name(enum guard_inner i);
 /*
- * The active generation: read, or switch with one map write. Every switch
- * moves the active word on, to gen's next; a switch to the generation
- * that is active already tells the hooks that what they cached of its
- * cgroups is stale (a change made to it in place).
+ * The active generation: read, or switch with one release store through
+ * the mapping, which orders every map write before it. Every switch moves
+ * the active word on, to gen's next; a switch to the generation that is
+ * active already tells the hooks that what they cached of its cgroups is
+ * stale (a change made to it in place).
  */
-int guard_get_gen(struct guard *g, __u32 *gen);
-int guard_set_gen(struct guard *g, __u32 gen);
+__u32 guard_get_gen(struct guard *g);
+void guard_set_gen(struct guard *g, __u32 gen);
 /* Attach the tracing programs (if loaded). */
 int guard_attach_trace(struct guard *g);
 /*

@@ -209,7 +209,8 @@ int policy_maps_rename(struct guard *g, const struct policy_set *s,
 	err = resolve_cgroups(fd, s, cg, true);
 	close(fd);
 	/* What the hooks cached of gen before this may be stale. */
-	return guard_set_gen(g, gen) ?: err;
+	guard_set_gen(g, gen);
+	return err;
 }
 
 int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
@@ -236,7 +237,8 @@ int policy_maps_name_cgroup(struct guard *g, struct cgroup2 *cg, __u32 gen,
 	log_warn("cgroup %s: the kernel could not name it as it was made; "
 		 "the agent did", path);
 	/* A task in it may have cached its parent's policy meanwhile. */
-	err = guard_set_gen(g, gen) ?: 1;
+	guard_set_gen(g, gen);
+	err = 1;
 out:
 	if (dirfd >= 0)
 		close(dirfd);
@@ -316,10 +318,13 @@ int policy_maps_activate(struct guard *g, const struct policy_set *s,
 		both->udp[w] |= next->udp[w];
 	}
 	err = write_ports(g, both);
-	if (!err)
-		err = guard_set_gen(g, gen);
-	if (!err)
-		err = write_ports(g, next);
+	if (err)
+		goto out;
+	guard_set_gen(g, gen);
+	/* gen is in force now, whatever follows: a filter left wider than
+	 * its policies only sends more connects to the decision. */
+	if (write_ports(g, next))
+		log_warn("the port filter also passes the previous policy's ports until the next reload");
 out:
 	free(next);
 	free(both);
