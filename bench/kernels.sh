@@ -3,8 +3,9 @@
 # 'make bench-kernels': the bench's program-cost part (bench/run.py --only
 # program: ratios to the null program from bpf_stats) inside each kernel of
 # the matrix (tools/kernels/), one guest after another, under KVM only:
-# emulated (TCG) timings mean nothing, so without a usable /dev/kvm it says
-# so and exits 0.
+# emulated (TCG) timings mean nothing, so where KVM runs no guest (no
+# /dev/kvm, or one that runs nothing: tools/kernels/kvm.sh) it says so and
+# exits 0.
 #   bench/kernels.sh BUILD [KERNEL ...]
 # KERNEL as for 'make test-kernels': bullseye, bookworm, trixie (default:
 # all three). Each guest's report is printed from its console log.
@@ -33,6 +34,10 @@ for k in $kernels; do
 	esac
 	dir=$out/$k
 	release=$(cat "$dir/release")
+	if ! why=$("$kernels_dir/kvm.sh" "$dir/root/boot/vmlinuz-$release"); then
+		echo "bench-kernels: skipped: $why, and timings under emulation (TCG) mean nothing"
+		exit 0
+	fi
 	log=$dir/bench-console.log
 	"$kernels_dir/initramfs.sh" "$dir" "$dir/bench-initramfs.gz" \
 		"$here/guest.sh" "$repo" "$build"

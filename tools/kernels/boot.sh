@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 # Boot one kernel-matrix guest under qemu, its serial console into LOG.
 #   tools/kernels/boot.sh VMLINUZ INITRAMFS LOG TIMEOUT_S
-# KVM when /dev/kvm is usable, TCG otherwise. No network device: the suite
+# KVM when it runs a guest here (tools/kernels/kvm.sh), TCG otherwise. No
+# network device: the suite
 # uses loopback and the namespaces it makes. The host's root is shared
 # read-only over virtio-9p. Exits 124 when the guest outlives TIMEOUT_S.
 set -eu
@@ -12,9 +13,11 @@ initrd=$2
 log=$3
 limit=$4
 
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+here=$(dirname "$(realpath "$0")")
+if why=$("$here/kvm.sh" "$kernel"); then
 	accel=(-accel kvm -cpu host)
 else
+	echo "  TCG      $why: emulated"
 	accel=(-accel tcg,thread=multi -cpu max)
 fi
 
