@@ -74,13 +74,22 @@ for k in $kernels; do
 	# shellcheck disable=SC2086
 	"$here/initramfs.sh" "$dir" "$dir/initramfs.gz" "$here/guest.sh" \
 		"$repo" "$build" $tests
-	echo "  BOOT     $k $release (log: ${log#"$PWD"/})"
-	t0=$(date +%s)
-	rc=0
-	"$here/boot.sh" "$dir/root/boot/vmlinuz-$release" "$dir/initramfs.gz" \
-		"$log" "$limit" || rc=$?
-	took=$(($(date +%s) - t0))
-	line=$("$here/report.sh" "$log" "$rc" "$took") || bad=1
+	for try in 1 2; do
+		echo "  BOOT     $k $release (log: ${log#"$PWD"/})"
+		t0=$(date +%s)
+		rc=0 failed=0
+		"$here/boot.sh" "$dir/root/boot/vmlinuz-$release" \
+			"$dir/initramfs.gz" "$log" "$limit" || rc=$?
+		took=$(($(date +%s) - t0))
+		line=$("$here/report.sh" "$log" "$rc" "$took") || failed=1
+		# Once only, and only for the trap of a breakpoint left in code
+		# the kernel was patching (jump labels, BPF trampolines): TCG
+		# runs such stale code now and then (README, "kernel matrix").
+		[ "$failed" = 1 ] && [ "$try" = 1 ] && grep -aq 'Oops: int3' "$log" || break
+		cp "$log" "$dir/console-int3.log"
+		echo "kernels: $k $release: $line; an int3 oops of live patching under emulation (log: ${dir#"$PWD"/}/console-int3.log): booting it once more"
+	done
+	[ "$failed" = 0 ] || bad=1
 	echo "kernels: $k $release: $line"
 	set -- $(echo "$line" | awk '/^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped/ { print $1, $3, $5 }')
 	if [ $# = 3 ]; then
