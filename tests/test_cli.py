@@ -185,6 +185,30 @@ def text_output_for_people():
                   f"{name} misaligned: {head!r} / {rows[0]!r}")
 
 
+def nice_of(pid):
+    """A process's nice value: field 19 of /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rpartition(")")[2].split()[16])
+
+
+@case
+def the_agent_runs_above_normal_priority():
+    """Nice -4, as auditd's priority_boost, in every thread: the event
+    path must not lose the CPU to a flood of the connects it reports. A
+    start at a better nice value keeps it."""
+    base = os.nice(0)    # nice -n is relative to the caller's
+    with Cgroup() as cg:
+        for start, want in ((0, -4), (-10, -10)):
+            with Agent(["--cgroup", cg.rel],
+                       wrap=["nice", "-n", str(start - base)]) as agent:
+                pid = agent.proc.pid
+                tasks = os.listdir(f"/proc/{pid}/task")
+                check_eq(sorted({nice_of(f"{pid}/task/{t}") for t in tasks}),
+                         [want], f"nice of the agent's threads, started at "
+                         f"{start}")
+                check_eq(agent.stop(), 0, "exit status")
+
+
 # More refusals than the ring buffer (1 MiB of 112-byte records) holds.
 FLOOD = 20000
 
