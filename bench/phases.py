@@ -247,7 +247,7 @@ def program(env, plan, say):
 def _warm(team, uid, port):
     """Turns not counted, so that every turn measured is one of a running
     agent's: a refusal's event writes the ring buffer, whose lines cost a
-    trip to memory on its first round (1 MiB, about 150 turns of 64
+    trip to memory on its first round (4 MiB, about 590 turns of 64
     events) and come from the shared cache on every later one. A fresh
     agent's first round measured half as much again, and a block of 300
     turns was half first round."""
@@ -257,7 +257,7 @@ def _warm(team, uid, port):
 
 
 # Warm-up turns per block: any path; a refused path (see _warm).
-WARM, WARM_REFUSED = 10, 200
+WARM, WARM_REFUSED = 10, 700
 
 
 def _program_turns(env, plan, say, conds, progs, path, series):

@@ -209,8 +209,8 @@ def the_agent_runs_above_normal_priority():
                 check_eq(agent.stop(), 0, "exit status")
 
 
-# More refusals than the ring buffer (1 MiB of 112-byte records) holds.
-FLOOD = 20000
+# More refusals than the ring buffer (4 MiB of 112-byte records) holds.
+FLOOD = 60000
 
 
 def dropped_records(agent):
