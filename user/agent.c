@@ -41,7 +41,7 @@
  * The agent's nice value, as auditd's priority_boost: the event path must
  * not lose to the load it reports. Refused connects flooding every CPU of
  * a 2-CPU machine (738,000/s, no rate limit) left it a third of one CPU
- * at nice 0, and a third of the events were dropped (bench/, "events").
+ * at nice 0, and 15 % of the events were dropped (bench/, "events").
  */
 #define AGENT_NICE (-4)
 
