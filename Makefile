@@ -246,7 +246,8 @@ bench:
 	$(Q)$(AS_ROOT) $(PYTHON) bench/run.py --build $(OUTPUT) $(if $(BENCH_QUICK),--quick)
 
 # The program costs inside each kernel of the matrix, under KVM only
-# (emulated timings mean nothing): without /dev/kvm it says so, exit 0.
+# (emulated timings mean nothing): without /dev/kvm, or where a guest under
+# it runs nothing (tools/kernels/kvm.sh), it says so, exit 0.
 bench-kernels:
 	$(Q)if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
 		$(AS_ROOT) tools/deps.sh build bench kernels && \
