@@ -171,15 +171,17 @@ privileged_gids = 0
                  [(UNPRIV, UNPRIV, "gids")], "the SMC event's owner")
 
 
-@case
-def cgroup_created_after_start_and_recreated_keeps_its_policy():
-    conf = """
+LATE_CONF = """
 [policy late]
 cgroups = {top}/late
 privileged_uids = none
 """
+
+
+@case
+def cgroup_created_after_start_and_recreated_keeps_its_policy():
     with env() as e:
-        e.start(conf)
+        e.start(LATE_CONF)
         check(any("does not exist yet" in l for l in e.agent.err),
               f"the agent says the cgroup is pending: {e.agent.err}")
         ids = []
@@ -202,30 +204,37 @@ privileged_uids = none
         check_eq(added["cgroup"], e.rel("late"), "path of the added cgroup")
 
 
+def start_unnamed(e):
+    """The agent of the variant-unnamed build, whose mkdir watcher fails to
+    name every new cgroup, as a kernel without memory for the map element
+    would; policy 'late' names {top}/late."""
+    e.start(LATE_CONF, binary=os.path.join(os.path.dirname(nfsguard()),
+                                           "variant-unnamed", "nfsguard"))
+
+
+def named_by_agent(e):
+    """status' cgroups_named_by_agent, once it is not 0 (or after 5 s)."""
+    for _ in range(100):
+        named = e.agent.status()["cgroups_named_by_agent"]
+        if named:
+            break
+        time.sleep(0.05)
+    return named
+
+
 @case
 def cgroup_the_kernel_could_not_name_is_named_by_the_agent():
     """The variant-unnamed build's mkdir watcher fails to name every new
     cgroup, as a kernel without memory for the map element would: the
     agent names it at its event, so the policy governs it all the same,
     and status counts it."""
-    conf = """
-[policy late]
-cgroups = {top}/late
-privileged_uids = none
-"""
     with env() as e:
-        e.start(conf, binary=os.path.join(os.path.dirname(nfsguard()),
-                                          "variant-unnamed", "nfsguard"))
+        start_unnamed(e)
         check_eq(e.agent.status()["cgroups_named_by_agent"], 0,
                  "named by the agent before any cgroup is made")
         with Cgroup(e.top, "late") as late:
             e.cg["late"] = late
-            for _ in range(100):
-                named = e.agent.status()["cgroups_named_by_agent"]
-                if named:
-                    break
-                time.sleep(0.05)
-            check_eq(named, 1, "cgroups named by the agent")
+            check_eq(named_by_agent(e), 1, "cgroups named by the agent")
             expect(e.attempt("late", uid=None), "EPERM",
                    "root in the cgroup the agent named")
         ev = e.events()
@@ -241,14 +250,8 @@ def a_cgroup_connected_from_before_the_agent_names_it_gets_its_policy():
     (the default, which lets root through), and the hooks keep that index
     in the cgroup. Once the agent names it, its own policy governs: what
     the hooks kept is stale and must not be used again."""
-    conf = """
-[policy late]
-cgroups = {top}/late
-privileged_uids = none
-"""
     with env() as e:
-        e.start(conf, binary=os.path.join(os.path.dirname(nfsguard()),
-                                          "variant-unnamed", "nfsguard"))
+        start_unnamed(e)
         e.agent.proc.send_signal(signal.SIGSTOP)
         try:
             with Cgroup(e.top, "late") as late:
@@ -258,12 +261,7 @@ privileged_uids = none
                 expect(e.attempt("late", uid=None), "ok",
                        "root in the new cgroup again, not yet named")
                 e.agent.proc.send_signal(signal.SIGCONT)
-                for _ in range(100):
-                    named = e.agent.status()["cgroups_named_by_agent"]
-                    if named:
-                        break
-                    time.sleep(0.05)
-                check_eq(named, 1, "cgroups named by the agent")
+                check_eq(named_by_agent(e), 1, "cgroups named by the agent")
                 expect(e.attempt("late", uid=None), "EPERM",
                        "root in the cgroup once the agent named it")
         finally:
