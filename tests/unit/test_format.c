@@ -39,6 +39,28 @@ TEST(addr_ipv4)
 	CHECK_STR(buf, "192.0.2.1");
 }
 
+/* The hand-written IPv4 text is inet_ntop's, for every value of a byte. */
+TEST(addr_ipv4_every_byte_as_inet_ntop)
+{
+	struct nfsg_event e = sample(2, "0.0.0.0");
+	char buf[64], want[INET_ADDRSTRLEN];
+	unsigned v;
+	int i;
+
+	for (v = 0; v < 256; v++)
+		for (i = 0; i < 4; i++) {
+			memset(e.daddr, 0, 4);
+			e.daddr[i] = v;
+			e.daddr[3 - i] |= 255 - v;
+			format_addr(&e, buf, sizeof(buf));
+			CHECK(inet_ntop(AF_INET, e.daddr, want, sizeof(want)));
+			CHECK_STR(buf, want);
+		}
+	/* Too little room for the longest: "?", never a cut address. */
+	format_addr(&e, buf, 8);
+	CHECK_STR(buf, "?");
+}
+
 TEST(addr_ipv6_and_mapped)
 {
 	struct nfsg_event e = sample(10, "2001:db8::1");
