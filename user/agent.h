@@ -135,6 +135,7 @@ struct nfsg_agent {
 	struct trace_summary summary;	/* with --interval */
 	__u64 next_summary_ns;
 	__u64 next_counters_ns;	/* drain() reads the counters from then */
+	__u64 next_flush_ns;	/* ... and flushes stdout from then */
 	__u64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 started_ns;	/* CLOCK_MONOTONIC at start */
 	struct agent_stats stats;

@@ -98,10 +98,10 @@ int main(int argc, char **argv)
 	int err;
 
 	/* Not to a terminal, stdout is written a buffer at a time: make it
-	 * hold an agent's drain of events (which flushes it), not stdio's
-	 * 4 KiB, so that a flood costs a write() per few hundred events. A
-	 * terminal keeps its line buffering. Before any output, as setvbuf()
-	 * must be. */
+	 * hold what an agent prints between its flushes (agent.c, FLUSH_MS),
+	 * not stdio's 4 KiB, so that a flood costs a write() per few hundred
+	 * events. A terminal keeps its line buffering. Before any output, as
+	 * setvbuf() must be. */
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
 	err = argp_parse(&top_argp, argc, argv, ARGP_IN_ORDER, NULL, &t);
