@@ -479,6 +479,15 @@ def render_turns(r):
                targets.judge_turns(r))]) + "\n"
 
 
+def render_events(r):
+    """The event floods alone (run.py --only events)."""
+    return "\n\n".join([
+        f"## Event floods on Linux {platform.release()}",
+        _events_table(r),
+        _table(["target", "measured", "status"], targets.judge_events(r))]) \
+        + "\n"
+
+
 def write(text, outdir):
     os.makedirs(outdir, exist_ok=True)
     stamp = datetime.datetime.now(datetime.timezone.utc)

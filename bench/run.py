@@ -2,7 +2,7 @@
 """nfsguard's benchmark: 'sudo make bench' runs it after building.
 
     /usr/bin/python3 bench/run.py [--build DIR] [--quick] [--out DIR]
-    /usr/bin/python3 bench/run.py --only program|policy|turns [--build DIR] [--quick]
+    /usr/bin/python3 bench/run.py --only program|policy|turns|events [--build DIR] [--quick]
 
 Measures nfsguard side by side with what it replaces (the EFS iptables
 rule, its nftables equivalent) and with a null cgroup program, inside a
@@ -87,11 +87,14 @@ def measure(env, plan):
 
 def measure_only(env, plan, part):
     """One part alone (program costs, policy size, the connect cycle and
-    CPU time in turns): its tables, verdicts."""
+    CPU time in turns, the event floods): its tables, verdicts."""
     r = report.Results(plan)
     r.probe(env.build)
     if part == "turns":
         r.turns, r.turn_conds, r.cpu = phases.turns(env, plan, say)
+        return r
+    if part == "events":
+        r.floods = phases.events(env, plan, say)
         return r
     with Sysctl("kernel.bpf_stats_enabled", 1):
         if part == "program":
@@ -108,10 +111,10 @@ def main():
                     help="fewer rounds and shorter runs (a smoke test)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"),
                     help="where the markdown report goes")
-    ap.add_argument("--only", choices=("program", "policy", "turns"),
-                    help="measure the program costs, the policy size or "
-                    "the connect cycle and CPU time in turns only, report "
-                    "on stdout")
+    ap.add_argument("--only", choices=("program", "policy", "turns", "events"),
+                    help="measure the program costs, the policy size, "
+                    "the connect cycle and CPU time in turns, or the event "
+                    "floods only, report on stdout")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
 
@@ -145,7 +148,8 @@ def main():
         if args.only:
             print({"program": report.render_program,
                    "policy": report.render_policy,
-                   "turns": report.render_turns}[args.only](results))
+                   "turns": report.render_turns,
+                   "events": report.render_events}[args.only](results))
             return 0
         text = report.render(results, build)
         path = report.write(text, args.out)

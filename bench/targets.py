@@ -135,8 +135,9 @@ PROGRAM_TARGETS = (_vs_null("pass", 1.5, "allowed, ungoverned path"),
 TURNS_TARGETS = (_cycle_vs_null, _cycle_below_efs,
                  _cpu("bulk", "bulk transfer"),
                  _cpu("rr", "64-byte request/response"))
+EVENT_TARGETS = (_zero_drops, _flood_cpu)
 TARGETS = PROGRAM_TARGETS + TURNS_TARGETS[:2] + (_not_per_packet,) + \
-    TURNS_TARGETS[2:] + (policy_size, _latency, _zero_drops, _flood_cpu)
+    TURNS_TARGETS[2:] + (policy_size, _latency) + EVENT_TARGETS
 
 
 def judge(results):
@@ -149,3 +150,7 @@ def judge_program(results):
 
 def judge_turns(results):
     return [t(results) for t in TURNS_TARGETS]
+
+
+def judge_events(results):
+    return [t(results) for t in EVENT_TARGETS]
