@@ -99,7 +99,7 @@ int main(int argc, char **argv)
 
 	/* Not to a terminal, stdout is written a buffer at a time: make it
 	 * hold what an agent prints between its flushes (agent.c, FLUSH_MS),
-	 * not stdio's 4 KiB, so that a flood costs a write() per few hundred
+	 * not stdio's 4 KiB, so that a flood costs a write() per 64 KiB of
 	 * events. A terminal keeps its line buffering. Before any output, as
 	 * setvbuf() must be. */
 	if (!isatty(STDOUT_FILENO))
